@@ -1,0 +1,311 @@
+"""What the classifier and the regressor share: parameters, validation, the
+epoch loop, early stopping, transactional calls and the fitted attributes."""
+
+import time
+import warnings
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from ._batches import batch_rows, canonical_csr
+from ._engine import SparseAdagrad
+from ._penalty import ElasticNet
+from ._schedule import Schedule
+
+_COMMON_CONSTRAINTS = {
+    "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+    "fit_intercept": ["boolean"],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "lr_decay": [Interval(Real, 0, None, closed="left")],
+    "eps": [Interval(Real, 0, None, closed="left")],
+    "initial_accumulator_value": [Interval(Real, 0, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left"), None],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "shuffle": ["boolean"],
+    "random_state": ["random_state"],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "warm_start": ["boolean"],
+    "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
+    "verbose": ["verbose"],
+}
+
+
+class BaseAdagrad(BaseEstimator):
+    """Shared machinery of :class:`AdagradClassifier` and :class:`AdagradRegressor`.
+
+    Subclasses define ``_make_loss``, ``_n_outputs``, ``_encode_targets`` (labels
+    or values to what the loss reads), ``_prepare_y`` and ``_score_validation``.
+    """
+
+    _parameter_constraints: dict = dict(_COMMON_CONSTRAINTS)
+
+    # -- fitted attributes -------------------------------------------------------
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "optimizer_")
+
+    def _fitted_optimizer(self):
+        try:
+            return self.__dict__["optimizer_"]
+        except KeyError:
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' "
+                "or 'partial_fit' first."
+            ) from None
+
+    @property
+    def coef_(self):
+        """Weights, brought up to date (and averaged when ``average`` is set)."""
+        coef = self._format_coef(self._fitted_optimizer().materialize()[0])
+        if self.__dict__.get("_sparse_coef"):
+            return sp.csr_matrix(np.atleast_2d(coef))
+        return coef
+
+    @property
+    def intercept_(self):
+        """Intercept, averaged when ``average`` is set."""
+        return self._fitted_optimizer().materialize()[1].copy()
+
+    @property
+    def coef_accumulator_(self):
+        """Adagrad accumulators of the weights (sums of squared gradients)."""
+        return self._format_coef(self._fitted_optimizer().coef_accumulator)
+
+    @property
+    def intercept_accumulator_(self):
+        """Adagrad accumulators of the intercept."""
+        return self._fitted_optimizer().intercept_accumulator.copy()
+
+    @property
+    def t_(self):
+        """Number of Adagrad steps (mini-batches) taken over the model's life."""
+        return self._fitted_optimizer().t
+
+    def _format_coef(self, W):
+        return W.T.copy()
+
+    def sparsify(self):
+        """Return ``coef_`` as a SciPy CSR matrix from now on (see ``densify``).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        self._fitted_optimizer()
+        self._sparse_coef = True
+        return self
+
+    def densify(self):
+        """Return ``coef_`` as a dense array again (the default).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        self._fitted_optimizer()
+        self._sparse_coef = False
+        return self
+
+    # -- prediction --------------------------------------------------------------
+
+    def _decision(self, X):
+        engine = self._fitted_optimizer()
+        X = self._validate_X(X, reset=False)
+        W, b = engine.materialize()
+        return np.asarray(X @ W) + b
+
+    # -- training ----------------------------------------------------------------
+
+    def _validate_X(self, X, y=None, reset=True, **kwargs):
+        checked = validate_data(
+            self,
+            X,
+            *(() if y is None else (y,)),
+            reset=reset,
+            accept_sparse=("csr", "csc", "coo"),
+            dtype=(np.float64, np.float32),
+            order="C",
+            **kwargs,
+        )
+        X = checked if y is None else checked[0]
+        X = canonical_csr(X) if sp.issparse(X) else X
+        return X if y is None else (X, checked[1])
+
+    def _engine_settings(self, n_outputs):
+        return dict(
+            loss=self._make_loss(n_outputs),
+            schedule=Schedule(float(self.lr), float(self.lr_decay)),
+            penalty=ElasticNet.from_params(self.penalty, self.alpha, self.l1_ratio),
+            eps=float(self.eps),
+            fit_intercept=bool(self.fit_intercept),
+        )
+
+    def _new_optimizer(self, n_features, n_outputs):
+        return SparseAdagrad(
+            n_features,
+            n_outputs,
+            initial_accumulator_value=float(self.initial_accumulator_value),
+            average_from_sample=int(self.average),
+            **self._engine_settings(n_outputs),
+        )
+
+    def _optimizer_for(self, n_features, n_outputs, reuse):
+        if reuse:
+            engine = self.optimizer_
+            engine.configure(**self._engine_settings(n_outputs))
+            return engine
+        return self._new_optimizer(n_features, n_outputs)
+
+    def _run_pass(self, engine, X, targets, sample_weight, rows):
+        """One pass over ``rows`` (all rows when None) in mini-batches; returns the
+        weighted mean loss, measured on each batch before its step."""
+        loss_sum = 0.0
+        for batch in batch_rows(
+            X.shape[0] if rows is None else len(rows), self.batch_size, rows
+        ):
+            loss_sum += engine.step(
+                X[batch], self._encode_targets(targets[batch]), sample_weight[batch]
+            )
+        total_weight = (
+            sample_weight.sum() if rows is None else sample_weight[rows].sum()
+        )
+        return loss_sum / total_weight if total_weight > 0 else 0.0
+
+    @contextmanager
+    def _transaction(self):
+        """Leave the estimator exactly as it was if the call fails, whatever
+        the reason (bad input, divergence, an interrupt)."""
+        saved = dict(self.__dict__)
+        engine = saved.get("optimizer_")
+        if engine is not None:
+            engine.begin()
+        try:
+            yield
+        except BaseException:
+            if engine is not None:
+                engine.rollback()
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+        if engine is not None:
+            engine.commit()
+
+    def _fit(self, X, y, sample_weight):
+        self._validate_params()
+        reuse = self.warm_start and self.__sklearn_is_fitted__()
+        X, y = self._validate_X(X, y, reset=not reuse, **self._y_check_params())
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        targets, sample_weight = self._prepare_y(y, sample_weight, reset=not reuse)
+        n_outputs = self._n_outputs()
+        engine = self._optimizer_for(X.shape[1], n_outputs, reuse)
+        rng = check_random_state(self.random_state)
+        train, validation = self._split(targets, sample_weight, rng)
+
+        best, stalled = np.inf, 0
+        for epoch in range(1, self.max_iter + 1):
+            start = time.perf_counter()
+            rows = train
+            if self.shuffle:
+                rows = rng.permutation(len(targets) if train is None else train)
+            objective = self._run_pass(engine, X, targets, sample_weight, rows)
+            criterion, message = objective, f"objective {objective:.6g}"
+            if validation is not None:
+                score = self._score_validation(
+                    engine,
+                    X[validation],
+                    targets[validation],
+                    sample_weight[validation],
+                )
+                criterion, message = -score, message + f", validation score {score:.6g}"
+            if self.verbose:
+                elapsed = time.perf_counter() - start
+                print(f"-- Epoch {epoch}: {message}, time {elapsed:.3f} s")
+            if self.tol is not None:
+                stalled = stalled + 1 if criterion > best - self.tol else 0
+                best = min(best, criterion)
+                if stalled >= self.n_iter_no_change:
+                    break
+        else:
+            if self.tol is not None:
+                warnings.warn(
+                    f"Maximum number of epochs ({self.max_iter}) reached before "
+                    "convergence; consider raising max_iter.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+        self.optimizer_ = engine
+        self.n_iter_ = epoch
+        return self
+
+    def _split(self, targets, sample_weight, rng):
+        """Training rows (None for all) and held-out rows for early stopping."""
+        if not self.early_stopping:
+            return None, None
+        from sklearn.model_selection import train_test_split
+
+        indices = np.arange(len(targets))
+        try:
+            train, validation = train_test_split(
+                indices,
+                test_size=self.validation_fraction,
+                random_state=rng,
+                stratify=self._stratify(targets),
+            )
+        except ValueError as error:
+            raise ValueError(
+                "early_stopping=True could not hold out validation_fraction="
+                f"{self.validation_fraction} of {len(targets)} samples: {error}"
+            ) from error
+        return train, validation
+
+    def _stratify(self, targets):
+        return None
+
+    def _partial_fit(self, X, y, sample_weight, classes=None):
+        self._validate_params()
+        first = not self.__sklearn_is_fitted__()
+        X, y = self._validate_X(X, y, reset=first, **self._y_check_params())
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        targets, sample_weight = self._prepare_y(
+            y, sample_weight, reset=first, classes=classes, partial=True
+        )
+        engine = self._optimizer_for(X.shape[1], self._n_outputs(), reuse=not first)
+        rows = (
+            self._partial_fit_rng(engine.t).permutation(len(y))
+            if self.shuffle
+            else None
+        )
+        self._run_pass(engine, X, targets, sample_weight, rows)
+        self.optimizer_ = engine
+        self.n_iter_ = 1
+        return self
+
+    def _partial_fit_rng(self, t):
+        # An integer seed mixed with the step count gives each call its own
+        # reproducible order that survives pickling (it is part of the state).
+        if isinstance(self.random_state, Integral):
+            return np.random.default_rng([int(self.random_state), t])
+        return check_random_state(self.random_state)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

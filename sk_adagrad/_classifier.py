@@ -1,0 +1,380 @@
+"""AdagradClassifier: linear classification trained by sparse Adagrad."""
+
+import numpy as np
+from scipy.special import expit, softmax
+from sklearn.base import ClassifierMixin
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    check_classification_targets,
+)
+
+from . import _defaults as defaults
+from ._base import BaseAdagrad
+from ._losses import CLASSIFICATION_LOSSES, MultinomialLog, make_loss
+
+
+def _has_proba(estimator):
+    if estimator.loss not in ("log_loss", "modified_huber"):
+        raise AttributeError(
+            f"probability estimates are not available for loss={estimator.loss!r}"
+        )
+    return True
+
+
+class AdagradClassifier(ClassifierMixin, BaseAdagrad):
+    """Linear classifier trained by mini-batch Adagrad, sparse-first.
+
+    Minimises ``sum_i s_i L(y_i, w.x_i + b) / sum_i s_i + alpha R(w)`` with the
+    losses and penalty of :class:`~sklearn.linear_model.SGDClassifier`, using the
+    update of :class:`torch.optim.Adagrad` on each mini-batch: only the features
+    present in a batch are stepped; the penalty is applied proximally with each
+    coordinate's own step size and caught up exactly when a feature is next used.
+    All classes are trained together, in one pass over the data per epoch.
+
+    Parameters
+    ----------
+    loss : {'hinge', 'log_loss', 'modified_huber', 'squared_hinge', \
+            'perceptron'}, default='hinge'
+        The loss. ``log_loss`` gives probabilities (multinomial for more than
+        two classes unless ``multi_class='ovr'``); ``modified_huber`` gives
+        one-vs-rest probability estimates.
+    penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
+        Regularisation term ``R``.
+    alpha : float, default=1e-5
+        Strength of the penalty (the same scale as ``SGDClassifier``'s alpha).
+    l1_ratio : float, default=0.15
+        Mixing of L1 in ``'elasticnet'``: ``R = l1_ratio |w|_1 +
+        (1 - l1_ratio) / 2 |w|_2^2``.
+    fit_intercept : bool, default=True
+        Whether to learn an intercept (never penalised).
+    lr : float, default=0.1
+        Adagrad's base learning rate.
+    lr_decay : float, default=0.0
+        Step ``t`` uses ``lr / (1 + (t - 1) lr_decay)``.
+    eps : float, default=1e-10
+        Added to ``sqrt(G)`` in the denominator, as in torch.
+    initial_accumulator_value : float, default=0.0
+        Starting value of every accumulator ``G``.
+    batch_size : int, default=256
+        Rows per mini-batch (per Adagrad step).
+    max_iter : int, default=100
+        Maximum number of epochs (passes over the training data) in ``fit``.
+    tol : float or None, default=1e-3
+        Stop when the epoch objective (or the validation score with
+        ``early_stopping``) has not improved by ``tol`` for ``n_iter_no_change``
+        epochs. ``None`` runs exactly ``max_iter`` epochs.
+    n_iter_no_change : int, default=5
+        Number of epochs without improvement before stopping.
+    shuffle : bool, default=True
+        Shuffle the rows before each epoch (and within each ``partial_fit``).
+    random_state : int, RandomState instance or None, default=None
+        Seeds shuffling and the early-stopping split.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data and stop on its accuracy.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    warm_start : bool, default=False
+        Continue from the previous fit (weights, accumulators and ``t_``).
+    average : bool or int, default=False
+        Report the average of the iterates (Polyak-Ruppert) as ``coef_``; an
+        integer starts averaging once that many samples have been seen.
+    verbose : int, default=0
+        Print one line per epoch.
+    class_weight : dict, 'balanced' or None, default=None
+        Weights multiplying ``sample_weight`` per class.
+    multi_class : {'auto', 'multinomial', 'ovr'}, default='auto'
+        ``'auto'`` is multinomial for ``log_loss`` and one-vs-rest otherwise.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Weights (averaged when ``average`` is set).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts.
+    coef_accumulator_, intercept_accumulator_ : ndarray
+        Adagrad's sums of squared gradients, shaped like ``coef_``/``intercept_``.
+    optimizer_ : SparseAdagrad
+        The complete training state; pickling the estimator keeps it, so a
+        reloaded model resumes ``partial_fit`` exactly.
+    t_ : int
+        Number of Adagrad steps over the model's life.
+    n_iter_ : int
+        Epochs run by the last call (1 for ``partial_fit``).
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    Examples
+    --------
+    >>> from sklearn.feature_extraction.text import TfidfVectorizer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sk_adagrad import AdagradClassifier
+    >>> docs = ["good movie", "great film", "bad movie", "awful film"]
+    >>> model = make_pipeline(TfidfVectorizer(), AdagradClassifier(random_state=0))
+    >>> model.fit(docs, [1, 1, 0, 0]).predict(["good film"])
+    array([1])
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAdagrad._parameter_constraints,
+        "loss": [StrOptions(set(CLASSIFICATION_LOSSES))],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "multi_class": [StrOptions({"auto", "multinomial", "ovr"})],
+    }
+
+    def __init__(
+        self,
+        *,
+        loss="hinge",
+        penalty="l2",
+        alpha=defaults.ALPHA,
+        l1_ratio=0.15,
+        fit_intercept=True,
+        lr=defaults.LR,
+        lr_decay=0.0,
+        eps=1e-10,
+        initial_accumulator_value=defaults.INITIAL_ACCUMULATOR_VALUE,
+        batch_size=defaults.BATCH_SIZE,
+        max_iter=defaults.MAX_ITER,
+        tol=1e-3,
+        n_iter_no_change=5,
+        shuffle=True,
+        random_state=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
+        average=False,
+        verbose=0,
+        class_weight=None,
+        multi_class="auto",
+    ):
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.lr = lr
+        self.lr_decay = lr_decay
+        self.eps = eps
+        self.initial_accumulator_value = initial_accumulator_value
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.average = average
+        self.verbose = verbose
+        self.class_weight = class_weight
+        self.multi_class = multi_class
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model with ``max_iter`` epochs at most.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; CSR is used as is, CSC/COO are converted once.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        with self._transaction():
+            return self._fit(X, y, sample_weight)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One pass over the given rows, continuing the training state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Its labels, all in ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes; required on the first call, optional later.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        with self._transaction():
+            return self._partial_fit(X, y, sample_weight, classes=classes)
+
+    def decision_function(self, X):
+        """Margins ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Margin of the positive class (binary) or of each class.
+        """
+        Z = self._decision(X)
+        return Z.ravel() if Z.shape[1] == 1 else Z
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        return self.classes_[self._codes_from_margins(self._decision(X))]
+
+    @available_if(_has_proba)
+    def predict_proba(self, X):
+        """Class probabilities (``log_loss``, ``modified_huber``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probability of each class, in the order of ``classes_``.
+        """
+        Z = self._decision(X)
+        if isinstance(self.optimizer_.loss, MultinomialLog):
+            return softmax(Z, axis=1)
+        if self.loss == "log_loss":
+            P = expit(Z)
+        else:
+            P = (np.clip(Z, -1.0, 1.0) + 1.0) / 2.0
+        if P.shape[1] == 1:
+            return np.hstack([1.0 - P, P])
+        totals = P.sum(axis=1, keepdims=True)
+        uniform = np.full_like(P, 1.0 / P.shape[1])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(totals > 0, P / totals, uniform)
+
+    @available_if(_has_proba)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Log-probability of each class.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    # -- hooks of BaseAdagrad ----------------------------------------------------
+
+    def _y_check_params(self):
+        return {}
+
+    def _prepare_y(self, y, sample_weight, reset, classes=None, partial=False):
+        check_classification_targets(y)
+        if partial:
+            if _check_partial_fit_first_call(self, classes) and self.class_weight:
+                if self.class_weight == "balanced":
+                    raise ValueError(
+                        "class_weight='balanced' is not supported by partial_fit: "
+                        "it needs the class frequencies of the whole data. Pass "
+                        "a dict computed with compute_class_weight instead."
+                    )
+        elif reset:
+            self.classes_ = np.unique(y)
+        elif not np.array_equal(np.unique(y), self.classes_):
+            raise ValueError(
+                "warm_start=True needs the classes of the previous fit "
+                f"{self.classes_.tolist()}; got {np.unique(y).tolist()}."
+            )
+        if len(self.classes_) < 2:
+            raise ValueError(
+                "The number of classes has to be greater than one; got "
+                f"{len(self.classes_)} class."
+            )
+        codes = np.searchsorted(self.classes_, y).clip(max=len(self.classes_) - 1)
+        unknown = self.classes_[codes] != y
+        if unknown.any():
+            raise ValueError(
+                f"y contains labels not in classes {self.classes_.tolist()}: "
+                f"{np.unique(np.asarray(y)[unknown]).tolist()}"
+            )
+        if self.class_weight is not None:
+            per_class = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=np.asarray(y)
+            )
+            sample_weight = sample_weight * per_class[codes]
+        return codes, sample_weight
+
+    def _multinomial(self, n_outputs):
+        if self.multi_class == "multinomial" and self.loss != "log_loss":
+            raise ValueError(
+                f"multi_class='multinomial' needs loss='log_loss'; got {self.loss!r}."
+            )
+        return (
+            self.loss == "log_loss"
+            and n_outputs > 1
+            and self.multi_class in ("auto", "multinomial")
+        )
+
+    def _n_outputs(self):
+        n_classes = len(self.classes_)
+        return 1 if n_classes == 2 else n_classes
+
+    def _make_loss(self, n_outputs):
+        return make_loss(self.loss, multinomial=self._multinomial(n_outputs))
+
+    def _encode_targets(self, codes):
+        n_outputs = self._n_outputs()
+        if n_outputs == 1:
+            return np.where(codes == 1, 1.0, -1.0)[:, None]
+        off = 0.0 if self._multinomial(n_outputs) else -1.0
+        Y = np.full((len(codes), n_outputs), off)
+        Y[np.arange(len(codes)), codes] = 1.0
+        return Y
+
+    def _codes_from_margins(self, Z):
+        return (Z[:, 0] > 0).astype(int) if Z.shape[1] == 1 else Z.argmax(axis=1)
+
+    def _stratify(self, codes):
+        return codes
+
+    def _score_validation(self, engine, X, codes, sample_weight):
+        W, b = engine.materialize()
+        predicted = self._codes_from_margins(np.asarray(X @ W) + b)
+        return np.average(predicted == codes, weights=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags

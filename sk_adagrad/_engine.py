@@ -1,0 +1,346 @@
+"""The Adagrad engine: optimizer state and one step over the active features.
+
+One step on a mini-batch, with ``t`` the step counter (from 1)::
+
+    rate = lr / (1 + (t - 1) lr_decay)
+    G   += g ** 2                      # active coordinates only
+    w   -= rate * g / (sqrt(G) + eps)
+    w    = prox(w, rate / (sqrt(G) + eps))
+
+exactly ``torch.optim.Adagrad`` on a sparse gradient, plus the proximal penalty
+step. Inactive coordinates keep ``G`` and miss only penalty steps, which are
+applied in closed form when the feature is next active (``last_step`` records
+when each feature was last brought up to date) or when the full weights are
+read. The running (Polyak-Ruppert) average is kept lazily the same way.
+"""
+
+import copy
+
+import numpy as np
+
+from ._batches import active_block
+
+
+class DivergenceError(FloatingPointError):
+    """Raised when a step produces non-finite margins, loss or weights."""
+
+
+class SparseAdagrad:
+    """State and update of Adagrad on an ``(n_features, n_outputs)`` weight matrix
+    and an intercept vector.
+
+    Parameters
+    ----------
+    n_features, n_outputs : int
+        Shape of the weights (features in rows, so a feature's outputs are
+        contiguous).
+    loss : object
+        A loss from ``_losses``.
+    schedule : Schedule
+        Step sizes.
+    penalty : ElasticNet
+        The proximal penalty.
+    eps, initial_accumulator_value : float
+        As in ``torch.optim.Adagrad``.
+    fit_intercept : bool
+        Whether the intercept is a trained coordinate.
+    average_from_sample : int
+        Average the iterates of the steps after which at least this many samples
+        have been seen; 0 disables averaging.
+    """
+
+    def __init__(
+        self,
+        n_features,
+        n_outputs,
+        *,
+        loss,
+        schedule,
+        penalty,
+        eps,
+        initial_accumulator_value,
+        fit_intercept,
+        average_from_sample,
+    ):
+        self.loss = loss
+        self.schedule = schedule
+        self.penalty = penalty
+        self.eps = eps
+        self.fit_intercept = fit_intercept
+        self.average_from_sample = average_from_sample
+        self.coef = np.zeros((n_features, n_outputs))
+        self.coef_accumulator = np.full(
+            (n_features, n_outputs), initial_accumulator_value
+        )
+        self.intercept = np.zeros(n_outputs)
+        self.intercept_accumulator = np.full(n_outputs, initial_accumulator_value)
+        self.last_step = np.zeros(n_features, dtype=np.int64)
+        self.t = 0
+        self.samples_seen = 0
+        self.rate_history = RateHistory()
+        # The average covers steps average_start..t once averaging has begun.
+        self.average_start = None
+        self.coef_sum = np.zeros_like(self.coef) if average_from_sample else None
+        self.intercept_sum = np.zeros(n_outputs)
+        self._journal = None
+        self._materialized = None
+
+    # -- hyperparameters ---------------------------------------------------------
+
+    def configure(self, *, loss, schedule, penalty, eps, fit_intercept):
+        """Adopt new hyperparameters; pending penalty steps are settled first,
+        under the old ones, since the closed forms assume them."""
+        lazy_terms = (self.schedule, self.penalty, self.eps)
+        if lazy_terms != (schedule, penalty, eps):
+            self.settle()
+        self.loss = loss
+        self.schedule = schedule
+        self.penalty = penalty
+        self.eps = eps
+        self.fit_intercept = fit_intercept
+
+    # -- the step ----------------------------------------------------------------
+
+    def step(self, X_batch, Y, sample_weight):
+        """One Adagrad step on a batch; returns the batch's weighted loss sum,
+        computed at the weights before the step."""
+        t = self.t + 1
+        rate = self.schedule.rate(t)
+        columns, block = active_block(X_batch)
+        self._journal_rows(columns)
+
+        W = self.coef[columns]
+        G = self.coef_accumulator[columns]
+        last = self.last_step[columns]
+        n_missed = (t - 1) - last
+        if self.coef_sum is not None and self.average_start is not None:
+            self.coef_sum[columns] += self._missed_average_terms(W, G, last, n_missed)
+        self.penalty.catch_up(
+            W,
+            np.sqrt(G) + self.eps,
+            last,
+            n_missed,
+            self.schedule,
+            self.rate_history.sums,
+        )
+
+        Z = block @ W + self.intercept
+        weight_sum = sample_weight.sum()
+        loss_sum = float(sample_weight @ self.loss.value(Y, Z))
+        if not np.isfinite(loss_sum):
+            raise DivergenceError(self._divergence_message(t, "loss"))
+        dZ = self.loss.derivative(Y, Z)
+        dZ *= (sample_weight / weight_sum)[:, None] if weight_sum > 0 else 0.0
+
+        grad = block.T @ dZ
+        G += grad**2
+        H = np.sqrt(G) + self.eps
+        W -= rate * grad / H
+        self.penalty.prox(W, rate / H)
+        if not np.isfinite(W).all():
+            raise DivergenceError(self._divergence_message(t, "weights"))
+
+        if self.fit_intercept:
+            grad_b = dZ.sum(axis=0)
+            self.intercept_accumulator += grad_b**2
+            self.intercept -= (
+                rate * grad_b / (np.sqrt(self.intercept_accumulator) + self.eps)
+            )
+            if not np.isfinite(self.intercept).all():
+                raise DivergenceError(self._divergence_message(t, "intercept"))
+
+        self.coef[columns] = W
+        self.coef_accumulator[columns] = G
+        self.last_step[columns] = t
+        self._advance(t, rate, len(Y))
+        if self.average_start is not None:
+            self.coef_sum[columns] += W
+            self.intercept_sum += self.intercept
+        return loss_sum
+
+    def _advance(self, t, rate, n_samples):
+        self.t = t
+        self.samples_seen += n_samples
+        self.rate_history.append(rate)
+        if (
+            self.coef_sum is not None
+            and self.average_start is None
+            and self.samples_seen >= self.average_from_sample
+        ):
+            self.average_start = t
+        self._materialized = None
+
+    def _divergence_message(self, t, what):
+        return (
+            f"Adagrad diverged at step {t}: non-finite {what}. Lower `lr` "
+            f"(now {self.schedule.lr:g}), or raise `eps` (now {self.eps:g}) or "
+            "`initial_accumulator_value`, or scale the features."
+        )
+
+    # -- lazy terms --------------------------------------------------------------
+
+    def _missed_average_terms(self, W, G, last, n_missed):
+        """Sum of the iterates over the missed steps that fall inside the average."""
+        H = np.sqrt(G) + self.eps
+        first = np.maximum(self.average_start - last, 1)
+        history = self.rate_history
+        args = (self.schedule, history.sums, history.sums_of_sums)
+        total = self.penalty.missed_iterate_sum(W, H, last, n_missed, *args)
+        before = np.minimum(first - 1, n_missed)
+        if before.any():
+            total -= self.penalty.missed_iterate_sum(W, H, last, before, *args)
+        return total
+
+    def materialize(self):
+        """Return ``(coef, intercept)`` brought up to the current step, averaged
+        once averaging has begun; the state itself is not changed."""
+        if self._materialized is None:
+            W = self.coef.copy()
+            H = np.sqrt(self.coef_accumulator) + self.eps
+            n_missed = self.t - self.last_step
+            if self.average_start is None:
+                self.penalty.catch_up(
+                    W,
+                    H,
+                    self.last_step,
+                    n_missed,
+                    self.schedule,
+                    self.rate_history.sums,
+                )
+                self._materialized = (W, self.intercept.copy())
+            else:
+                n_averaged = self.t - self.average_start + 1
+                W = self.coef_sum + self._missed_average_terms(
+                    W, self.coef_accumulator, self.last_step, n_missed
+                )
+                self._materialized = (
+                    W / n_averaged,
+                    self.intercept_sum / n_averaged,
+                )
+        return self._materialized
+
+    def settle(self):
+        """Bring every feature up to the current step, in place (O(n_features))."""
+        self._journal_rows(slice(None))
+        n_missed = self.t - self.last_step
+        if self.average_start is not None:
+            self.coef_sum += self._missed_average_terms(
+                self.coef, self.coef_accumulator, self.last_step, n_missed
+            )
+        H = np.sqrt(self.coef_accumulator) + self.eps
+        self.penalty.catch_up(
+            self.coef,
+            H,
+            self.last_step,
+            n_missed,
+            self.schedule,
+            self.rate_history.sums,
+        )
+        self.last_step[:] = self.t
+        self._materialized = None
+
+    # -- transactions ------------------------------------------------------------
+
+    def begin(self):
+        """Start recording changes so that :meth:`rollback` can undo them."""
+        self._journal = _Journal(self)
+
+    def commit(self):
+        self._journal = None
+
+    def rollback(self):
+        self._journal.restore(self)
+        self._journal = None
+        self._materialized = None
+
+    def _journal_rows(self, rows):
+        if self._journal is not None:
+            self._journal.save_rows(self, rows)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_journal"] = None
+        state["_materialized"] = None
+        return state
+
+
+_ROW_ARRAYS = ("coef", "coef_accumulator", "last_step", "coef_sum")
+_SCALARS = (
+    "intercept",
+    "intercept_accumulator",
+    "intercept_sum",
+    "t",
+    "samples_seen",
+    "rate_history",
+    "average_start",
+    "loss",
+    "schedule",
+    "penalty",
+    "eps",
+    "fit_intercept",
+)
+
+
+class _Journal:
+    """The rows an engine had before a call first touched them, and its small
+    state; memory is bounded by the rows the call touches."""
+
+    def __init__(self, engine):
+        self.scalars = {name: copy.copy(getattr(engine, name)) for name in _SCALARS}
+        self.saved = np.zeros(engine.coef.shape[0], dtype=bool)
+        self.rows = []
+
+    def save_rows(self, engine, rows):
+        if isinstance(rows, slice):
+            rows = np.arange(engine.coef.shape[0])
+        rows = rows[~self.saved[rows]]
+        if rows.size:
+            self.saved[rows] = True
+            self.rows.append(
+                (rows, [_take(getattr(engine, name), rows) for name in _ROW_ARRAYS])
+            )
+
+    def restore(self, engine):
+        for rows, values in reversed(self.rows):
+            for name, value in zip(_ROW_ARRAYS, values, strict=True):
+                if value is not None:
+                    getattr(engine, name)[rows] = value
+        for name, value in self.scalars.items():
+            setattr(engine, name, value)
+
+
+def _take(array, rows):
+    return None if array is None else array[rows]
+
+
+class RateHistory:
+    """``sums[t]``: the sum of the rates of steps 1..t (``sums[0] = 0``), and
+    ``sums_of_sums[t]``, the running sum of ``sums``; the closed-form catch-up under
+    L1 reads them. Grows by doubling, so an append costs O(1) amortised."""
+
+    def __init__(self):
+        self._buffer = np.zeros((2, 1024))
+        self._size = 1
+
+    @property
+    def sums(self):
+        return self._buffer[0, : self._size]
+
+    @property
+    def sums_of_sums(self):
+        return self._buffer[1, : self._size]
+
+    def append(self, rate):
+        if self._size == self._buffer.shape[1]:
+            self._buffer = np.concatenate(
+                [self._buffer, np.zeros_like(self._buffer)], 1
+            )
+        previous = self._buffer[:, self._size - 1]
+        self._buffer[0, self._size] = previous[0] + rate
+        self._buffer[1, self._size] = previous[1] + self._buffer[0, self._size]
+        self._size += 1
+
+    def __copy__(self):
+        clone = RateHistory.__new__(RateHistory)
+        clone._buffer, clone._size = self._buffer, self._size
+        return clone

@@ -1,0 +1,233 @@
+"""AdagradRegressor: linear regression trained by sparse Adagrad."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from . import _defaults as defaults
+from ._base import BaseAdagrad
+from ._losses import REGRESSION_LOSSES, make_loss
+
+
+class AdagradRegressor(RegressorMixin, BaseAdagrad):
+    """Linear regressor trained by mini-batch Adagrad, sparse-first.
+
+    Minimises ``sum_i s_i L(y_i, w.x_i + b) / sum_i s_i + alpha R(w)`` with the
+    losses and penalty of :class:`~sklearn.linear_model.SGDRegressor`, using the
+    update of :class:`torch.optim.Adagrad` on each mini-batch; only the features
+    present in a batch are stepped, and the penalty is applied proximally and
+    caught up exactly when a feature is next used.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'huber', 'epsilon_insensitive', \
+            'squared_epsilon_insensitive'}, default='squared_error'
+        The loss; ``squared_error`` is ``(y - p) ** 2 / 2``.
+    penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
+        Regularisation term ``R``.
+    alpha : float, default=1e-5
+        Strength of the penalty (the same scale as ``SGDRegressor``'s alpha).
+    l1_ratio : float, default=0.15
+        Mixing of L1 in ``'elasticnet'``.
+    fit_intercept : bool, default=True
+        Whether to learn an intercept (never penalised).
+    lr : float, default=0.1
+        Adagrad's base learning rate.
+    lr_decay : float, default=0.0
+        Step ``t`` uses ``lr / (1 + (t - 1) lr_decay)``.
+    eps : float, default=1e-10
+        Added to ``sqrt(G)`` in the denominator, as in torch.
+    initial_accumulator_value : float, default=0.0
+        Starting value of every accumulator ``G``.
+    batch_size : int, default=256
+        Rows per mini-batch.
+    max_iter : int, default=100
+        Maximum number of epochs in ``fit``.
+    tol : float or None, default=1e-3
+        Stop when the epoch objective (or the validation R^2 with
+        ``early_stopping``) has not improved by ``tol`` for ``n_iter_no_change``
+        epochs; ``None`` runs exactly ``max_iter`` epochs.
+    n_iter_no_change : int, default=5
+        Number of epochs without improvement before stopping.
+    shuffle : bool, default=True
+        Shuffle the rows before each epoch (and within each ``partial_fit``).
+    random_state : int, RandomState instance or None, default=None
+        Seeds shuffling and the early-stopping split.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data and stop on its R^2.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    warm_start : bool, default=False
+        Continue from the previous fit.
+    average : bool or int, default=False
+        Report the average of the iterates as ``coef_``; an integer starts
+        averaging once that many samples have been seen.
+    verbose : int, default=0
+        Print one line per epoch.
+    epsilon : float, default=0.1
+        Threshold of the ``huber`` and epsilon-insensitive losses.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        Weights (averaged when ``average`` is set).
+    intercept_ : ndarray of shape (1,)
+        Intercept.
+    coef_accumulator_, intercept_accumulator_ : ndarray
+        Adagrad's sums of squared gradients, shaped like ``coef_``/``intercept_``.
+    optimizer_ : SparseAdagrad
+        The complete training state.
+    t_ : int
+        Number of Adagrad steps over the model's life.
+    n_iter_ : int
+        Epochs run by the last call (1 for ``partial_fit``).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_adagrad import AdagradRegressor
+    >>> X = np.random.default_rng(0).normal(size=(200, 3))
+    >>> y = X @ [1.0, -2.0, 0.5] + 3.0
+    >>> model = AdagradRegressor(random_state=0).fit(X, y)
+    >>> bool(model.score(X, y) > 0.99)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAdagrad._parameter_constraints,
+        "loss": [StrOptions(set(REGRESSION_LOSSES))],
+        "epsilon": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        loss="squared_error",
+        penalty="l2",
+        alpha=defaults.ALPHA,
+        l1_ratio=0.15,
+        fit_intercept=True,
+        lr=defaults.LR,
+        lr_decay=0.0,
+        eps=1e-10,
+        initial_accumulator_value=defaults.INITIAL_ACCUMULATOR_VALUE,
+        batch_size=defaults.BATCH_SIZE,
+        max_iter=defaults.MAX_ITER,
+        tol=1e-3,
+        n_iter_no_change=5,
+        shuffle=True,
+        random_state=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
+        average=False,
+        verbose=0,
+        epsilon=0.1,
+    ):
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.lr = lr
+        self.lr_decay = lr_decay
+        self.eps = eps
+        self.initial_accumulator_value = initial_accumulator_value
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.average = average
+        self.verbose = verbose
+        self.epsilon = epsilon
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model with ``max_iter`` epochs at most.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        with self._transaction():
+            return self._fit(X, y, sample_weight)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One pass over the given rows, continuing the training state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Its targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        with self._transaction():
+            return self._partial_fit(X, y, sample_weight)
+
+    def predict(self, X):
+        """Predict ``X @ coef_ + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predicted values.
+        """
+        return self._decision(X)[:, 0]
+
+    # -- hooks of BaseAdagrad ----------------------------------------------------
+
+    def _y_check_params(self):
+        return {"y_numeric": True}
+
+    def _prepare_y(self, y, sample_weight, reset, classes=None, partial=False):
+        return np.asarray(y, dtype=np.float64), sample_weight
+
+    def _n_outputs(self):
+        return 1
+
+    def _make_loss(self, n_outputs):
+        return make_loss(self.loss, epsilon=self.epsilon)
+
+    def _encode_targets(self, y):
+        return y[:, None]
+
+    def _format_coef(self, W):
+        return W[:, 0].copy()
+
+    def _score_validation(self, engine, X, y, sample_weight):
+        W, b = engine.materialize()
+        return r2_score(y, (np.asarray(X @ W) + b)[:, 0], sample_weight=sample_weight)
