@@ -130,20 +130,21 @@ class BaseAdagrad(BaseEstimator):
 
     # -- training ----------------------------------------------------------------
 
-    def _validate_X(self, X, y=None, reset=True, **kwargs):
+    def _validate_X(self, X, y="no_validation", reset=True, **kwargs):
+        """Validated X (canonical CSR or C-ordered float array), with y if given."""
         checked = validate_data(
             self,
             X,
-            *(() if y is None else (y,)),
+            y,
             reset=reset,
             accept_sparse=("csr", "csc", "coo"),
             dtype=(np.float64, np.float32),
             order="C",
             **kwargs,
         )
-        X = checked if y is None else checked[0]
+        X, y = checked if isinstance(checked, tuple) else (checked, None)
         X = canonical_csr(X) if sp.issparse(X) else X
-        return X if y is None else (X, checked[1])
+        return X if y is None else (X, y)
 
     def _engine_settings(self, n_outputs):
         return dict(

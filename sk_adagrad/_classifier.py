@@ -248,7 +248,8 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         ndarray of shape (n_samples,)
             Predicted labels.
         """
-        return self.classes_[self._codes_from_margins(self._decision(X))]
+        codes = self._codes_from_margins(self._decision(X))
+        return self.classes_[codes]
 
     @available_if(_has_proba)
     def predict_proba(self, X):
