@@ -171,7 +171,7 @@ class BaseAdagrad(BaseEstimator):
             return engine
         return self._new_optimizer(n_features, n_outputs)
 
-    def _run_pass(self, engine, X, targets, sample_weight, rows):
+    def _run_pass(self, engine, X, targets, sample_weight, rows, with_loss=True):
         """One pass over ``rows`` (all rows when None) in mini-batches; returns the
         weighted mean loss, measured on each batch before its step."""
         loss_sum = 0.0
@@ -179,7 +179,10 @@ class BaseAdagrad(BaseEstimator):
             X.shape[0] if rows is None else len(rows), self.batch_size, rows
         ):
             loss_sum += engine.step(
-                X[batch], self._encode_targets(targets[batch]), sample_weight[batch]
+                X[batch],
+                self._encode_targets(targets[batch]),
+                sample_weight[batch],
+                with_loss,
             )
         total_weight = (
             sample_weight.sum() if rows is None else sample_weight[rows].sum()
@@ -218,13 +221,18 @@ class BaseAdagrad(BaseEstimator):
         rng = check_random_state(self.random_state)
         train, validation = self._split(targets, sample_weight, rng)
 
+        track_objective = bool(self.verbose) or (
+            self.tol is not None and not self.early_stopping
+        )
         best, stalled = np.inf, 0
         for epoch in range(1, self.max_iter + 1):
             start = time.perf_counter()
             rows = train
             if self.shuffle:
                 rows = rng.permutation(len(targets) if train is None else train)
-            objective = self._run_pass(engine, X, targets, sample_weight, rows)
+            objective = self._run_pass(
+                engine, X, targets, sample_weight, rows, with_loss=track_objective
+            )
             criterion, message = objective, f"objective {objective:.6g}"
             if validation is not None:
                 score = self._score_validation(
@@ -294,7 +302,7 @@ class BaseAdagrad(BaseEstimator):
             if self.shuffle
             else None
         )
-        self._run_pass(engine, X, targets, sample_weight, rows)
+        self._run_pass(engine, X, targets, sample_weight, rows, with_loss=False)
         self.optimizer_ = engine
         self.n_iter_ = 1
         return self

@@ -18,7 +18,7 @@ import copy
 
 import numpy as np
 
-from ._batches import active_block
+from ._batches import ActiveColumns
 
 
 class DivergenceError(FloatingPointError):
@@ -84,6 +84,7 @@ class SparseAdagrad:
         self.intercept_sum = np.zeros(n_outputs)
         self._journal = None
         self._materialized = None
+        self._column_finder = None
 
     # -- hyperparameters ---------------------------------------------------------
 
@@ -101,42 +102,36 @@ class SparseAdagrad:
 
     # -- the step ----------------------------------------------------------------
 
-    def step(self, X_batch, Y, sample_weight):
+    def step(self, X_batch, Y, sample_weight, with_loss=True):
         """One Adagrad step on a batch; returns the batch's weighted loss sum,
-        computed at the weights before the step."""
+        computed at the weights before the step (0 unless ``with_loss``)."""
         t = self.t + 1
         rate = self.schedule.rate(t)
-        columns, block = active_block(X_batch)
+        columns, block = self._active_columns(X_batch)
         self._journal_rows(columns)
 
-        W = self.coef[columns]
-        G = self.coef_accumulator[columns]
-        last = self.last_step[columns]
-        n_missed = (t - 1) - last
-        if self.coef_sum is not None and self.average_start is not None:
-            self.coef_sum[columns] += self._missed_average_terms(W, G, last, n_missed)
-        self.penalty.catch_up(
-            W,
-            np.sqrt(G) + self.eps,
-            last,
-            n_missed,
-            self.schedule,
-            self.rate_history.sums,
-        )
+        W = np.take(self.coef, columns, axis=0)
+        G = np.take(self.coef_accumulator, columns, axis=0)
+        if not self.penalty.is_zero or self.average_start is not None:
+            self._catch_up_rows(columns, W, G, t - 1)
 
-        Z = block @ W + self.intercept
-        weight_sum = sample_weight.sum()
-        loss_sum = float(sample_weight @ self.loss.value(Y, Z))
-        if not np.isfinite(loss_sum):
-            raise DivergenceError(self._divergence_message(t, "loss"))
+        Z = block @ W
+        Z += self.intercept
+        loss_sum = 0.0
+        if with_loss:
+            loss_sum = float(sample_weight @ self.loss.value(Y, Z))
         dZ = self.loss.derivative(Y, Z)
+        weight_sum = sample_weight.sum()
         dZ *= (sample_weight / weight_sum)[:, None] if weight_sum > 0 else 0.0
 
         grad = block.T @ dZ
-        G += grad**2
-        H = np.sqrt(G) + self.eps
-        W -= rate * grad / H
-        self.penalty.prox(W, rate / H)
+        G += np.square(grad)
+        step_size = np.sqrt(G)
+        step_size += self.eps
+        np.divide(rate, step_size, out=step_size)
+        grad *= step_size
+        W -= grad
+        self.penalty.prox(W, step_size)
         if not np.isfinite(W).all():
             raise DivergenceError(self._divergence_message(t, "weights"))
 
@@ -157,6 +152,30 @@ class SparseAdagrad:
             self.coef_sum[columns] += W
             self.intercept_sum += self.intercept
         return loss_sum
+
+    def _catch_up_rows(self, columns, W, G, t):
+        """Bring gathered rows up to step ``t``: missed penalty steps and the
+        iterates they would have added to the running average."""
+        last = self.last_step[columns]
+        n_missed = t - last
+        if self.average_start is not None:
+            self.coef_sum[columns] += self._missed_average_terms(W, G, last, n_missed)
+        if not self.penalty.is_zero:
+            self.penalty.catch_up(
+                W,
+                np.sqrt(G) + self.eps,
+                last,
+                n_missed,
+                self.schedule,
+                self.rate_history.sums,
+            )
+
+    @property
+    def _active_columns(self):
+        # Scratch space, rebuilt after unpickling rather than stored.
+        if self._column_finder is None:
+            self._column_finder = ActiveColumns(self.coef.shape[0])
+        return self._column_finder
 
     def _advance(self, t, rate, n_samples):
         self.t = t
@@ -261,6 +280,7 @@ class SparseAdagrad:
         state = self.__dict__.copy()
         state["_journal"] = None
         state["_materialized"] = None
+        state["_column_finder"] = None
         return state
 
 
