@@ -1,0 +1,68 @@
+"""Saving and loading fitted models, including with skops.
+
+A fitted estimator keeps its whole training state (weights, Adagrad
+accumulators, step counter, pending lazy penalty steps) in ``optimizer_``, so
+any faithful round trip resumes ``partial_fit`` bit for bit. :mod:`pickle`
+and :mod:`joblib` need nothing special.
+
+:mod:`skops.io` loads only types it trusts. Beyond numpy, scipy and
+scikit-learn, a fitted model holds a few small classes of this package;
+:data:`SKOPS_TRUSTED_TYPES` names them all, so that a model is loaded without
+trusting everything in the file::
+
+    import skops.io
+    from sk_adagrad.persistence import SKOPS_TRUSTED_TYPES
+
+    skops.io.dump(model, "model.skops")
+    untrusted = skops.io.get_untrusted_types(file="model.skops")
+    assert set(untrusted) <= set(SKOPS_TRUSTED_TYPES)  # nothing unexpected
+    model = skops.io.load("model.skops", trusted=SKOPS_TRUSTED_TYPES)
+
+Any other type found in a file (a custom transformer in a pipeline, say)
+must be reviewed and added to ``trusted`` by the user.
+"""
+
+from ._classifier import AdagradClassifier
+from ._engine import RateHistory, SparseAdagrad
+from ._losses import (
+    BinaryLog,
+    EpsilonInsensitive,
+    Hinge,
+    Huber,
+    ModifiedHuber,
+    MultinomialLog,
+    SquaredEpsilonInsensitive,
+    SquaredError,
+    SquaredHinge,
+)
+from ._penalty import ElasticNet
+from ._regressor import AdagradRegressor
+from ._schedule import Schedule
+
+__all__ = ["SKOPS_TRUSTED_TYPES"]
+
+# Every class an estimator of this package stores, whatever its parameters.
+_STORED_CLASSES = (
+    AdagradClassifier,
+    AdagradRegressor,
+    SparseAdagrad,
+    RateHistory,
+    Schedule,
+    ElasticNet,
+    Hinge,
+    SquaredHinge,
+    ModifiedHuber,
+    BinaryLog,
+    MultinomialLog,
+    SquaredError,
+    Huber,
+    EpsilonInsensitive,
+    SquaredEpsilonInsensitive,
+)
+
+#: Fully qualified names of the classes a fitted model of this package holds,
+#: in the form :func:`skops.io.get_untrusted_types` reports them; pass as
+#: ``skops.io.load(file, trusted=SKOPS_TRUSTED_TYPES)``.
+SKOPS_TRUSTED_TYPES: list[str] = sorted(
+    f"{cls.__module__}.{cls.__qualname__}" for cls in _STORED_CLASSES
+)
