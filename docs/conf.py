@@ -112,33 +112,41 @@ class ExampleScripts(Directive):
         return nested_parse_to_nodes(self.state, content, allow_section_headings=True)
 
     def _script_section(self, script: Path) -> list[str]:
-        docstring = _module_docstring(script)
-        summary, _, body = docstring.partition("\n")
-        title = f"{script.name} — {summary.strip().rstrip('.')}"
-        if not summary.strip():
-            title = script.name
-        lines = [title, "-" * len(title), ""]
-        lines += [body.strip(), ""] if body.strip() else []
-        lines += ["Run it from the repository root::", ""]
-        lines += [f"    python examples/{script.name}", ""]
+        summary, _, body = _module_docstring(script).partition("\n")
+        lines = [script.name, "-" * len(script.name), ""]
+        if summary.strip():
+            lines += [f"**{summary.strip()}**", ""]
+        lines += body.strip().splitlines() + [""]
+        lines += ["Run it from the repository root:", ""]
+        lines += [".. code-block:: bash", "", f"   python examples/{script.name}", ""]
         for png in _written_pngs(script):
             if (EXAMPLE_OUTPUT_DIR / png).exists():
                 lines += [
                     f".. figure:: /../examples/output/{png}",
                     "   :width: 90%",
                     "",
+                    f"   ``examples/output/{png}``",
+                    "",
                 ]
-                lines += [f"   ``examples/output/{png}``", ""]
             else:
                 lines += [
                     f"The script writes the plot ``examples/output/{png}``.",
                     "",
                 ]
+        # The listing is folded away so that the page stays readable.
         lines += [
+            ".. raw:: html",
+            "",
+            f"   <details><summary>The code of {script.name}</summary>",
+            "",
             # A leading slash makes the path relative to the docs directory.
             f".. literalinclude:: /../examples/{script.name}",
             "   :language: python",
             "   :linenos:",
+            "",
+            ".. raw:: html",
+            "",
+            "   </details>",
             "",
         ]
         return lines
