@@ -199,7 +199,7 @@ def test_reloaded_model_resumes_partial_fit_exactly(name, round_trip):
 
 @pytest.mark.parametrize("round_trip", ROUND_TRIPS)
 def test_reloaded_model_resumes_fit_with_warm_start(round_trip):
-    chunks, classes = _chunks_and_classes("multinomial-elasticnet-average")
+    chunks, _ = _chunks_and_classes("multinomial-elasticnet-average")
     X = sp.vstack([X for X, _ in chunks]).tocsr()
     y = np.concatenate([y for _, y in chunks])
     params = dict(
