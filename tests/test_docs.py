@@ -57,6 +57,7 @@ def test_site_builds_with_every_page(built_site: Path) -> None:
         "tuning",
         "defaults",
         "multiclass",
+        "scaling",
         "torch",
         "sgd",
         "examples",
