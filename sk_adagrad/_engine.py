@@ -110,10 +110,11 @@ class SparseAdagrad:
         columns, block = self._active_columns(X_batch)
         self._journal_rows(columns)
 
-        W = np.take(self.coef, columns, axis=0)
-        G = np.take(self.coef_accumulator, columns, axis=0)
+        W = _take_rows(self.coef, columns)
+        G = _take_rows(self.coef_accumulator, columns)
+        total = None
         if not self.penalty.is_zero or self.average_start is not None:
-            self._catch_up_rows(columns, W, G, t - 1)
+            total = self._catch_up(W, G, self.last_step[columns], t - 1)
 
         Z = block @ W
         Z += self.intercept
@@ -144,31 +145,39 @@ class SparseAdagrad:
             if not np.isfinite(self.intercept).all():
                 raise DivergenceError(self._divergence_message(t, "intercept"))
 
-        self.coef[columns] = W
-        self.coef_accumulator[columns] = G
+        _put_rows(self.coef, columns, W)
+        _put_rows(self.coef_accumulator, columns, G)
         self.last_step[columns] = t
         self._advance(t, rate, len(Y))
         if self.average_start is not None:
-            self.coef_sum[columns] += W
+            increment = W if total is None else total + W
+            _put_rows(
+                self.coef_sum, columns, _take_rows(self.coef_sum, columns) + increment
+            )
             self.intercept_sum += self.intercept
         return loss_sum
 
-    def _catch_up_rows(self, columns, W, G, t):
-        """Bring gathered rows up to step ``t``: missed penalty steps and the
-        iterates they would have added to the running average."""
-        last = self.last_step[columns]
-        n_missed = t - last
-        if self.average_start is not None:
-            self.coef_sum[columns] += self._missed_average_terms(W, G, last, n_missed)
-        if not self.penalty.is_zero:
-            self.penalty.catch_up(
-                W,
-                np.sqrt(G) + self.eps,
-                last,
-                n_missed,
-                self.schedule,
-                self.rate_history.sums,
-            )
+    def _catch_up(self, W, G, last, t):
+        """Apply to ``W`` (in place) the penalty steps missed since ``last`` up to
+        step ``t``; return the sum of the iterates in the average window, if any."""
+        H = np.sqrt(G)
+        H += self.eps
+        return self.penalty.catch_up(
+            W,
+            H,
+            last,
+            t - last,
+            self.schedule,
+            self.rate_history,
+            self._sum_after(last),
+        )
+
+    def _sum_after(self, last):
+        """Per row, how many of its missed steps precede the averaging window (None
+        when not averaging)."""
+        if self.average_start is None:
+            return None
+        return np.maximum(self.average_start - 1 - last, 0)
 
     @property
     def _active_columns(self):
@@ -198,42 +207,18 @@ class SparseAdagrad:
 
     # -- lazy terms --------------------------------------------------------------
 
-    def _missed_average_terms(self, W, G, last, n_missed):
-        """Sum of the iterates over the missed steps that fall inside the average."""
-        H = np.sqrt(G) + self.eps
-        first = np.maximum(self.average_start - last, 1)
-        history = self.rate_history
-        args = (self.schedule, history.sums, history.sums_of_sums)
-        total = self.penalty.missed_iterate_sum(W, H, last, n_missed, *args)
-        before = np.minimum(first - 1, n_missed)
-        if before.any():
-            total -= self.penalty.missed_iterate_sum(W, H, last, before, *args)
-        return total
-
     def materialize(self):
         """Return ``(coef, intercept)`` brought up to the current step, averaged
         once averaging has begun; the state itself is not changed."""
         if self._materialized is None:
             W = self.coef.copy()
-            H = np.sqrt(self.coef_accumulator) + self.eps
-            n_missed = self.t - self.last_step
-            if self.average_start is None:
-                self.penalty.catch_up(
-                    W,
-                    H,
-                    self.last_step,
-                    n_missed,
-                    self.schedule,
-                    self.rate_history.sums,
-                )
+            total = self._catch_up(W, self.coef_accumulator, self.last_step, self.t)
+            if total is None:
                 self._materialized = (W, self.intercept.copy())
             else:
                 n_averaged = self.t - self.average_start + 1
-                W = self.coef_sum + self._missed_average_terms(
-                    W, self.coef_accumulator, self.last_step, n_missed
-                )
                 self._materialized = (
-                    W / n_averaged,
+                    (self.coef_sum + total) / n_averaged,
                     self.intercept_sum / n_averaged,
                 )
         return self._materialized
@@ -241,20 +226,9 @@ class SparseAdagrad:
     def settle(self):
         """Bring every feature up to the current step, in place (O(n_features))."""
         self._journal_rows(slice(None))
-        n_missed = self.t - self.last_step
-        if self.average_start is not None:
-            self.coef_sum += self._missed_average_terms(
-                self.coef, self.coef_accumulator, self.last_step, n_missed
-            )
-        H = np.sqrt(self.coef_accumulator) + self.eps
-        self.penalty.catch_up(
-            self.coef,
-            H,
-            self.last_step,
-            n_missed,
-            self.schedule,
-            self.rate_history.sums,
-        )
+        total = self._catch_up(self.coef, self.coef_accumulator, self.last_step, self.t)
+        if total is not None:
+            self.coef_sum += total
         self.last_step[:] = self.t
         self._materialized = None
 
@@ -327,6 +301,20 @@ class _Journal:
                     getattr(engine, name)[rows] = value
         for name, value in self.scalars.items():
             setattr(engine, name, value)
+
+
+def _as_rows(array):
+    """A C-ordered 2-d array seen as a vector of its rows, for fast row gathers
+    and scatters."""
+    return array.view(np.dtype((np.void, array.shape[1] * array.itemsize)))[:, 0]
+
+
+def _take_rows(array, rows):
+    return _as_rows(array)[rows].view(array.dtype).reshape(len(rows), -1)
+
+
+def _put_rows(array, rows, values):
+    _as_rows(array)[rows] = _as_rows(np.ascontiguousarray(values))
 
 
 def _take(array, rows):

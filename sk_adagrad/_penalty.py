@@ -8,21 +8,22 @@ step size ``s = rate / h`` (``h = sqrt(G) + eps``)::
 
 whose fixed point is the exact minimiser of the objective. A coordinate whose
 feature is absent from a batch has a frozen ``h``, so the steps it missed compose
-in closed form and are applied only when the feature is next needed. With
-``r = l1 / l2`` each step maps ``|w| + r`` to ``(|w| + r) / (1 + l2 s)`` until
-``|w|`` hits zero, where it stays; with ``l2 = 0`` the shrinkage adds up to
-``l1 (C_now - C_then) / h`` with ``C`` the running sum of the rates.
+in closed form and are applied only when the feature is next needed:
 
-``rate_sums[t]`` is that running sum after step ``t`` (``rate_sums[0] = 0``);
-``rate_sums_sums[t]`` is the running sum of ``rate_sums``, needed for the sum of
-the missed iterates (averaging) under pure L1.
+- ``l2 > 0``: with ``r = l1 / l2`` each step maps ``|w| + r`` to
+  ``(|w| + r) / (1 + l2 s)`` until ``|w|`` reaches zero, where it stays; over
+  ``n`` steps the factor is ``exp(-n log1p(c))``, ``c = l2 lr / h``, at a constant
+  rate, and a ratio of Gamma functions with ``lr_decay`` (see ``Schedule``);
+- ``l2 = 0``: the shrinkage adds up to ``l1 (C_now - C_then) / h``, ``C`` the
+  running sum of the rates.
+
+The same closed forms give the sum of the iterates over the missed steps, which
+the running average needs, for every penalty and schedule.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
-
-from ._schedule import Schedule
 
 
 @dataclass(frozen=True)
@@ -50,86 +51,100 @@ class ElasticNet:
         """One proximal step of size ``step`` (elementwise), in place."""
         if self.is_zero:
             return W
-        magnitude = np.abs(W)
-        if self.l1:
-            magnitude = np.maximum(magnitude - self.l1 * step, 0.0)
-        if self.l2:
-            magnitude /= 1.0 + self.l2 * step
-        np.copysign(magnitude, W, out=W)
-        return W
-
-    def catch_up(self, W, H, last, n_missed, schedule: Schedule, rate_sums):
-        """Apply, in place, the ``n_missed`` proximal steps that rows of ``W`` missed
-        after their last update at step ``last`` (one entry per row)."""
-        if self.is_zero:
+        if self.l1 == 0.0:
+            divisor = self.l2 * step
+            divisor += 1.0
+            W /= divisor
             return W
         magnitude = np.abs(W)
-        if self.l2 == 0.0:
-            shrink = (rate_sums[last + n_missed] - rate_sums[last])[:, None] / H
-            magnitude = np.maximum(magnitude - self.l1 * shrink, 0.0)
-        else:
-            r = self.l1 / self.l2
-            log_factor = schedule.log_shrink_product(
-                last[:, None], n_missed[:, None], self.l2 / H
-            )
-            magnitude = np.maximum(np.exp(log_factor) * (magnitude + r) - r, 0.0)
-        np.copysign(magnitude, W, out=W)
-        return W
+        magnitude -= self.l1 * step
+        np.maximum(magnitude, 0.0, out=magnitude)
+        if self.l2:
+            magnitude /= 1.0 + self.l2 * step
+        return np.copysign(magnitude, W, out=W)
 
-    def missed_iterate_sum(
-        self, W, H, last, n_missed, schedule: Schedule, rate_sums, rate_sums_sums
-    ):
-        """Sum of the iterates after each of the first ``n_missed`` missed steps
-        (``n_missed`` may differ per row), for the running average.
+    def catch_up(self, W, H, last, n_missed, schedule, history, sum_after=None):
+        """Apply, in place, the proximal steps that the rows of ``W`` missed.
 
-        Exact without penalty, under pure L1 for any schedule, and under L2 or
-        elastic net at a constant rate. Under L2 or elastic net with
-        ``lr_decay > 0`` the per-step factors are replaced by their geometric mean
-        over the window, which keeps the window's endpoint exact and overstates
-        the intermediate iterates by a relative ``exp(n (d_1 - d_n) / 4) - 1`` at
-        most, ``d_j = log(1 + l2 rate_j / h)`` (the log-factors decrease, so the
-        log of the product is convex in the number of steps).
+        Parameters
+        ----------
+        W, H : ndarray of shape (n_rows, n_outputs)
+            Weights as of their last update, and their frozen ``sqrt(G) + eps``.
+        last, n_missed : ndarray of shape (n_rows,)
+            Step of each row's last update, and how many steps it missed since.
+        schedule : Schedule
+            Step sizes.
+        history : RateHistory
+            Running sums of the rates.
+        sum_after : ndarray of shape (n_rows,), optional
+            When given, also return the sum of the iterates after missed steps
+            ``sum_after + 1 ... n_missed`` of each row (for the running average).
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_outputs) or None
+            The sum of iterates, when ``sum_after`` is given.
         """
         n = n_missed[:, None].astype(np.float64)
+        k0 = None if sum_after is None else sum_after[:, None].astype(np.float64)
         if self.is_zero:
-            return n * W
-        magnitude = np.abs(W)
+            return None if k0 is None else (n - k0) * W
         if self.l2 == 0.0:
-            total = self._l1_iterate_sum(
-                magnitude, H, last, n_missed, rate_sums, rate_sums_sums
-            )
-        else:
-            total = self._shrinking_sum(magnitude, H, last, n, schedule)
-        return np.copysign(total, W)
+            return self._catch_up_l1(W, H, last, n_missed, history, sum_after)
+        return self._catch_up_shrinking(W, H, last[:, None], n, k0, schedule)
 
-    def _l1_iterate_sum(self, magnitude, H, last, n_missed, rate_sums, rate_sums_sums):
-        # |w_j| = max(|w| - l1 (C[last + j] - C[last]) / h, 0) is positive for the
-        # first m steps, m found by binary search in the increasing C.
-        start = rate_sums[last][:, None]
+    def _catch_up_l1(self, W, H, last, n_missed, history, sum_after):
+        magnitude = np.abs(W)
+        total = None
+        if sum_after is not None:
+            total = self._l1_iterate_sum(magnitude, H, last, n_missed, history)
+            if sum_after.any():
+                total -= self._l1_iterate_sum(magnitude, H, last, sum_after, history)
+            np.copysign(total, W, out=total)
+        sums = history.sums
+        shrink = (sums[last + n_missed] - sums[last])[:, None] / H
+        magnitude = np.maximum(magnitude - self.l1 * shrink, 0.0)
+        np.copysign(magnitude, W, out=W)
+        return total
+
+    def _l1_iterate_sum(self, magnitude, H, last, k, history):
+        # |w_j| = max(|w| - l1 (C[last + j] - C[last]) / h, 0) stays positive for
+        # the first m steps, m found by binary search in the increasing C.
+        sums = history.sums
+        start = sums[last][:, None]
         with np.errstate(divide="ignore"):
             zero_at = start + magnitude * H / self.l1
-        first_zero = np.searchsorted(rate_sums, zero_at, side="left")
-        m = np.clip(first_zero - last[:, None] - 1, 0, n_missed[:, None])
-        sums_of_c = rate_sums_sums[last[:, None] + m] - rate_sums_sums[last][:, None]
+        first_zero = np.searchsorted(sums, zero_at, side="left")
+        m = np.clip(first_zero - last[:, None] - 1, 0, k[:, None])
+        sums_of_c = (
+            history.sums_of_sums[last[:, None] + m]
+            - history.sums_of_sums[last][:, None]
+        )
         return m * (magnitude + self.l1 * start / H) - self.l1 * sums_of_c / H
 
-    def _shrinking_sum(self, magnitude, H, last, n, schedule: Schedule):
-        # |w_j| + r = q^j (|w| + r) while positive: a geometric sum up to the step m
-        # at which |w_j| reaches zero.
+    def _catch_up_shrinking(self, W, H, last, n, k0, schedule):
+        # Over n missed steps |w| + r is multiplied by A_n (see Schedule) until |w|
+        # reaches zero, after m steps; the iterates sum to (|w| + r) sum_j A_j - m r.
         r = self.l1 / self.l2
-        l2_over_h = self.l2 / H
-        if schedule.lr_decay == 0.0:
-            log_q = -np.log1p(l2_over_h * schedule.lr)
+        c = self.l2 / H
+        factor = np.exp(schedule.log_shrink_product(last, n, c))
+        total = None
+        if k0 is not None:
+            magnitude = np.abs(W)
+            m = n
+            if r:
+                m = schedule.steps_above(last, n, c, -np.log1p(magnitude / r))
+
+            def iterate_sum(k):
+                return (magnitude + r) * schedule.shrink_product_sum(last, k, c) - k * r
+
+            total = iterate_sum(m)
+            if k0.any():
+                total -= iterate_sum(np.minimum(m, k0))
+            np.copysign(total, W, out=total)
+        if r == 0.0:
+            W *= factor
         else:
-            log_total = schedule.log_shrink_product(last[:, None], n, l2_over_h)
-            log_q = log_total / np.maximum(n, 1.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if r == 0.0:
-                m = n
-            else:
-                crossing = np.log(r / (magnitude + r)) / log_q
-                m = np.clip(np.ceil(crossing) - 1.0, 0.0, n)
-                m = np.where(np.isnan(m), n, m)
-            geometric = np.exp(log_q) * np.expm1(m * log_q) / np.expm1(log_q)
-        geometric = np.where(log_q == 0.0, m, geometric)
-        return (magnitude + r) * geometric - m * r
+            magnitude = np.maximum(factor * (np.abs(W) + r) - r, 0.0)
+            np.copysign(magnitude, W, out=W)
+        return total
