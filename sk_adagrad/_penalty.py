@@ -126,25 +126,35 @@ class ElasticNet:
         # Over n missed steps |w| + r is multiplied by A_n (see Schedule) until |w|
         # reaches zero, after m steps; the iterates sum to (|w| + r) sum_j A_j - m r.
         r = self.l1 / self.l2
-        c = self.l2 / H
-        factor = np.exp(schedule.log_shrink_product(last, n, c))
+        steps = schedule.missed_steps(last, self.l2 / H)
+        decay_n = steps.product_minus_one(n)
+        magnitude = np.abs(W)
         total = None
         if k0 is not None:
-            magnitude = np.abs(W)
-            m = n
+            m, decay_m = n, decay_n
             if r:
-                m = schedule.steps_above(last, n, c, -np.log1p(magnitude / r))
-
-            def iterate_sum(k):
-                return (magnitude + r) * schedule.shrink_product_sum(last, k, c) - k * r
-
-            total = iterate_sum(m)
+                # Coordinates that reach zero stop early: find when, for them only
+                # (those already at zero stopped at once).
+                reached_zero = (decay_n + 1.0) * (magnitude + r) <= r
+                if reached_zero.any():
+                    m = np.where(reached_zero, 0.0, n)
+                    moving = np.nonzero(reached_zero & (magnitude > 0))
+                    if moving[0].size:
+                        m[moving] = steps.steps_above(
+                            n, -np.log1p(magnitude / r), where=moving
+                        )
+                    decay_m = np.where(
+                        reached_zero, steps.product_minus_one(m), decay_n
+                    )
+            total = (magnitude + r) * steps.product_sum(m, decay_m) - m * r
             if k0.any():
-                total -= iterate_sum(np.minimum(m, k0))
+                m0 = np.minimum(m, k0)
+                before = steps.product_sum(m0, steps.product_minus_one(m0))
+                total -= (magnitude + r) * before - m0 * r
             np.copysign(total, W, out=total)
         if r == 0.0:
-            W *= factor
+            W *= decay_n + 1.0
         else:
-            magnitude = np.maximum(factor * (np.abs(W) + r) - r, 0.0)
+            magnitude = np.maximum((decay_n + 1.0) * (magnitude + r) - r, 0.0)
             np.copysign(magnitude, W, out=W)
         return total
