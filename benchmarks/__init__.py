@@ -1,0 +1,1 @@
+"""Benchmark suite of sk_adagrad: data generators and the runner."""

@@ -1,0 +1,126 @@
+"""Smoke test of the benchmark suite at tiny sizes, and of its data generators."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.linear_model import Ridge
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import datasets, run  # noqa: E402
+
+
+def _synthetic_corpus(n_documents=600, n_classes=6, seed=0):
+    """Labelled documents mixing shared words with words of their class."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, n_classes, size=n_documents)
+    texts = []
+    for label in labels:
+        shared = rng.integers(0, 200, size=12)
+        topical = rng.integers(0, 30, size=6)
+        words = [f"common{k}" for k in shared]
+        words += [f"topic{label}word{k}" for k in topical]
+        texts.append(" ".join(words))
+    return texts, np.array([f"module{label}" for label in labels])
+
+
+@pytest.fixture
+def tiny_text(monkeypatch):
+    """Replace the docstring corpus (seconds to parse) by a synthetic one."""
+    monkeypatch.setattr(datasets, "_full_text_corpus", _synthetic_corpus)
+
+
+def test_rcv1_like_is_deterministic_and_shaped_like_tfidf():
+    X, y = datasets.make_rcv1_like(3000, 2000, nnz_per_row=30, random_state=1)
+    X_again, y_again = datasets.make_rcv1_like(
+        3000, 2000, nnz_per_row=30, random_state=1
+    )
+    assert sp.isspmatrix_csr(X) and X.dtype == np.float64
+    assert (X != X_again).nnz == 0 and np.array_equal(y, y_again)
+    assert X.has_canonical_format
+    assert 27 <= X.nnz / X.shape[0] <= 33
+    np.testing.assert_allclose(sp.linalg.norm(X, axis=1), 1.0)
+    assert X.data.min() > 0
+    # Zipf frequencies: the most common column is in many more rows than the
+    # median column.
+    document_frequency = np.bincount(X.indices, minlength=X.shape[1])
+    assert document_frequency.max() > 20 * np.median(document_frequency)
+    # Balanced before 5% of the labels are redrawn at random.
+    assert 0.47 < y.mean() < 0.53
+
+    X32, _ = datasets.make_rcv1_like(
+        3000, 2000, nnz_per_row=30, random_state=1, dtype=np.float32
+    )
+    assert X32.dtype == np.float32
+    np.testing.assert_allclose(X32.toarray(), X.toarray(), rtol=1e-6)
+
+
+def test_multiclass_and_regression_generators():
+    X, y = datasets.make_rcv1_like(4000, 1000, nnz_per_row=20, n_classes=20)
+    assert set(np.unique(y)) == set(range(20))
+    X, y = datasets.make_sparse_regression(2000, 1000, nnz_per_row=20)
+    assert X.shape == (2000, 1000) and y.dtype == np.float64
+    # A linear response: least squares on X explains most of its variance.
+    assert Ridge(alpha=1e-3).fit(X, y).score(X, y) > 0.8
+    X, y = datasets.make_dense(1000, 10, task="classification")
+    assert X.shape == (1000, 10) and set(np.unique(y)) == {0, 1}
+    np.testing.assert_allclose(X.std(axis=0), 1.0)
+
+
+def test_text_and_hashed_data(tiny_text):
+    X, y = datasets.make_tfidf_corpus()
+    assert X.shape[0] == len(y) == 600 and len(np.unique(y)) == 6
+    X, y = datasets.make_hashed_batch(2**12, n_documents=100)
+    assert X.shape == (100, 2**12) and set(np.unique(y)) <= {0, 1}
+
+
+def test_suite_runs_and_reports_every_row(tiny_text, tmp_path):
+    ctx = run.Context(
+        size="tiny",
+        repeats=2,
+        hashed_log2_features=(10, 12, 14),
+        sgd_alphas=(1e-5, 1e-4),
+        our_lrs=(0.1, 0.3),
+        max_epochs=3,
+    )
+    rows = run.run_suite(ctx, verbose=False)
+
+    sections = {row.section for row in rows}
+    assert sections >= {
+        "epoch, multi-class",
+        "epoch, binary",
+        "time to accuracy",
+        "partial_fit, hashed",
+        "memory",
+        "float32",
+        "penalty",
+        "epoch, regression",
+        "epoch, dense",
+    }
+    names = [(row.section, row.name, row.data.split()[0]) for row in rows]
+    for data in ("(b)", "(c)"):
+        for loss in ("log_loss (multinomial)", "hinge (OvR)"):
+            for peer in ("SGD", "floor"):
+                assert ("epoch, multi-class", f"{loss} vs {peer}", data) in names
+    accuracy_rows = [row for row in rows if row.section == "time to accuracy"]
+    assert [row.data.split()[0] for row in accuracy_rows] == ["(a)", "(b)", "(c)"]
+
+    for row in rows:
+        assert np.all(np.isfinite(row.ours)) and np.all(row.ours >= 0), row
+        assert np.all(np.isfinite(row.peer)) and np.all(row.peer > 0), row
+        assert np.isfinite(row.ratio), row
+        if row.section not in ("memory", "time to accuracy"):
+            assert len(row.ours) == len(row.peer) == 2, row
+
+    table = run.format_table(rows)
+    assert table.count("\n| ") == len(rows)  # one line per row after the header
+    page = run.render_page(rows, run.machine_info(), "python benchmarks/run.py")
+    assert page.startswith("# Performance\n") and table in page
+
+    assert set(ctx.curves) == {"binary", "multiclass", "text"}
+    plot = tmp_path / "plot.png"
+    run.plot_time_to_accuracy(ctx.curves, plot)
+    assert plot.read_bytes().startswith(b"\x89PNG")
