@@ -19,6 +19,7 @@ DOCS_DIR = Path(__file__).resolve().parent
 REPO_DIR = DOCS_DIR.parent
 EXAMPLES_DIR = REPO_DIR / "examples"
 EXAMPLE_OUTPUT_DIR = EXAMPLES_DIR / "output"
+MAIN_EXAMPLE = "text_classification.py"
 
 project = "sk_adagrad"
 author = "sk_adagrad developers"
@@ -88,6 +89,12 @@ def _written_pngs(script: Path) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _example_scripts() -> list[Path]:
+    """The example scripts, the main one (the README's first command) first."""
+    scripts = [p for p in EXAMPLES_DIR.glob("*.py") if not p.name.startswith("_")]
+    return sorted(scripts, key=lambda p: (p.name != MAIN_EXAMPLE, p.name))
+
+
 class ExampleScripts(Directive):
     """List every script in ``examples/`` with its description, code and plots.
 
@@ -101,9 +108,7 @@ class ExampleScripts(Directive):
     def run(self) -> list[nodes.Node]:
         env = self.state.document.settings.env
         lines: list[str] = []
-        for script in sorted(EXAMPLES_DIR.glob("*.py")):
-            if script.name.startswith("_"):
-                continue
+        for script in _example_scripts():
             env.note_dependency(str(script))
             lines += self._script_section(script)
         if not lines:
