@@ -58,6 +58,7 @@ def test_site_builds_with_every_page(built_site: Path) -> None:
         "defaults",
         "multiclass",
         "scaling",
+        "reliability",
         "torch",
         "sgd",
         "examples",
