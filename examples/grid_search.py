@@ -48,7 +48,7 @@ FULL = dict(
 )
 # --small: a quick run for tests and a first look.
 SMALL = dict(
-    max_docs_per_class=40,
+    max_docs_per_class=60,
     lr=[0.03, 0.3, 3.0],
     eps=[1e-10, 1e-2, 1e-1],
     epochs=5,
@@ -145,7 +145,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--small",
         action="store_true",
-        help="a quick run: 40 documents per class and a 3 x 3 grid",
+        help="a quick run: 60 documents per class and a 3 x 3 grid",
     )
     parser.add_argument(
         "--output-dir",
