@@ -7,8 +7,11 @@ and an encoded target ``Y`` of the same shape:
 - multinomial classification: ``Y`` is the one-hot encoding of the labels;
 - regression: ``Y`` holds the targets (one column).
 
-``value`` returns the loss of each sample summed over outputs, shape
-``(n_samples,)``; ``derivative`` returns ``dL/dZ``, shape ``(n_samples, n_outputs)``.
+``value`` returns the loss of each sample averaged over outputs, shape
+``(n_samples,)``, so that the epoch objective that ``tol`` watches is, for
+one-vs-rest, the mean of the binary problems' objectives (each of which is what
+``SGDClassifier`` watches); ``derivative`` returns ``dL/dZ``, shape
+``(n_samples, n_outputs)``.
 The definitions match scikit-learn's ``SGDClassifier``/``SGDRegressor``.
 """
 
@@ -25,7 +28,7 @@ class Hinge:
     threshold: float = 1.0
 
     def value(self, Y, Z):
-        return np.maximum(0.0, self.threshold - Y * Z).sum(axis=1)
+        return np.maximum(0.0, self.threshold - Y * Z).mean(axis=1)
 
     def derivative(self, Y, Z):
         # At the kink the subgradient -y is taken, as scikit-learn does: it is what
@@ -40,7 +43,7 @@ class SquaredHinge:
     threshold: float = 1.0
 
     def value(self, Y, Z):
-        return (np.maximum(0.0, self.threshold - Y * Z) ** 2).sum(axis=1)
+        return (np.maximum(0.0, self.threshold - Y * Z) ** 2).mean(axis=1)
 
     def derivative(self, Y, Z):
         return -2.0 * Y * np.maximum(0.0, self.threshold - Y * Z)
@@ -53,7 +56,7 @@ class ModifiedHuber:
 
     def value(self, Y, Z):
         yz = Y * Z
-        return np.where(yz >= -1.0, np.maximum(0.0, 1.0 - yz) ** 2, -4.0 * yz).sum(
+        return np.where(yz >= -1.0, np.maximum(0.0, 1.0 - yz) ** 2, -4.0 * yz).mean(
             axis=1
         )
 
@@ -67,7 +70,7 @@ class BinaryLog:
     """Logistic loss ``log(1 + exp(-y z))`` of each output (binary or one-vs-rest)."""
 
     def value(self, Y, Z):
-        return np.logaddexp(0.0, -Y * Z).sum(axis=1)
+        return np.logaddexp(0.0, -Y * Z).mean(axis=1)
 
     def derivative(self, Y, Z):
         return -Y * expit(-Y * Z)
@@ -89,7 +92,7 @@ class SquaredError:
     """``(z - y) ** 2 / 2``."""
 
     def value(self, Y, Z):
-        return (0.5 * (Z - Y) ** 2).sum(axis=1)
+        return (0.5 * (Z - Y) ** 2).mean(axis=1)
 
     def derivative(self, Y, Z):
         return Z - Y
@@ -105,7 +108,7 @@ class Huber:
         r = np.abs(Z - Y)
         quadratic = 0.5 * r**2
         linear = self.epsilon * r - 0.5 * self.epsilon**2
-        return np.where(r <= self.epsilon, quadratic, linear).sum(axis=1)
+        return np.where(r <= self.epsilon, quadratic, linear).mean(axis=1)
 
     def derivative(self, Y, Z):
         return np.clip(Z - Y, -self.epsilon, self.epsilon)
@@ -118,7 +121,7 @@ class EpsilonInsensitive:
     epsilon: float
 
     def value(self, Y, Z):
-        return np.maximum(0.0, np.abs(Z - Y) - self.epsilon).sum(axis=1)
+        return np.maximum(0.0, np.abs(Z - Y) - self.epsilon).mean(axis=1)
 
     def derivative(self, Y, Z):
         r = Z - Y
@@ -132,7 +135,7 @@ class SquaredEpsilonInsensitive:
     epsilon: float
 
     def value(self, Y, Z):
-        return (np.maximum(0.0, np.abs(Z - Y) - self.epsilon) ** 2).sum(axis=1)
+        return (np.maximum(0.0, np.abs(Z - Y) - self.epsilon) ** 2).mean(axis=1)
 
     def derivative(self, Y, Z):
         r = Z - Y
