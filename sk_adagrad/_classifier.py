@@ -107,7 +107,7 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         Class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     Examples
@@ -220,7 +220,7 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
             return self._partial_fit(X, y, sample_weight, classes=classes)
 
     def decision_function(self, X):
-        """Margins ``X @ coef_.T + intercept_``.
+        """Compute the margins ``X @ coef_.T + intercept_``.
 
         Parameters
         ----------
@@ -304,13 +304,15 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
     def _prepare_y(self, y, sample_weight, reset, classes=None, partial=False):
         check_classification_targets(y)
         if partial:
-            if _check_partial_fit_first_call(self, classes) and self.class_weight:
-                if self.class_weight == "balanced":
-                    raise ValueError(
-                        "class_weight='balanced' is not supported by partial_fit: "
-                        "it needs the class frequencies of the whole data. Pass "
-                        "a dict computed with compute_class_weight instead."
-                    )
+            _check_partial_fit_first_call(self, classes)
+            # Refused on every call: weighting each chunk by its own class
+            # frequencies would silently train another model.
+            if self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' is not supported by partial_fit: "
+                    "it needs the class frequencies of the whole data. Pass "
+                    "a dict computed with compute_class_weight instead."
+                )
         elif reset:
             self.classes_ = np.unique(y)
         elif not np.array_equal(np.unique(y), self.classes_):

@@ -104,7 +104,15 @@ class SparseAdagrad:
 
     def step(self, X_batch, Y, sample_weight, with_loss=True):
         """One Adagrad step on a batch; returns the batch's weighted loss sum,
-        computed at the weights before the step (0 unless ``with_loss``)."""
+        computed at the weights before the step (0 unless ``with_loss``).
+
+        Overflow is not warned about but checked: a step that leaves a non-finite
+        loss, accumulator, weight or intercept raises :class:`DivergenceError`.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._step(X_batch, Y, sample_weight, with_loss)
+
+    def _step(self, X_batch, Y, sample_weight, with_loss):
         t = self.t + 1
         rate = self.schedule.rate(t)
         columns, block = self._active_columns(X_batch)
@@ -121,14 +129,17 @@ class SparseAdagrad:
         loss_sum = 0.0
         if with_loss:
             loss_sum = float(sample_weight @ self.loss.value(Y, Z))
+            if not np.isfinite(loss_sum):
+                raise DivergenceError(self._divergence_message(t, "loss"))
         dZ = self.loss.derivative(Y, Z)
         weight_sum = sample_weight.sum()
         dZ *= (sample_weight / weight_sum)[:, None] if weight_sum > 0 else 0.0
 
         grad = block.T @ dZ
         G += np.square(grad)
-        step_size = np.sqrt(G)
-        step_size += self.eps
+        if not np.isfinite(G).all():
+            raise DivergenceError(self._divergence_message(t, "accumulator"))
+        step_size = _denominator(G, self.eps)
         np.divide(rate, step_size, out=step_size)
         grad *= step_size
         W -= grad
@@ -140,9 +151,12 @@ class SparseAdagrad:
             grad_b = dZ.sum(axis=0)
             self.intercept_accumulator += grad_b**2
             self.intercept -= (
-                rate * grad_b / (np.sqrt(self.intercept_accumulator) + self.eps)
+                rate * grad_b / _denominator(self.intercept_accumulator, self.eps)
             )
-            if not np.isfinite(self.intercept).all():
+            if not (
+                np.isfinite(self.intercept).all()
+                and np.isfinite(self.intercept_accumulator).all()
+            ):
                 raise DivergenceError(self._divergence_message(t, "intercept"))
 
         _put_rows(self.coef, columns, W)
@@ -160,11 +174,9 @@ class SparseAdagrad:
     def _catch_up(self, W, G, last, t):
         """Apply to ``W`` (in place) the penalty steps missed since ``last`` up to
         step ``t``; return the sum of the iterates in the average window, if any."""
-        H = np.sqrt(G)
-        H += self.eps
         return self.penalty.catch_up(
             W,
-            H,
+            _denominator(G, self.eps),
             last,
             t - last,
             self.schedule,
@@ -310,7 +322,21 @@ def _as_rows(array):
 
 
 def _take_rows(array, rows):
-    return _as_rows(array)[rows].view(array.dtype).reshape(len(rows), -1)
+    return _as_rows(array)[rows].view(array.dtype).reshape(len(rows), array.shape[1])
+
+
+def _denominator(G, eps):
+    """``sqrt(G) + eps``, with 1 where that is 0.
+
+    It is 0 only with ``eps = 0`` on a coordinate that has had no nonzero
+    gradient, whose weight is still 0: its steps ``rate * g / h`` are 0, not
+    0 / 0, and so are its penalty steps, whatever the value put here.
+    """
+    H = np.sqrt(G)
+    H += eps
+    if eps == 0.0:
+        H[H == 0.0] = 1.0
+    return H
 
 
 def _put_rows(array, rows, values):
@@ -347,6 +373,16 @@ class RateHistory:
         self._buffer[0, self._size] = previous[0] + rate
         self._buffer[1, self._size] = previous[1] + self._buffer[0, self._size]
         self._size += 1
+
+    def __getstate__(self):
+        # Only the filled part is state: the spare room beyond it may hold what a
+        # rolled-back call wrote there.
+        return {"sums": self._buffer[:, : self._size].copy()}
+
+    def __setstate__(self, state):
+        self._size = state["sums"].shape[1]
+        self._buffer = np.zeros((2, max(1024, 2 * self._size)))
+        self._buffer[:, : self._size] = state["sums"]
 
     def __copy__(self):
         clone = RateHistory.__new__(RateHistory)

@@ -86,7 +86,7 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         Epochs run by the last call (1 for ``partial_fit``).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     Examples
