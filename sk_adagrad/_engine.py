@@ -85,6 +85,7 @@ class SparseAdagrad:
         self._journal = None
         self._materialized = None
         self._column_finder = None
+        self._buffers = {}
 
     # -- hyperparameters ---------------------------------------------------------
 
@@ -118,11 +119,19 @@ class SparseAdagrad:
         columns, block = self._active_columns(X_batch)
         self._journal_rows(columns)
 
-        W = _take_rows(self.coef, columns)
-        G = _take_rows(self.coef_accumulator, columns)
+        W = _take_rows(self.coef, columns, out=self._workspace("coef", len(columns)))
+        G = _take_rows(
+            self.coef_accumulator, columns, out=self._workspace("acc", len(columns))
+        )
         total = None
         if not self.penalty.is_zero or self.average_start is not None:
-            total = self._catch_up(W, G, self.last_step[columns], t - 1)
+            last = self.last_step[columns]
+            if self.average_start is not None:
+                total = self._workspace("missed_sum", len(columns))
+            for rows in _row_blocks(W.shape):
+                block_total = self._catch_up(W[rows], G[rows], last[rows], t - 1)
+                if total is not None:
+                    total[rows] = block_total
 
         Z = block @ W
         Z += self.intercept
@@ -136,14 +145,10 @@ class SparseAdagrad:
         dZ *= (sample_weight / weight_sum)[:, None] if weight_sum > 0 else 0.0
 
         grad = block.T @ dZ
-        G += np.square(grad)
+        for rows in _row_blocks(W.shape):
+            self._update_rows(W[rows], G[rows], grad[rows], rate)
         if not np.isfinite(G).all():
             raise DivergenceError(self._divergence_message(t, "accumulator"))
-        step_size = _denominator(G, self.eps)
-        np.divide(rate, step_size, out=step_size)
-        grad *= step_size
-        W -= grad
-        self.penalty.prox(W, step_size)
         if not np.isfinite(W).all():
             raise DivergenceError(self._divergence_message(t, "weights"))
 
@@ -164,12 +169,25 @@ class SparseAdagrad:
         self.last_step[columns] = t
         self._advance(t, rate, len(Y))
         if self.average_start is not None:
-            increment = W if total is None else total + W
-            _put_rows(
-                self.coef_sum, columns, _take_rows(self.coef_sum, columns) + increment
+            averaged = _take_rows(
+                self.coef_sum, columns, out=self._workspace("sum", len(columns))
             )
+            averaged += W
+            if total is not None:
+                averaged += total
+            _put_rows(self.coef_sum, columns, averaged)
             self.intercept_sum += self.intercept
         return loss_sum
+
+    def _update_rows(self, W, G, grad, rate):
+        """Adagrad step and proximal penalty step on rows of gathered state, in
+        place."""
+        G += np.square(grad)
+        step_size = _denominator(G, self.eps)
+        np.divide(rate, step_size, out=step_size)
+        grad *= step_size
+        W -= grad
+        self.penalty.prox(W, step_size)
 
     def _catch_up(self, W, G, last, t):
         """Apply to ``W`` (in place) the penalty steps missed since ``last`` up to
@@ -190,6 +208,15 @@ class SparseAdagrad:
         if self.average_start is None:
             return None
         return np.maximum(self.average_start - 1 - last, 0)
+
+    def _workspace(self, name, n_rows):
+        """A reusable ``(n_rows, n_outputs)`` buffer: gathering into the same
+        memory every step spares the allocator from mapping fresh pages."""
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.shape[0] < n_rows:
+            buffer = np.empty((max(n_rows, 1024), self.coef.shape[1]))
+            self._buffers[name] = buffer
+        return buffer[:n_rows]
 
     @property
     def _active_columns(self):
@@ -267,6 +294,7 @@ class SparseAdagrad:
         state["_journal"] = None
         state["_materialized"] = None
         state["_column_finder"] = None
+        state["_buffers"] = {}
         return state
 
 
@@ -321,8 +349,24 @@ def _as_rows(array):
     return array.view(np.dtype((np.void, array.shape[1] * array.itemsize)))[:, 0]
 
 
-def _take_rows(array, rows):
-    return _as_rows(array)[rows].view(array.dtype).reshape(len(rows), array.shape[1])
+# Elementwise work runs over blocks of this many entries: small temporaries stay
+# in cache and are recycled by the allocator instead of being mapped afresh.
+_BLOCK_ENTRIES = 32768
+
+
+def _row_blocks(shape):
+    """Slices of rows covering an array of ``shape`` in blocks of about
+    ``_BLOCK_ENTRIES`` entries."""
+    n_rows, n_outputs = shape
+    size = max(1, _BLOCK_ENTRIES // n_outputs)
+    return [slice(start, start + size) for start in range(0, n_rows, size)]
+
+
+def _take_rows(array, rows, out=None):
+    if out is None:
+        out = np.empty((len(rows), array.shape[1]), dtype=array.dtype)
+    np.take(_as_rows(array), rows, out=_as_rows(out))
+    return out
 
 
 def _denominator(G, eps):
