@@ -124,9 +124,7 @@ class BaseAdagrad(BaseEstimator):
 
     def _decision(self, X):
         engine = self._fitted_optimizer()
-        X = self._validate_X(X, reset=False)
-        W, b = engine.materialize()
-        return np.asarray(X @ W) + b
+        return engine.margins(self._validate_X(X, reset=False))
 
     # -- training ----------------------------------------------------------------
 

@@ -373,8 +373,7 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         return codes
 
     def _score_validation(self, engine, X, codes, sample_weight):
-        W, b = engine.materialize()
-        predicted = self._codes_from_margins(np.asarray(X @ W) + b)
+        predicted = self._codes_from_margins(engine.margins(X))
         return np.average(predicted == codes, weights=sample_weight)
 
     def __sklearn_tags__(self):

@@ -17,6 +17,7 @@ read. The running (Polyak-Ruppert) average is kept lazily the same way.
 import copy
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._batches import ActiveColumns
 
@@ -250,17 +251,33 @@ class SparseAdagrad:
         """Return ``(coef, intercept)`` brought up to the current step, averaged
         once averaging has begun; the state itself is not changed."""
         if self._materialized is None:
-            W = self.coef.copy()
-            total = self._catch_up(W, self.coef_accumulator, self.last_step, self.t)
-            if total is None:
-                self._materialized = (W, self.intercept.copy())
-            else:
-                n_averaged = self.t - self.average_start + 1
-                self._materialized = (
-                    (self.coef_sum + total) / n_averaged,
-                    self.intercept_sum / n_averaged,
-                )
+            self._materialized = self._weights_at_now(slice(None))
         return self._materialized
+
+    def margins(self, X):
+        """``X @ coef + intercept`` at the current step. For sparse ``X`` only the
+        features present in ``X`` are brought up to date, so that predicting on a
+        small chunk between ``partial_fit`` calls stays O(nnz)."""
+        if self._materialized is not None or not sp.issparse(X):
+            W, b = self.materialize()
+            return np.asarray(X @ W) + b
+        columns, block = self._active_columns(X)
+        W, b = self._weights_at_now(columns)
+        return np.asarray(block @ W) + b
+
+    def _weights_at_now(self, rows):
+        """Weights and intercept of ``rows`` (an index array or a slice) at the
+        current step, as new arrays."""
+        W = self.coef[rows].copy() if isinstance(rows, slice) else self.coef[rows]
+        total = self._catch_up(
+            W, self.coef_accumulator[rows], self.last_step[rows], self.t
+        )
+        if total is None:
+            return W, self.intercept.copy()
+        n_averaged = self.t - self.average_start + 1
+        return (
+            self.coef_sum[rows] + total
+        ) / n_averaged, self.intercept_sum / n_averaged
 
     def settle(self):
         """Bring every feature up to the current step, in place (O(n_features))."""

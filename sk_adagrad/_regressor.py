@@ -229,5 +229,4 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         return W[:, 0].copy()
 
     def _score_validation(self, engine, X, y, sample_weight):
-        W, b = engine.materialize()
-        return r2_score(y, (np.asarray(X @ W) + b)[:, 0], sample_weight=sample_weight)
+        return r2_score(y, engine.margins(X)[:, 0], sample_weight=sample_weight)
