@@ -129,13 +129,16 @@ class ElasticNet:
         steps = schedule.missed_steps(last, self.l2 / H)
         decay_n = steps.product_minus_one(n)
         magnitude = np.abs(W)
+        # A_n (|w| + r) - r written as |w| + (A_n - 1)(|w| + r): no cancellation
+        # against r, so small weights keep their relative precision.
+        shrunk = magnitude + decay_n * (magnitude + r)
         total = None
         if k0 is not None:
             m, decay_m = n, decay_n
             if r:
                 # Coordinates that reach zero stop early: find when, for them only
                 # (those already at zero stopped at once).
-                reached_zero = (decay_n + 1.0) * (magnitude + r) <= r
+                reached_zero = shrunk <= 0.0
                 if reached_zero.any():
                     m = np.where(reached_zero, 0.0, n)
                     moving = np.nonzero(reached_zero & (magnitude > 0))
@@ -155,6 +158,5 @@ class ElasticNet:
         if r == 0.0:
             W *= decay_n + 1.0
         else:
-            magnitude = np.maximum((decay_n + 1.0) * (magnitude + r) - r, 0.0)
-            np.copysign(magnitude, W, out=W)
+            np.copysign(np.maximum(shrunk, 0.0), W, out=W)
         return total

@@ -5,18 +5,24 @@ about coordinates that missed proximal L2 steps ``start + 1, start + 2, ...`` wi
 a frozen ``h``. Each such step divides ``|w| + l1 / l2`` by ``1 + c rate(j)``,
 ``c = l2 / h``; write ``A_k`` for the product of the first ``k`` factors
 ``1 / (1 + c rate(j))``. At a constant rate ``A_k = q^k`` with
-``q = 1 / (1 + c lr)``. With decay, ``1 + c rate(j) = (j - 1 + y) / (j - 1 + x)``
-with ``x = 1 / lr_decay`` and ``y = (1 + c lr) / lr_decay``, so ``A_k`` is a ratio
-of Gamma functions (written with ``betaln``), and so is the sum of the ``A_k``,
-because ``Gamma(j + a) / Gamma(j + b)`` telescopes:
-``(a - b + 1) sum_{j=p..q} Gamma(j + a) / Gamma(j + b) = F(q + 1) - F(p)`` with
-``F(j) = Gamma(j + a) / Gamma(j + b - 1)``.
+``q = 1 / (1 + c lr)``. With decay, ``1 + c rate(j) = 1 + d / (a + i)`` for the
+``i``-th missed step, with ``a = start + 1 / lr_decay`` and ``d = c lr / lr_decay``,
+so ``A_k = (a)_k / (a + d)_k``, a ratio of rising factorials (of Gamma
+functions), and the sum of the ``A_k`` telescopes too: with ``e = d - 1``,
+
+    A_1 + ... + A_k = a (1 - R) / e - R,   R = (a)_{k+1} / (a + e)_{k+1}.
+
+The log-ratios ``log (a + d)_k / (a)_k`` are evaluated from Stirling's series
+written as differences (``log1p`` and divided differences), so their error is
+relative to their own size, whatever ``start`` is; a difference of two
+``betaln`` or ``gammaln`` values would instead lose about ``1e-16 a log a``
+(``1e-9`` at a million steps), and the sum, a difference of two terms of size
+``a``, would lose a further factor ``a / k``.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betaln, digamma
 
 
 @dataclass(frozen=True)
@@ -69,39 +75,31 @@ class _DecayedRateSteps:
     def __init__(self, lr, lr_decay, start, c):
         self.lr, self.lr_decay, self.c = lr, lr_decay, c
         self.start = np.asarray(start, dtype=np.float64)
-        self.per_step = c * lr
-        self.x = 1.0 / lr_decay
-        self.y = (1.0 + self.per_step) / lr_decay
+        self.a = self.start + 1.0 / lr_decay
+        self.d = np.asarray(c, dtype=np.float64) * (lr / lr_decay)
 
     def log_product(self, k):
+        """``log A_k``, elementwise (0 where ``k`` is 0)."""
         k = np.asarray(k, dtype=np.float64)
-        missed = k > 0
-        # betaln(a, 0) is infinite; nothing missed is a product of 1.
-        safe_k = np.where(missed, k, 1.0)
-        log_product = betaln(self.start + self.y, safe_k) - betaln(
-            self.start + self.x, safe_k
-        )
-        return np.where(missed, log_product, 0.0)
+        log_head, _, a, k = _stirling_head(self.a, k, self.d)
+        return log_head - self.d * _log_rising_ratio_over_shift(a, k, self.d)
 
     def product_minus_one(self, k):
         return np.expm1(self.log_product(k))
 
     def product_sum(self, k, product_minus_one=None):
-        # With a = start + x and b = start + y the telescoped sum is
-        # ((start + k + y) A_{k+1} - (start + y) A_1) / (1 + x - y).
+        """``A_1 + ... + A_k``, elementwise (0 where ``k`` is 0)."""
         k = np.asarray(k, dtype=np.float64)
-        start, x, y = self.start, self.x, self.y
-        after_next = np.exp(self.log_product(k + 1.0))
-        first = (start + x) / (start + y)
-        denominator = 1.0 - self.per_step / self.lr_decay
+        log_head, head_sum, a, k = _stirling_head(self.a, k, self.d)
+        # The identity above, from the end of the head on: R = exp(-e q).
+        e = self.d - 1.0
+        q = _log_rising_ratio_over_shift(a, k + 1.0, e)
+        eq = e * q
         with np.errstate(invalid="ignore", divide="ignore"):
-            total = (start + k + y) * after_next - (start + y) * first
-            total /= denominator
-        # Where 1 + x - y = 0 the terms are (start + x) / (j + start + x): digamma.
-        a = start + x
-        harmonic = a * (digamma(k + 1.0 + a) - digamma(1.0 + a))
-        total = np.where(denominator == 0.0, harmonic, total)
-        return np.where(k > 0, total, 0.0)
+            one_minus_r_over_eq = np.where(eq == 0.0, 1.0, -np.expm1(-eq) / eq)
+        tail_sum = a * q * one_minus_r_over_eq - np.exp(-eq)
+        tail_sum = np.where(k > 0, tail_sum, 0.0)
+        return head_sum + np.exp(log_head) * tail_sum
 
     def steps_above(self, k, log_threshold, where):
         # A_j decreases in j: binary search for the last j above the threshold.
@@ -114,6 +112,75 @@ class _DecayedRateSteps:
             low = np.where(above, middle, low)
             high = np.where(above, high, middle - 1.0)
         return low
+
+
+# Stirling's series log Gamma(z) = (z - 1/2) log z - z + log(2 pi) / 2 + T(z) with
+# T(z) = sum_k B_2k / (2k (2k - 1) z^(2k - 1)); three terms leave an error below
+# 1e-15 of the ratios below for z >= _STIRLING_FROM. Below that, steps are taken
+# one by one.
+_STIRLING_FROM = 50.0
+_T1, _T2, _T3 = 1.0 / 12.0, -1.0 / 360.0, 1.0 / 1260.0
+
+
+def _stirling_head(a, k, d):
+    """Take the first missed steps one by one while ``a`` is below the range of
+    Stirling's series; return their ``log A``, their sum of ``A_j``, and the
+    shifted ``a`` and remaining ``k``."""
+    if np.min(a) >= _STIRLING_FROM:
+        return 0.0, 0.0, a, k
+    a, k, d = np.broadcast_arrays(a, k, d)
+    head = np.clip(np.ceil(_STIRLING_FROM - a), 0.0, k)
+    log_head = np.zeros(a.shape)
+    head_sum = np.zeros(a.shape)
+    for i in range(int(head.max())):
+        taking = i < head
+        log_head[taking] -= np.log1p(d[taking] / (a[taking] + i))
+        head_sum[taking] += np.exp(log_head[taking])
+    # Where the head took every step, nothing remains; moving a into the range
+    # keeps the (unused) series evaluation there finite.
+    return log_head, head_sum, np.maximum(a + head, _STIRLING_FROM), k - head
+
+
+def _log_rising_ratio_over_shift(a, k, d):
+    """``log((a + d)_k / (a)_k) / d`` for ``a >= _STIRLING_FROM`` and ``a + d > 0``,
+    with a relative error of a few ulps, also as ``d`` goes to 0 (where it
+    tends to ``digamma(a + k) - digamma(a)``).
+
+    Stirling's series for ``log Gamma(b + d) - log Gamma(b) - log Gamma(a + d) +
+    log Gamma(a)``, ``b = a + k``, regrouped so that no two large terms cancel.
+    """
+    b = a + k
+    a_d = a + d
+    b_d = b + d
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = k * np.log1p(d / b)
+        ratio -= (a - 0.5) * np.log1p(d * k / (a * b_d))
+        ratio /= d
+        if not np.all(d):
+            # The limit d -> 0 of the two terms above.
+            ratio = np.where(d == 0.0, k / (2.0 * a * b), ratio)
+        ratio += np.log1p(k / a_d)
+    ratio += _stirling_tail_slope(b, b_d)
+    ratio -= _stirling_tail_slope(a, a_d)
+    return ratio
+
+
+def _stirling_tail_slope(z, z_d):
+    """``(T(z + d) - T(z)) / d`` as a divided difference, from ``z`` and
+    ``z_d = z + d``: with ``u = 1 / z_d`` and ``v = 1 / z``, ``(u^m - v^m) / d =
+    -u v h_(m-1)``, ``h_j = u^j + u^(j-1) v + ... + v^j``."""
+    u = 1.0 / z_d
+    v = 1.0 / z
+    uv = u * v
+    u2 = u * u
+    v2 = v * v
+    h2 = u2 + uv + v2
+    h4 = u2 * h2 + v2 * (uv + v2)
+    slope = _T3 * h4
+    slope += _T2 * h2
+    slope += _T1
+    slope *= uv
+    return -slope
 
 
 def _at(where, *arrays):
