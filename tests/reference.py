@@ -217,7 +217,7 @@ def encode_targets(y, classes=None, *, multinomial=False):
 
 
 @st.composite
-def sparse_problems(draw, max_rows=24, max_columns=10):
+def sparse_problems(draw, min_rows=1, max_rows=24, max_columns=10):
     """A COO matrix with duplicate entries, explicit zeros, entries that cancel,
     empty rows and empty columns, plus a seed for the values of everything else.
 
@@ -225,7 +225,7 @@ def sparse_problems(draw, max_rows=24, max_columns=10):
     are continuous random numbers, so no margin lands exactly on a loss's kink
     (where two correct implementations may legitimately round differently).
     """
-    n_rows = draw(st.integers(1, max_rows))
+    n_rows = draw(st.integers(min_rows, max_rows))
     n_columns = draw(st.integers(1, max_columns))
     seed = draw(st.integers(0, 2**32 - 1))
     cells = st.tuples(
