@@ -86,7 +86,9 @@ def make_models(l2: float, l1: float, n_train: int) -> dict[str, tuple[str, obje
     return {
         "AdagradRegressor L2": (
             l2_group,
-            AdagradRegressor(penalty="l2", alpha=l2, lr=1.0, random_state=0),
+            AdagradRegressor(
+                penalty="l2", alpha=l2, lr=1.0, batch_size=256, random_state=0
+            ),
         ),
         "SGDRegressor L2": (
             l2_group,
@@ -95,7 +97,9 @@ def make_models(l2: float, l1: float, n_train: int) -> dict[str, tuple[str, obje
         "Ridge": (l2_group, Ridge(alpha=l2 * n_train)),
         "AdagradRegressor L1": (
             l1_group,
-            AdagradRegressor(penalty="l1", alpha=l1, lr=1.0, random_state=0),
+            AdagradRegressor(
+                penalty="l1", alpha=l1, lr=1.0, batch_size=256, random_state=0
+            ),
         ),
         "SGDRegressor L1": (
             l1_group,

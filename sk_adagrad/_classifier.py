@@ -50,7 +50,7 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         (1 - l1_ratio) / 2 |w|_2^2``.
     fit_intercept : bool, default=True
         Whether to learn an intercept (never penalised).
-    lr : float, default=0.1
+    lr : float, default=0.3
         Adagrad's base learning rate.
     lr_decay : float, default=0.0
         Step ``t`` uses ``lr / (1 + (t - 1) lr_decay)``.
@@ -58,7 +58,7 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         Added to ``sqrt(G)`` in the denominator, as in torch.
     initial_accumulator_value : float, default=0.0
         Starting value of every accumulator ``G``.
-    batch_size : int, default=256
+    batch_size : int, default=1024
         Rows per mini-batch (per Adagrad step).
     max_iter : int, default=100
         Maximum number of epochs (passes over the training data) in ``fit``.
@@ -66,7 +66,7 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         Stop when the epoch objective (or the validation score with
         ``early_stopping``) has not improved by ``tol`` for ``n_iter_no_change``
         epochs. ``None`` runs exactly ``max_iter`` epochs.
-    n_iter_no_change : int, default=5
+    n_iter_no_change : int, default=3
         Number of epochs without improvement before stopping.
     shuffle : bool, default=True
         Shuffle the rows before each epoch (and within each ``partial_fit``).
@@ -143,7 +143,7 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         batch_size=defaults.BATCH_SIZE,
         max_iter=defaults.MAX_ITER,
         tol=1e-3,
-        n_iter_no_change=5,
+        n_iter_no_change=defaults.N_ITER_NO_CHANGE,
         shuffle=True,
         random_state=None,
         early_stopping=False,

@@ -193,6 +193,8 @@ class SparseAdagrad:
     def _catch_up(self, W, G, last, t):
         """Apply to ``W`` (in place) the penalty steps missed since ``last`` up to
         step ``t``; return the sum of the iterates in the average window, if any."""
+        if W.size == 0:
+            return None if self.average_start is None else np.zeros_like(W)
         return self.penalty.catch_up(
             W,
             _denominator(G, self.eps),

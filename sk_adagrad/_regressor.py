@@ -34,7 +34,7 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         Mixing of L1 in ``'elasticnet'``.
     fit_intercept : bool, default=True
         Whether to learn an intercept (never penalised).
-    lr : float, default=0.1
+    lr : float, default=0.3
         Adagrad's base learning rate.
     lr_decay : float, default=0.0
         Step ``t`` uses ``lr / (1 + (t - 1) lr_decay)``.
@@ -42,7 +42,7 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         Added to ``sqrt(G)`` in the denominator, as in torch.
     initial_accumulator_value : float, default=0.0
         Starting value of every accumulator ``G``.
-    batch_size : int, default=256
+    batch_size : int, default=1024
         Rows per mini-batch.
     max_iter : int, default=100
         Maximum number of epochs in ``fit``.
@@ -50,7 +50,7 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         Stop when the epoch objective (or the validation R^2 with
         ``early_stopping``) has not improved by ``tol`` for ``n_iter_no_change``
         epochs; ``None`` runs exactly ``max_iter`` epochs.
-    n_iter_no_change : int, default=5
+    n_iter_no_change : int, default=3
         Number of epochs without improvement before stopping.
     shuffle : bool, default=True
         Shuffle the rows before each epoch (and within each ``partial_fit``).
@@ -121,7 +121,7 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         batch_size=defaults.BATCH_SIZE,
         max_iter=defaults.MAX_ITER,
         tol=1e-3,
-        n_iter_no_change=5,
+        n_iter_no_change=defaults.N_ITER_NO_CHANGE,
         shuffle=True,
         random_state=None,
         early_stopping=False,
