@@ -1,0 +1,238 @@
+"""A fit on sparse X equals the fit on the same X dense.
+
+Both paths step only the features active in each mini-batch (a dense column that
+is zero throughout a batch is inactive exactly like an absent sparse column), so
+they must agree to rounding, whatever the loss, penalty, schedule, averaging,
+shuffling, input format or dtype.
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+from reference import dense_of, sparse_problems
+
+from sk_adagrad import AdagradClassifier, AdagradRegressor
+from sk_adagrad._losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
+
+RTOL = 1e-12
+ATOL = 1e-15
+
+PENALTIES = [None, "l2", "l1", "elasticnet"]
+
+
+def make_data(seed, n_samples=60, n_features=15, density=0.2, n_classes=3):
+    """Sparse-ish data with an empty column and an empty row."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, n_features))
+    X[rng.random(X.shape) > density] = 0.0
+    X[:, 4] = 0.0
+    X[7] = 0.0
+    labels = rng.permutation(np.arange(n_samples) % n_classes)
+    values = X @ rng.normal(size=n_features) + rng.normal(size=n_samples)
+    sample_weight = rng.uniform(0.1, 2.0, size=n_samples)
+    return X, labels, values, sample_weight
+
+
+def fitted_state(model):
+    return {
+        "coef_": model.coef_,
+        "intercept_": model.intercept_,
+        "coef_accumulator_": model.coef_accumulator_,
+        "intercept_accumulator_": model.intercept_accumulator_,
+        "t_": model.t_,
+    }
+
+
+def assert_same_fit(a, b, rtol=RTOL, atol=ATOL):
+    state_a, state_b = fitted_state(a), fitted_state(b)
+    assert state_a["t_"] == state_b["t_"]
+    for name in ("coef_", "intercept_", "coef_accumulator_", "intercept_accumulator_"):
+        assert_allclose(
+            state_a[name], state_b[name], rtol=rtol, atol=atol, err_msg=name
+        )
+
+
+def settings_for(index):
+    """Cycle through schedules and averaging so that every loss and penalty meets
+    several of them."""
+    lr_decay, average = list(itertools.product([0.0, 0.1], [False, True, 9]))[index % 6]
+    return dict(lr_decay=lr_decay, average=average)
+
+
+CLASSIFIER_CASES = [
+    (loss, penalty, n_classes)
+    for loss in CLASSIFICATION_LOSSES
+    for penalty in PENALTIES
+    for n_classes in (2, 3)
+]
+
+
+@pytest.mark.parametrize("loss, penalty, n_classes", CLASSIFIER_CASES)
+def test_classifier_sparse_equals_dense(loss, penalty, n_classes):
+    index = CLASSIFIER_CASES.index((loss, penalty, n_classes))
+    X, labels, _, sample_weight = make_data(index, n_classes=n_classes)
+    params = dict(
+        loss=loss,
+        penalty=penalty,
+        alpha=0.01,
+        l1_ratio=0.3,
+        lr=0.2,
+        batch_size=7,
+        max_iter=3,
+        tol=None,
+        shuffle=True,
+        random_state=3,
+        **settings_for(index),
+    )
+    dense = AdagradClassifier(**params).fit(X, labels, sample_weight=sample_weight)
+    sparse = AdagradClassifier(**params).fit(
+        sp.csr_array(X), labels, sample_weight=sample_weight
+    )
+    assert_same_fit(dense, sparse)
+    assert_allclose(
+        dense.decision_function(X),
+        sparse.decision_function(sp.csr_array(X)),
+        rtol=1e-11,
+    )
+
+
+REGRESSOR_CASES = [
+    (loss, penalty) for loss in REGRESSION_LOSSES for penalty in PENALTIES
+]
+
+
+@pytest.mark.parametrize("loss, penalty", REGRESSOR_CASES)
+def test_regressor_sparse_equals_dense(loss, penalty):
+    index = REGRESSOR_CASES.index((loss, penalty))
+    X, _, values, sample_weight = make_data(100 + index)
+    params = dict(
+        loss=loss,
+        penalty=penalty,
+        epsilon=0.3,
+        alpha=0.01,
+        l1_ratio=0.6,
+        lr=0.3,
+        batch_size=6,
+        max_iter=3,
+        tol=None,
+        shuffle=True,
+        random_state=4,
+        **settings_for(index),
+    )
+    dense = AdagradRegressor(**params).fit(X, values, sample_weight=sample_weight)
+    sparse = AdagradRegressor(**params).fit(
+        sp.csr_array(X), values, sample_weight=sample_weight
+    )
+    assert_same_fit(dense, sparse)
+
+
+@pytest.mark.parametrize("fmt", ["csr_matrix", "csc", "coo"])
+def test_every_sparse_format_gives_the_same_fit(fmt):
+    X, labels, _, sample_weight = make_data(7)
+    params = dict(penalty="elasticnet", alpha=0.01, max_iter=2, tol=None, batch_size=8)
+    reference_fit = AdagradClassifier(random_state=0, **params).fit(
+        X, labels, sample_weight=sample_weight
+    )
+    converted = {
+        "csr_matrix": sp.csr_matrix,
+        "csc": sp.csc_array,
+        "coo": sp.coo_array,
+    }[fmt](X)
+    other = AdagradClassifier(random_state=0, **params).fit(
+        converted, labels, sample_weight=sample_weight
+    )
+    assert_same_fit(reference_fit, other)
+
+
+@pytest.mark.parametrize("penalty", PENALTIES)
+def test_shuffled_partial_fit_sparse_equals_dense(penalty):
+    X, labels, _, sample_weight = make_data(8)
+    classes = np.unique(labels)
+    params = dict(
+        loss="modified_huber",
+        penalty=penalty,
+        alpha=0.02,
+        lr_decay=0.05,
+        average=20,
+        batch_size=5,
+        shuffle=True,
+        random_state=11,
+    )
+    dense, sparse = AdagradClassifier(**params), AdagradClassifier(**params)
+    for chunk in np.array_split(np.arange(len(labels)), 4):
+        dense.partial_fit(
+            X[chunk], labels[chunk], classes=classes, sample_weight=sample_weight[chunk]
+        )
+        sparse.partial_fit(
+            sp.csr_array(X[chunk]),
+            labels[chunk],
+            classes=classes,
+            sample_weight=sample_weight[chunk],
+        )
+        assert_same_fit(dense, sparse)
+
+
+@pytest.mark.parametrize("penalty", PENALTIES)
+@pytest.mark.parametrize("estimator", ["classifier", "regressor"])
+def test_float32_input_fits_like_its_float64_values(penalty, estimator):
+    X, labels, values, sample_weight = make_data(9)
+    X32 = X.astype(np.float32)
+    X64 = X32.astype(np.float64)  # the same numbers
+    if estimator == "classifier":
+        model, target = AdagradClassifier, labels
+    else:
+        model, target = AdagradRegressor, values
+    params = dict(
+        penalty=penalty,
+        alpha=0.01,
+        max_iter=3,
+        tol=None,
+        batch_size=9,
+        random_state=1,
+        lr_decay=0.01,
+    )
+    fits = [
+        model(**params).fit(data, target, sample_weight=sample_weight)
+        for data in (X64, X32, sp.csr_array(X32), sp.csr_array(X64))
+    ]
+    for fit in fits[1:]:
+        assert_same_fit(fits[0], fit)
+    assert fits[1].coef_.dtype == np.float64
+    assert_allclose(fits[0].predict(X64), fits[2].predict(sp.csr_array(X32)))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sparse_problems(min_rows=2, max_rows=20, max_columns=8),
+    st.sampled_from(PENALTIES),
+    st.sampled_from([False, True, 4]),
+    st.integers(1, 5),
+)
+def test_awkward_sparse_matrices_fit_like_their_dense_twin(
+    problem, penalty, average, batch_size
+):
+    X, seed = problem
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=X.shape[0])
+    params = dict(
+        loss="huber",
+        epsilon=0.5,
+        penalty=penalty,
+        alpha=0.05,
+        l1_ratio=0.5,
+        lr=0.3,
+        lr_decay=0.1,
+        average=average,
+        batch_size=batch_size,
+        max_iter=2,
+        tol=None,
+        random_state=seed % 1000,
+    )
+    dense = AdagradRegressor(**params).fit(dense_of(X), y)
+    sparse = AdagradRegressor(**params).fit(X, y)  # COO, duplicates, stored zeros
+    assert_same_fit(dense, sparse)
