@@ -127,6 +127,9 @@ class ElasticNet:
         # reaches zero, after m steps; the iterates sum to (|w| + r) sum_j A_j - m r.
         r = self.l1 / self.l2
         steps = schedule.missed_steps(last, self.l2 / H)
+        if r == 0.0 and k0 is None:
+            W *= steps.product(n)
+            return None
         decay_n = steps.product_minus_one(n)
         magnitude = np.abs(W)
         # A_n (|w| + r) - r written as |w| + (A_n - 1)(|w| + r): no cancellation

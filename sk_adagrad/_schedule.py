@@ -21,6 +21,7 @@ relative to their own size, whatever ``start`` is; a difference of two
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -47,7 +48,15 @@ class Schedule:
 class _ConstantRateSteps:
     def __init__(self, lr, c):
         self.per_step = c * lr
-        self.log_step = np.log1p(self.per_step)
+
+    @cached_property
+    def log_step(self):
+        return np.log1p(self.per_step)
+
+    def product(self, k):
+        """``A_k = (1 + c lr)^-k``: one ``power`` instead of ``exp`` and ``log1p``,
+        rounding ``1 + c lr`` as the step-by-step proximal update does."""
+        return np.power(1.0 + self.per_step, -k)
 
     def log_product(self, k):
         return -k * self.log_step
@@ -83,6 +92,9 @@ class _DecayedRateSteps:
         k = np.asarray(k, dtype=np.float64)
         log_head, _, a, k = _stirling_head(self.a, k, self.d)
         return log_head - self.d * _log_rising_ratio_over_shift(a, k, self.d)
+
+    def product(self, k):
+        return np.exp(self.log_product(k))
 
     def product_minus_one(self, k):
         return np.expm1(self.log_product(k))
