@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._batches import batch_rows, canonical_csr
-from ._engine import SparseAdagrad
+from ._engine import SparseAdagrad, StepStats
 from ._penalty import ElasticNet
 from ._schedule import Schedule
 
@@ -169,7 +169,9 @@ class BaseAdagrad(BaseEstimator):
             return engine
         return self._new_optimizer(n_features, n_outputs)
 
-    def _run_pass(self, engine, X, targets, sample_weight, rows, with_loss=True):
+    def _run_pass(
+        self, engine, X, targets, sample_weight, rows, with_loss=True, stats=None
+    ):
         """One pass over ``rows`` (all rows when None) in mini-batches; returns the
         weighted mean loss, measured on each batch before its step."""
         loss_sum = 0.0
@@ -181,6 +183,7 @@ class BaseAdagrad(BaseEstimator):
                 self._encode_targets(targets[batch]),
                 sample_weight[batch],
                 with_loss,
+                stats,
             )
         total_weight = (
             sample_weight.sum() if rows is None else sample_weight[rows].sum()
@@ -228,8 +231,9 @@ class BaseAdagrad(BaseEstimator):
             rows = train
             if self.shuffle:
                 rows = rng.permutation(len(targets) if train is None else train)
+            stats = StepStats() if self.verbose >= 2 else None
             objective = self._run_pass(
-                engine, X, targets, sample_weight, rows, with_loss=track_objective
+                engine, X, targets, sample_weight, rows, track_objective, stats
             )
             criterion, message = objective, f"objective {objective:.6g}"
             if validation is not None:
@@ -243,6 +247,8 @@ class BaseAdagrad(BaseEstimator):
             if self.verbose:
                 elapsed = time.perf_counter() - start
                 print(f"-- Epoch {epoch}: {message}, time {elapsed:.3f} s")
+                if stats is not None:
+                    print(f"   {stats.summary()}")
             if self.tol is not None:
                 stalled = stalled + 1 if criterion > best - self.tol else 0
                 best = min(best, criterion)

@@ -82,7 +82,9 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         Report the average of the iterates (Polyak-Ruppert) as ``coef_``; an
         integer starts averaging once that many samples have been seen.
     verbose : int, default=0
-        Print one line per epoch.
+        Print one line per epoch (objective, validation score, time); 2 adds
+        the number of nonzeros and active features per step and the mean step
+        size.
     class_weight : dict, 'balanced' or None, default=None
         Weights multiplying ``sample_weight`` per class.
     multi_class : {'auto', 'multinomial', 'ovr'}, default='auto'

@@ -15,6 +15,7 @@ read. The running (Polyak-Ruppert) average is kept lazily the same way.
 """
 
 import copy
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,6 +25,33 @@ from ._batches import ActiveColumns
 
 class DivergenceError(FloatingPointError):
     """Raised when a step produces non-finite margins, loss or weights."""
+
+
+@dataclass
+class StepStats:
+    """Sizes of the steps of an epoch, for ``verbose=2``."""
+
+    steps: int = 0
+    active_features: int = 0
+    nonzeros: int = 0
+    step_size_sum: float = 0.0
+    coordinates: int = 0
+
+    def record(self, block, step_sizes):
+        self.steps += 1
+        self.active_features += block.shape[1]
+        self.nonzeros += block.nnz if sp.issparse(block) else np.count_nonzero(block)
+        self.step_size_sum += float(step_sizes.sum())
+        self.coordinates += step_sizes.size
+
+    def summary(self):
+        steps = max(self.steps, 1)
+        mean_step = self.step_size_sum / max(self.coordinates, 1)
+        return (
+            f"{self.steps} steps, {self.nonzeros / steps:.0f} nonzeros and "
+            f"{self.active_features / steps:.0f} active features per step, "
+            f"mean step size {mean_step:.3g}"
+        )
 
 
 class SparseAdagrad:
@@ -104,17 +132,18 @@ class SparseAdagrad:
 
     # -- the step ----------------------------------------------------------------
 
-    def step(self, X_batch, Y, sample_weight, with_loss=True):
+    def step(self, X_batch, Y, sample_weight, with_loss=True, stats=None):
         """One Adagrad step on a batch; returns the batch's weighted loss sum,
         computed at the weights before the step (0 unless ``with_loss``).
+        ``stats``, a :class:`StepStats`, collects the step's size if given.
 
         Overflow is not warned about but checked: a step that leaves a non-finite
         loss, accumulator, weight or intercept raises :class:`DivergenceError`.
         """
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._step(X_batch, Y, sample_weight, with_loss)
+            return self._step(X_batch, Y, sample_weight, with_loss, stats)
 
-    def _step(self, X_batch, Y, sample_weight, with_loss):
+    def _step(self, X_batch, Y, sample_weight, with_loss, stats):
         t = self.t + 1
         rate = self.schedule.rate(t)
         columns, block = self._active_columns(X_batch)
@@ -152,6 +181,8 @@ class SparseAdagrad:
             raise DivergenceError(self._divergence_message(t, "accumulator"))
         if not np.isfinite(W).all():
             raise DivergenceError(self._divergence_message(t, "weights"))
+        if stats is not None:
+            stats.record(block, rate / _denominator(G, self.eps))
 
         if self.fit_intercept:
             grad_b = dZ.sum(axis=0)

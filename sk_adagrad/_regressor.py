@@ -66,7 +66,9 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         Report the average of the iterates as ``coef_``; an integer starts
         averaging once that many samples have been seen.
     verbose : int, default=0
-        Print one line per epoch.
+        Print one line per epoch (objective, validation score, time); 2 adds
+        the number of nonzeros and active features per step and the mean step
+        size.
     epsilon : float, default=0.1
         Threshold of the ``huber`` and epsilon-insensitive losses.
 

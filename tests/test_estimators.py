@@ -1,0 +1,154 @@
+"""Behaviour of the estimators' API: options, attributes and their shapes."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.special import softmax
+from sklearn.datasets import make_classification, make_regression
+from sklearn.linear_model import SGDClassifier
+
+from sk_adagrad import AdagradClassifier, AdagradRegressor
+
+
+@pytest.fixture(scope="module")
+def three_classes():
+    X, y = make_classification(
+        300, 20, n_informative=8, n_classes=3, random_state=0, n_clusters_per_class=1
+    )
+    return sp.csr_matrix(np.where(np.abs(X) > 0.7, X, 0.0)), y
+
+
+def test_binary_shapes_follow_sklearn(three_classes):
+    X, y = three_classes
+    model = AdagradClassifier(random_state=0).fit(X, y == 1)
+    assert model.coef_.shape == (1, X.shape[1])
+    assert model.intercept_.shape == (1,)
+    assert model.coef_accumulator_.shape == model.coef_.shape
+    assert model.decision_function(X).shape == (X.shape[0],)
+    assert set(model.predict(X)) <= {False, True}
+
+
+def test_multiclass_trains_all_outputs_in_one_pass(three_classes):
+    X, y = three_classes
+    model = AdagradClassifier(random_state=0, max_iter=3, tol=None).fit(X, y)
+    assert model.coef_.shape == (3, X.shape[1])
+    # One step per mini-batch, whatever the number of classes.
+    assert model.t_ == 3 * int(np.ceil(X.shape[0] / model.batch_size))
+
+
+def test_multinomial_probabilities_are_the_softmax_of_the_margins(three_classes):
+    X, y = three_classes
+    model = AdagradClassifier(loss="log_loss", random_state=0).fit(X, y)
+    np.testing.assert_allclose(
+        model.predict_proba(X), softmax(model.decision_function(X), axis=1)
+    )
+    ovr = AdagradClassifier(loss="log_loss", multi_class="ovr", random_state=0)
+    proba = ovr.fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge", "perceptron"])
+def test_probabilities_only_where_the_loss_gives_them(three_classes, loss):
+    X, y = three_classes
+    model = AdagradClassifier(loss=loss).fit(X, y)
+    assert not hasattr(model, "predict_proba")
+    assert not hasattr(model, "predict_log_proba")
+
+
+def test_multinomial_needs_log_loss(three_classes):
+    X, y = three_classes
+    with pytest.raises(ValueError, match="multinomial.*log_loss"):
+        AdagradClassifier(multi_class="multinomial").fit(X, y)
+
+
+def test_modified_huber_probabilities_match_sgd_rule(three_classes):
+    X, y = three_classes
+    model = AdagradClassifier(loss="modified_huber", random_state=0).fit(X, y == 0)
+    z = model.decision_function(X)
+    expected = (np.clip(z, -1, 1) + 1) / 2
+    np.testing.assert_allclose(model.predict_proba(X)[:, 1], expected)
+
+
+def test_string_labels_and_class_weight(three_classes):
+    X, y = three_classes
+    labels = np.array(["ham", "spam", "eggs"])[y]
+    model = AdagradClassifier(class_weight="balanced", random_state=0).fit(X, labels)
+    assert list(model.classes_) == ["eggs", "ham", "spam"]
+    assert set(model.predict(X)) <= set(labels)
+
+
+def test_partial_fit_continues_the_schedule(three_classes):
+    X, y = three_classes
+    model = AdagradClassifier(batch_size=100, shuffle=False)
+    model.partial_fit(X, y, classes=[0, 1, 2])
+    assert model.t_ == 3
+    accumulator = model.coef_accumulator_.copy()
+    model.partial_fit(X[:100], y[:100])
+    assert model.t_ == 4
+    assert np.all(model.coef_accumulator_ >= accumulator)
+    with pytest.raises(ValueError, match="not in classes"):
+        model.partial_fit(X[:5], np.array([0, 1, 2, 3, 0]))
+
+
+def test_warm_start_continues_and_cold_fit_restarts(three_classes):
+    X, y = three_classes
+    model = AdagradClassifier(max_iter=2, tol=None, warm_start=True).fit(X, y)
+    first = model.t_
+    model.fit(X, y)
+    assert model.t_ == 2 * first
+    model.set_params(warm_start=False).fit(X, y)
+    assert model.t_ == first
+
+
+def test_tol_none_runs_exactly_max_iter(three_classes):
+    X, y = three_classes
+    model = AdagradClassifier(max_iter=7, tol=None).fit(X, y)
+    assert model.n_iter_ == 7
+
+
+def test_early_stopping_holds_out_data(three_classes, capsys):
+    X, y = three_classes
+    model = AdagradClassifier(
+        early_stopping=True, n_iter_no_change=2, max_iter=50, verbose=1, random_state=0
+    ).fit(X, y)
+    assert model.n_iter_ < 50
+    assert "validation score" in capsys.readouterr().out
+
+
+def test_verbose_prints_one_line_per_epoch_and_step_statistics(three_classes, capsys):
+    X, y = three_classes
+    AdagradClassifier(max_iter=3, tol=None, verbose=1).fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and all(line.startswith("-- Epoch") for line in lines)
+    AdagradClassifier(max_iter=2, tol=None, verbose=2).fit(X, y)
+    out = capsys.readouterr().out
+    assert out.count("mean step size") == 2 and "active features per step" in out
+
+
+def test_sparsify_keeps_predictions(three_classes):
+    X, y = three_classes
+    model = AdagradClassifier(penalty="l1", alpha=1e-3, random_state=0).fit(X, y)
+    dense_predictions = model.predict(X)
+    model.sparsify()
+    assert sp.issparse(model.coef_)
+    np.testing.assert_array_equal(model.predict(X), dense_predictions)
+    assert isinstance(model.densify().coef_, np.ndarray)
+
+
+def test_regressor_shapes_and_fit():
+    X, y = make_regression(400, 10, noise=1.0, random_state=0)
+    model = AdagradRegressor(lr=1.0, random_state=0).fit(X, y / y.std())
+    assert model.coef_.shape == (10,)
+    assert model.intercept_.shape == (1,)
+    assert model.score(X, y / y.std()) > 0.95
+
+
+def test_beats_sgd_defaults_on_a_sparse_text_like_problem():
+    rng = np.random.default_rng(0)
+    X = sp.random(2000, 3000, density=0.01, random_state=0, format="csr")
+    w = rng.normal(size=(3000, 4))
+    y = np.asarray(X @ w).argmax(axis=1)
+    train, test = slice(0, 1500), slice(1500, None)
+    ours = AdagradClassifier(random_state=0).fit(X[train], y[train])
+    sgd = SGDClassifier(random_state=0).fit(X[train], y[train])
+    assert ours.score(X[test], y[test]) >= sgd.score(X[test], y[test]) - 0.02
