@@ -37,6 +37,24 @@ class Schedule:
     def rate(self, t: int) -> float:
         return self.lr / (1.0 + (t - 1) * self.lr_decay)
 
+    def window_rate_sum(self, start, k):
+        """``S_k``, the sum of the rates of steps ``start + 1 ... start + k``,
+        elementwise, accurate whatever ``start`` is."""
+        k = np.asarray(k, dtype=np.float64)
+        if self.lr_decay == 0.0:
+            return k * self.lr
+        a = np.asarray(start, dtype=np.float64) + 1.0 / self.lr_decay
+        return (self.lr / self.lr_decay) * _harmonic_sum(a, k)
+
+    def window_rate_sum_of_sums(self, start, k):
+        """``S_1 + ... + S_k``, elementwise."""
+        k = np.asarray(k, dtype=np.float64)
+        if self.lr_decay == 0.0:
+            return (0.5 * self.lr) * k * (k + 1.0)
+        # sum_{i<k} (k - i) / (a + i) = (k + a) sum_{i<k} 1 / (a + i) - k.
+        a = np.asarray(start, dtype=np.float64) + 1.0 / self.lr_decay
+        return (self.lr / self.lr_decay) * ((k + a) * _harmonic_sum(a, k) - k)
+
     def missed_steps(self, start, c):
         """The products ``A_k`` for coordinates last updated at step ``start``
         (broadcastable against ``c``)."""
@@ -55,8 +73,10 @@ class _ConstantRateSteps:
 
     def product(self, k):
         """``A_k = (1 + c lr)^-k``: one ``power`` instead of ``exp`` and ``log1p``,
-        rounding ``1 + c lr`` as the step-by-step proximal update does."""
-        return np.power(1.0 + self.per_step, -k)
+        rounding ``1 + c lr`` as the step-by-step proximal update does, and only
+        where steps were missed (features seen in every batch miss none)."""
+        base = 1.0 + self.per_step
+        return np.power(base, -k, out=np.ones_like(base), where=k > 0)
 
     def log_product(self, k):
         return -k * self.log_step
@@ -151,6 +171,21 @@ def _stirling_head(a, k, d):
     # Where the head took every step, nothing remains; moving a into the range
     # keeps the (unused) series evaluation there finite.
     return log_head, head_sum, np.maximum(a + head, _STIRLING_FROM), k - head
+
+
+def _harmonic_sum(a, k):
+    """``sum_{i<k} 1 / (a + i)``, elementwise: the ``d -> 0`` limit of the
+    log-ratio below, after the first terms one by one where ``a`` is small."""
+    a, k = np.broadcast_arrays(a, k)
+    head_sum = 0.0
+    if np.min(a) < _STIRLING_FROM:
+        head = np.clip(np.ceil(_STIRLING_FROM - a), 0.0, k)
+        head_sum = np.zeros(a.shape)
+        for i in range(int(head.max())):
+            taking = i < head
+            head_sum[taking] += 1.0 / (a[taking] + i)
+        a, k = np.maximum(a + head, _STIRLING_FROM), k - head
+    return head_sum + _log_rising_ratio_over_shift(a, k, 0.0)
 
 
 def _log_rising_ratio_over_shift(a, k, d):
