@@ -927,13 +927,17 @@ def plot_time_to_accuracy(curves: dict[str, dict], path: Path) -> None:
 ROW_NOTES = """\
 ## What each row measures
 
-All times are wall-clock seconds on one process; "n" is the number of
+All times are wall-clock seconds in one process; "n" is the number of
 repeats. Ours and the peer alternate within each repeat, so a change in
 machine load hits both sides; the ratio is the median of the per-repeat
-ratios, with their min–max in brackets. Unless a row says otherwise both
-estimators run with their default parameters, `random_state=0`, and one
-epoch is one `fit` with `max_iter=1, tol=None` (input validation and set-up
-included, as a user pays them). Models train on 80% of each data set; the
+ratios, with their min–max in brackets (so it need not equal the ratio of
+the two medians). The machine may be shared with other work (see the load
+average above): the ratios are steadier than the absolute seconds.
+
+Unless a row says otherwise both estimators run with their default
+parameters and `random_state=0`, and one epoch is one `fit` with
+`max_iter=1, tol=None` (input validation and set-up included, as a user
+pays them). Models train on 80% of each data set; the
 other 20% is the test set of the time-to-accuracy rows.
 
 - **epoch, multi-class**: `AdagradClassifier(loss='log_loss')` (one
@@ -946,8 +950,9 @@ other 20% is the test set of the time-to-accuracy rows.
   column and is shown without a target.
 - **time to accuracy**: `SGDClassifier(loss='hinge')` runs 5 epochs
   (`partial_fit` epoch by epoch) at each alpha of its grid; the best test
-  accuracy becomes the target. Ours (`loss='hinge'`) runs epoch by epoch at
-  each lr of its grid until it reaches the target; the row compares our
+  accuracy becomes the target. Ours (`loss='hinge'`, other parameters at
+  their defaults) runs epoch by epoch at each lr of its grid until it
+  reaches the target; the row compares our
   wall time to the target with SGD's time for its 5 epochs. Clocks cover
   `partial_fit` and reading `coef_`, never scoring. The two winning
   configurations are timed again for the spread. A ratio with ">" was not
@@ -961,9 +966,10 @@ other 20% is the test set of the time-to-accuracy rows.
   the RSS with X built, against a budget of the size of X plus 4 times the
   model plus 100 MB.
 - **float32**: epoch time on the float32 copy of (a) against float64, and
-  the peak of `tracemalloc` during `fit` on float32 X against the size of a
-  float64 copy of X (a silent conversion would cost at least two thirds of
-  it).
+  the peak of `tracemalloc` during one `fit` on float32 X against the size
+  of a float64 copy of X (a silent conversion would cost at least two
+  thirds of it; allocations are deterministic, so one traced fit is
+  enough).
 - **penalty**: `penalty='elasticnet', average=True` against `penalty=None`,
   per epoch on (a); the lazy, exact penalty and the average should cost
   little.
