@@ -90,37 +90,40 @@ class ElasticNet:
         if self.is_zero:
             return None if k0 is None else (n - k0) * W
         if self.l2 == 0.0:
-            return self._catch_up_l1(W, H, last, n_missed, history, sum_after)
+            return self._catch_up_l1(W, H, last, n_missed, schedule, history, sum_after)
         return self._catch_up_shrinking(W, H, last[:, None], n, k0, schedule)
 
-    def _catch_up_l1(self, W, H, last, n_missed, history, sum_after):
+    def _catch_up_l1(self, W, H, last, n_missed, schedule, history, sum_after):
         magnitude = np.abs(W)
         total = None
         if sum_after is not None:
-            total = self._l1_iterate_sum(magnitude, H, last, n_missed, history)
+            args = (magnitude, H, last, schedule, history)
+            total = self._l1_iterate_sum(*args, n_missed)
             if sum_after.any():
-                total -= self._l1_iterate_sum(magnitude, H, last, sum_after, history)
+                total -= self._l1_iterate_sum(*args, sum_after)
             np.copysign(total, W, out=total)
-        sums = history.sums
-        shrink = (sums[last + n_missed] - sums[last])[:, None] / H
+        # The rates are summed over the window itself: a difference of running
+        # sums would lose digits to their size late in training.
+        shrink = schedule.window_rate_sum(last, n_missed)[:, None] / H
         magnitude = np.maximum(magnitude - self.l1 * shrink, 0.0)
         np.copysign(magnitude, W, out=W)
         return total
 
-    def _l1_iterate_sum(self, magnitude, H, last, k, history):
-        # |w_j| = max(|w| - l1 (C[last + j] - C[last]) / h, 0) stays positive for
-        # the first m steps, m found by binary search in the increasing C.
-        sums = history.sums
-        start = sums[last][:, None]
-        with np.errstate(divide="ignore"):
-            zero_at = start + magnitude * H / self.l1
-        first_zero = np.searchsorted(sums, zero_at, side="left")
-        m = np.clip(first_zero - last[:, None] - 1, 0, k[:, None])
-        sums_of_c = (
-            history.sums_of_sums[last[:, None] + m]
-            - history.sums_of_sums[last][:, None]
-        )
-        return m * (magnitude + self.l1 * start / H) - self.l1 * sums_of_c / H
+    def _l1_iterate_sum(self, magnitude, H, last, schedule, history, k):
+        # |w_j| = max(|w| - l1 S_j / h, 0), S_j the sum of the first j missed
+        # rates, stays positive for the first m steps.
+        threshold = magnitude * H / self.l1
+        if schedule.lr_decay == 0.0:
+            m = np.ceil(threshold / schedule.lr) - 1.0
+        else:
+            # Binary search in the increasing running sums of the rates (only
+            # where |w_j| is about 0 can their rounding move m, by one step).
+            sums = history.sums
+            zero_at = sums[last][:, None] + threshold
+            m = np.searchsorted(sums, zero_at, side="left") - last[:, None] - 1.0
+        m = np.clip(m, 0.0, k[:, None])
+        partial_sums = schedule.window_rate_sum_of_sums(last[:, None], m)
+        return m * magnitude - self.l1 * partial_sums / H
 
     def _catch_up_shrinking(self, W, H, last, n, k0, schedule):
         # Over n missed steps |w| + r is multiplied by A_n (see Schedule) until |w|
