@@ -115,6 +115,7 @@ class SparseAdagrad:
         self._materialized = None
         self._column_finder = None
         self._buffers = {}
+        self._saved_marks = None
 
     # -- hyperparameters ---------------------------------------------------------
 
@@ -325,13 +326,19 @@ class SparseAdagrad:
 
     def begin(self):
         """Start recording changes so that :meth:`rollback` can undo them."""
-        self._journal = _Journal(self)
+        if self._saved_marks is None:
+            # One mark per feature, kept across calls and cleared row by row, so
+            # that a call costs nothing in proportion to n_features.
+            self._saved_marks = np.zeros(self.coef.shape[0], dtype=bool)
+        self._journal = _Journal(self, self._saved_marks)
 
     def commit(self):
+        self._journal.release()
         self._journal = None
 
     def rollback(self):
         self._journal.restore(self)
+        self._journal.release()
         self._journal = None
         self._materialized = None
 
@@ -345,6 +352,7 @@ class SparseAdagrad:
         state["_materialized"] = None
         state["_column_finder"] = None
         state["_buffers"] = {}
+        state["_saved_marks"] = None
         return state
 
 
@@ -369,10 +377,15 @@ class _Journal:
     """The rows an engine had before a call first touched them, and its small
     state; memory is bounded by the rows the call touches."""
 
-    def __init__(self, engine):
+    def __init__(self, engine, saved_marks):
         self.scalars = {name: copy.copy(getattr(engine, name)) for name in _SCALARS}
-        self.saved = np.zeros(engine.coef.shape[0], dtype=bool)
+        self.saved = saved_marks
         self.rows = []
+
+    def release(self):
+        """Clear the marks this journal set."""
+        for rows, _ in self.rows:
+            self.saved[rows] = False
 
     def save_rows(self, engine, rows):
         if isinstance(rows, slice):
