@@ -41,7 +41,7 @@ VARIANTS = [
     {"loss": "log_loss", "lr": 1.0},
     {"eps": 1e-6},
 ]
-STOPPING = [{}, {"n_iter_no_change": 2}, {"n_iter_no_change": 5}]
+STOPPING = [{}, {"n_iter_no_change": 3}, {"n_iter_no_change": 5}]
 
 
 def load_split():
@@ -170,7 +170,7 @@ What the rows say:
 ## The complete default fit against SGDClassifier's
 
 `fit` with each model's stopping rule (`tol=1e-3` on the epoch objective for
-both; `n_iter_no_change` is 5 for `SGDClassifier`, 3 for ours because Adagrad's
+both; `n_iter_no_change` is 5 for `SGDClassifier`, 2 for ours because Adagrad's
 objective flattens after a few epochs).
 
 {fits}

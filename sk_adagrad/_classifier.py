@@ -66,7 +66,7 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         Stop when the epoch objective (or the validation score with
         ``early_stopping``) has not improved by ``tol`` for ``n_iter_no_change``
         epochs. ``None`` runs exactly ``max_iter`` epochs.
-    n_iter_no_change : int, default=3
+    n_iter_no_change : int, default=2
         Number of epochs without improvement before stopping.
     shuffle : bool, default=True
         Shuffle the rows before each epoch (and within each ``partial_fit``).

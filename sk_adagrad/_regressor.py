@@ -50,7 +50,7 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         Stop when the epoch objective (or the validation R^2 with
         ``early_stopping``) has not improved by ``tol`` for ``n_iter_no_change``
         epochs; ``None`` runs exactly ``max_iter`` epochs.
-    n_iter_no_change : int, default=3
+    n_iter_no_change : int, default=2
         Number of epochs without improvement before stopping.
     shuffle : bool, default=True
         Shuffle the rows before each epoch (and within each ``partial_fit``).
