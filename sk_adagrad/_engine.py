@@ -455,41 +455,33 @@ def _take(array, rows):
 
 
 class RateHistory:
-    """``sums[t]``: the sum of the rates of steps 1..t (``sums[0] = 0``), and
-    ``sums_of_sums[t]``, the running sum of ``sums``; the closed-form catch-up under
-    L1 reads them. Grows by doubling, so an append costs O(1) amortised."""
+    """``sums[t]``: the sum of the rates of steps 1..t (``sums[0] = 0``), which the
+    lazy L1 catch-up searches under ``lr_decay``. Grows by doubling, so an append
+    costs O(1) amortised."""
 
     def __init__(self):
-        self._buffer = np.zeros((2, 1024))
+        self._buffer = np.zeros(1024)
         self._size = 1
 
     @property
     def sums(self):
-        return self._buffer[0, : self._size]
-
-    @property
-    def sums_of_sums(self):
-        return self._buffer[1, : self._size]
+        return self._buffer[: self._size]
 
     def append(self, rate):
-        if self._size == self._buffer.shape[1]:
-            self._buffer = np.concatenate(
-                [self._buffer, np.zeros_like(self._buffer)], 1
-            )
-        previous = self._buffer[:, self._size - 1]
-        self._buffer[0, self._size] = previous[0] + rate
-        self._buffer[1, self._size] = previous[1] + self._buffer[0, self._size]
+        if self._size == self._buffer.size:
+            self._buffer = np.concatenate([self._buffer, np.zeros_like(self._buffer)])
+        self._buffer[self._size] = self._buffer[self._size - 1] + rate
         self._size += 1
 
     def __getstate__(self):
         # Only the filled part is state: the spare room beyond it may hold what a
         # rolled-back call wrote there.
-        return {"sums": self._buffer[:, : self._size].copy()}
+        return {"sums": self.sums.copy()}
 
     def __setstate__(self, state):
-        self._size = state["sums"].shape[1]
-        self._buffer = np.zeros((2, max(1024, 2 * self._size)))
-        self._buffer[:, : self._size] = state["sums"]
+        self._size = state["sums"].size
+        self._buffer = np.zeros(max(1024, 2 * self._size))
+        self._buffer[: self._size] = state["sums"]
 
     def __copy__(self):
         clone = RateHistory.__new__(RateHistory)

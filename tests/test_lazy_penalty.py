@@ -422,10 +422,9 @@ def rate_history(schedule, horizon):
     """The engine's running sums of the rates of steps 1..horizon."""
     from sk_adagrad._engine import RateHistory
 
-    rates = schedule.lr / (1.0 + np.arange(horizon) * schedule.lr_decay)
-    sums = np.concatenate([[0.0], np.cumsum(rates)])
     history = RateHistory()
-    history.__setstate__({"sums": np.vstack([sums, np.cumsum(sums)])})
+    for t in range(1, horizon + 1):
+        history.append(schedule.rate(t))
     return history
 
 
