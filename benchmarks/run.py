@@ -521,11 +521,11 @@ def bench_partial_fit_hashed(ctx: Context) -> list[Row]:
     rows = [
         Row(
             section,
-            f"2**{log2} vs 2**{smallest} features",
+            f"2^{log2} vs 2^{smallest} features",
             label,
-            f"ours 2**{log2}",
+            f"ours 2^{log2}",
             times[f"ours {log2}"],
-            f"ours 2**{smallest}",
+            f"ours 2^{smallest}",
             times[f"ours {smallest}"],
             target=1.2,
         )
@@ -534,11 +534,11 @@ def bench_partial_fit_hashed(ctx: Context) -> list[Row]:
     rows.append(
         Row(
             section,
-            f"SGD: 2**{larger[-1]} vs 2**{smallest} features",
+            f"SGD: 2^{larger[-1]} vs 2^{smallest} features",
             label,
-            f"SGD 2**{larger[-1]}",
+            f"SGD 2^{larger[-1]}",
             times[f"sgd {larger[-1]}"],
-            f"SGD 2**{smallest}",
+            f"SGD 2^{smallest}",
             times[f"sgd {smallest}"],
         )
     )
@@ -937,8 +937,8 @@ average above): the ratios are steadier than the absolute seconds.
 Unless a row says otherwise both estimators run with their default
 parameters and `random_state=0`, and one epoch is one `fit` with
 `max_iter=1, tol=None` (input validation and set-up included, as a user
-pays them). Models train on 80% of each data set; the
-other 20% is the test set of the time-to-accuracy rows.
+pays them). Models train on 80% of each data set; the other 20% is the
+test set of the time-to-accuracy rows.
 
 - **epoch, multi-class**: `AdagradClassifier(loss='log_loss')` (one
   multinomial softmax model) and `loss='hinge'` (one-vs-rest, all classes in
@@ -952,14 +952,14 @@ other 20% is the test set of the time-to-accuracy rows.
   (`partial_fit` epoch by epoch) at each alpha of its grid; the best test
   accuracy becomes the target. Ours (`loss='hinge'`, other parameters at
   their defaults) runs epoch by epoch at each lr of its grid until it
-  reaches the target; the row compares our
-  wall time to the target with SGD's time for its 5 epochs. Clocks cover
+  reaches the target; the row compares our wall time to the target with
+  SGD's time for its 5 epochs. Clocks cover
   `partial_fit` and reading `coef_`, never scoring. The two winning
   configurations are timed again for the spread. A ratio with ">" was not
   reached (the run stopped at 10 epochs or 3x SGD's time).
 - **partial_fit, hashed**: `partial_fit` of a fixed batch of hashed
-  documents after a warm-up call, at 2**20 and 2**24 features against
-  2**16: the cost of a step must depend on the nonzeros of the batch, not on
+  documents after a warm-up call, at 2^20 and 2^24 features against
+  2^16: the cost of a step must depend on the nonzeros of the batch, not on
   the number of features. SGD's ratio is shown for comparison.
 - **memory**: a fresh process builds all of (a), then the kernel's peak-RSS
   mark is reset and `fit` runs for 2 epochs; the row is the peak RSS above
@@ -999,7 +999,7 @@ Built by `benchmarks/datasets.py` from seeded generators (no download):
 - **(e)** dense: correlated standardised Gaussian features, binary labels
   or a linear response.
 - **(f)** hashed stream: documents of (c) through `HashingVectorizer` with
-  2**16, 2**20 or 2**24 features, binary label.
+  2^16, 2^20 or 2^24 features, binary label.
 """
 
 LIGHTNING_NOTE = """\
