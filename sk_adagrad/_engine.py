@@ -225,8 +225,19 @@ class SparseAdagrad:
     def _catch_up(self, W, G, last, t):
         """Apply to ``W`` (in place) the penalty steps missed since ``last`` up to
         step ``t``; return the sum of the iterates in the average window, if any."""
-        if W.size == 0:
-            return None if self.average_start is None else np.zeros_like(W)
+        missed = last < t
+        if not missed.all():
+            # Rows updated at step t (features present in the previous batch)
+            # missed nothing: only the others go through the closed forms.
+            total = None if self.average_start is None else np.zeros_like(W)
+            if missed.any():
+                index = np.flatnonzero(missed)
+                caught_up = W[index]
+                part = self._catch_up(caught_up, G[index], last[index], t)
+                W[index] = caught_up
+                if total is not None:
+                    total[index] = part
+            return total
         return self.penalty.catch_up(
             W,
             _denominator(G, self.eps),
