@@ -226,7 +226,7 @@ class SparseAdagrad:
         """Apply to ``W`` (in place) the penalty steps missed since ``last`` up to
         step ``t``; return the sum of the iterates in the average window, if any."""
         missed = last < t
-        if not missed.all():
+        if not missed.all() or W.size == 0:
             # Rows updated at step t (features present in the previous batch)
             # missed nothing: only the others go through the closed forms.
             total = None if self.average_start is None else np.zeros_like(W)
