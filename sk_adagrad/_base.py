@@ -165,6 +165,13 @@ class BaseAdagrad(BaseEstimator):
     def _optimizer_for(self, n_features, n_outputs, reuse):
         if reuse:
             engine = self.optimizer_
+            if int(self.average) != engine.average_from_sample:
+                raise ValueError(
+                    f"average={self.average!r} differs from the value the model was "
+                    f"trained with ({engine.average_from_sample}); the running "
+                    "average cannot change between partial_fit or warm-started fit "
+                    "calls. Fit anew with warm_start=False."
+                )
             engine.configure(**self._engine_settings(n_outputs))
             return engine
         return self._new_optimizer(n_features, n_outputs)

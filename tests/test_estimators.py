@@ -152,3 +152,12 @@ def test_beats_sgd_defaults_on_a_sparse_text_like_problem():
     ours = AdagradClassifier(random_state=0).fit(X[train], y[train])
     sgd = SGDClassifier(random_state=0).fit(X[train], y[train])
     assert ours.score(X[test], y[test]) >= sgd.score(X[test], y[test]) - 0.02
+
+
+def test_average_cannot_change_on_a_fitted_model(three_classes):
+    X, y = three_classes
+    model = AdagradClassifier(average=True).partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="average"):
+        model.set_params(average=False).partial_fit(X, y)
+    model.set_params(warm_start=False).fit(X, y)
+    assert model.optimizer_.average_from_sample == 0
