@@ -42,16 +42,18 @@ class ActiveColumns:
 
     def __init__(self, n_features: int):
         # np.empty maps pages lazily: only the slots of features seen cost memory.
-        self._slot = np.empty(n_features, dtype=np.int64)
+        # 32-bit slots halve the traffic of the scatters and gathers below; a
+        # batch would need 2**31 stored entries to overflow them.
+        self._slot = np.empty(n_features, dtype=np.int32)
 
     def __call__(self, X_batch):
         if not sp.issparse(X_batch):
             return _dense_active_block(X_batch)
         indices = X_batch.indices
-        positions = np.arange(indices.size)
+        positions = np.arange(indices.size, dtype=np.int32)
         self._slot[indices] = positions
         columns = indices[self._slot[indices] == positions]
-        self._slot[columns] = np.arange(columns.size)
+        self._slot[columns] = np.arange(columns.size, dtype=np.int32)
         block = sp.csr_array(
             (X_batch.data, self._slot[indices], X_batch.indptr),
             shape=(X_batch.shape[0], columns.size),
