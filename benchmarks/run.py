@@ -845,7 +845,6 @@ def machine_info() -> dict[str, str]:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
-    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     return {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": f"{cpu}, {os.cpu_count()} logical cores",
@@ -856,8 +855,13 @@ def machine_info() -> dict[str, str]:
             f"scikit-learn {sklearn.__version__}, sk_adagrad "
             f"{sk_adagrad.__version__} (commit {commit})"
         ),
-        "load": f"load average (1, 5, 15 min) at start: {load}",
+        "load": f"load average (1, 5, 15 min) at start: {load_average()}",
     }
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as text."""
+    return ", ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def format_header(info: dict[str, str]) -> str:
@@ -932,7 +936,11 @@ repeats. Ours and the peer alternate within each repeat, so a change in
 machine load hits both sides; the ratio is the median of the per-repeat
 ratios, with their min–max in brackets (so it need not equal the ratio of
 the two medians). The machine may be shared with other work (see the load
-average above): the ratios are steadier than the absolute seconds.
+average above): the ratios are steadier than the absolute seconds, but not
+immune. SGD's per-sample loop is the more sensitive side: with other jobs
+running on this 2-core machine its multi-class epochs were 1.5–2.5 times
+slower while ours slowed little, which flatters ours; compare runs made
+at a load average well below the number of cores.
 
 Unless a row says otherwise both estimators run with their default
 parameters and `random_state=0`, and one epoch is one `fit` with
@@ -1081,6 +1089,7 @@ def main(argv: list[str] | None = None) -> None:
     print(format_header(info), flush=True)
     start = time.perf_counter()
     rows = run_suite(ctx, args.only)
+    info["load"] += f"; at end: {load_average()}"
     print(f"\nTotal {time.perf_counter() - start:.0f} s\n")
     print(format_table(rows))
     if args.write_docs:
