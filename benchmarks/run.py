@@ -498,7 +498,7 @@ def bench_partial_fit_hashed(ctx: Context) -> list[Row]:
     """partial_fit on a fixed hashed batch at 2**16, 2**20 and 2**24 features
     (``ctx.hashed_log2_features``), each size against the smallest."""
     n_documents = datasets.SIZES[ctx.size]["hashed"]["n_documents"]
-    calls_per_sample = 5  # one call takes milliseconds; time a few per sample
+    calls_per_sample = 20  # one call takes milliseconds; time several per sample
     tasks = {}
     smallest, *larger = ctx.hashed_log2_features
     for log2 in ctx.hashed_log2_features:
@@ -968,7 +968,12 @@ test set of the time-to-accuracy rows.
 - **partial_fit, hashed**: `partial_fit` of a fixed batch of hashed
   documents after a warm-up call, at 2^20 and 2^24 features against
   2^16: the cost of a step must depend on the nonzeros of the batch, not on
-  the number of features. SGD's ratio is shown for comparison.
+  the number of features. SGD's ratio is shown for comparison. At 2^24
+  features the model's arrays span hundreds of MB and each step touches
+  scattered entries of them: unless the kernel backs these arrays with huge
+  pages (numpy asks for them; whether it gets them varies from run to run)
+  the TLB misses alone can double the step time, so this ratio moved
+  between 1.0 and 2.7 across otherwise identical runs here.
 - **memory**: a fresh process builds all of (a), then the kernel's peak-RSS
   mark is reset and `fit` runs for 2 epochs; the row is the peak RSS above
   the RSS with X built, against a budget of the size of X plus 4 times the
