@@ -14,13 +14,13 @@ when each feature was last brought up to date) or when the full weights are
 read. The running (Polyak-Ruppert) average is kept lazily the same way.
 """
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from ._batches import ActiveColumns
+from ._journal import Journal
 
 
 class DivergenceError(FloatingPointError):
@@ -341,7 +341,7 @@ class SparseAdagrad:
             # One mark per feature, kept across calls and cleared row by row, so
             # that a call costs nothing in proportion to n_features.
             self._saved_marks = np.zeros(self.coef.shape[0], dtype=bool)
-        self._journal = _Journal(self, self._saved_marks)
+        self._journal = Journal(self, self._saved_marks)
 
     def commit(self):
         self._journal.release()
@@ -365,56 +365,6 @@ class SparseAdagrad:
         state["_buffers"] = {}
         state["_saved_marks"] = None
         return state
-
-
-_ROW_ARRAYS = ("coef", "coef_accumulator", "last_step", "coef_sum")
-_SCALARS = (
-    "intercept",
-    "intercept_accumulator",
-    "intercept_sum",
-    "t",
-    "samples_seen",
-    "rate_history",
-    "average_start",
-    "loss",
-    "schedule",
-    "penalty",
-    "eps",
-    "fit_intercept",
-)
-
-
-class _Journal:
-    """The rows an engine had before a call first touched them, and its small
-    state; memory is bounded by the rows the call touches."""
-
-    def __init__(self, engine, saved_marks):
-        self.scalars = {name: copy.copy(getattr(engine, name)) for name in _SCALARS}
-        self.saved = saved_marks
-        self.rows = []
-
-    def release(self):
-        """Clear the marks this journal set."""
-        for rows, _ in self.rows:
-            self.saved[rows] = False
-
-    def save_rows(self, engine, rows):
-        if isinstance(rows, slice):
-            rows = np.arange(engine.coef.shape[0])
-        rows = rows[~self.saved[rows]]
-        if rows.size:
-            self.saved[rows] = True
-            self.rows.append(
-                (rows, [_take(getattr(engine, name), rows) for name in _ROW_ARRAYS])
-            )
-
-    def restore(self, engine):
-        for rows, values in reversed(self.rows):
-            for name, value in zip(_ROW_ARRAYS, values, strict=True):
-                if value is not None:
-                    getattr(engine, name)[rows] = value
-        for name, value in self.scalars.items():
-            setattr(engine, name, value)
 
 
 def _as_rows(array):
@@ -459,10 +409,6 @@ def _denominator(G, eps):
 
 def _put_rows(array, rows, values):
     _as_rows(array)[rows] = _as_rows(np.ascontiguousarray(values))
-
-
-def _take(array, rows):
-    return None if array is None else array[rows]
 
 
 class RateHistory:
