@@ -12,18 +12,20 @@ the tables to docs/defaults.md.
 import argparse
 import datetime
 import platform
+import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
-from sklearn.model_selection import train_test_split
 
-from sk_adagrad import AdagradClassifier
-from sk_adagrad.datasets import load_docstrings
+REPO_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_DIR))
+
+from benchmarks import datasets  # noqa: E402
+from sk_adagrad import AdagradClassifier  # noqa: E402
 
 VARIANTS = [
     {},
@@ -42,20 +44,6 @@ VARIANTS = [
     {"eps": 1e-6},
 ]
 STOPPING = [{}, {"n_iter_no_change": 3}, {"n_iter_no_change": 5}]
-
-
-def load_split():
-    corpus = load_docstrings()
-    train_docs, test_docs, y_train, y_test = train_test_split(
-        corpus.data,
-        corpus.target,
-        test_size=0.25,
-        stratify=corpus.target,
-        random_state=0,
-    )
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
-    X_train = vectorizer.fit_transform(train_docs)
-    return X_train, vectorizer.transform(test_docs), y_train, y_test
 
 
 def epoch_curve(params, data, n_epochs):
@@ -93,7 +81,7 @@ def main(argv=None):
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args(argv)
 
-    data = load_split()
+    data = datasets.docstring_split()
     X_train = data[0]
     shown = sorted({1, 2, 3, args.epochs})
     header = "| variant | " + " | ".join(f"acc@{e}" for e in shown) + " | CPU s/epoch |"

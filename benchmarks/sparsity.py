@@ -20,6 +20,7 @@ import argparse
 import datetime
 import os
 import platform
+import sys
 import textwrap
 import time
 from dataclasses import dataclass
@@ -28,11 +29,12 @@ from pathlib import Path
 import numpy as np
 import scipy
 import sklearn
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import train_test_split
 
-from sk_adagrad import AdagradClassifier
-from sk_adagrad.datasets import load_docstrings
+REPO_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_DIR))
+
+from benchmarks import datasets  # noqa: E402
+from sk_adagrad import AdagradClassifier  # noqa: E402
 
 DOCS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "sparsity.md"
 DEFAULT_ALPHAS = (1e-6, 3e-6, 1e-5, 3e-5, 1e-4)
@@ -51,21 +53,6 @@ class Row:
     csr_bytes: int
     dense_bytes: int
     cpu_seconds: float
-
-
-def load_split(max_docs_per_class: int | None = None):
-    """Tf-idf of the docstring corpus, split 75/25 stratified by class."""
-    corpus = load_docstrings(max_docs_per_class=max_docs_per_class)
-    train_docs, test_docs, y_train, y_test = train_test_split(
-        corpus.data,
-        corpus.target,
-        test_size=0.25,
-        stratify=corpus.target,
-        random_state=0,
-    )
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
-    X_train = vectorizer.fit_transform(train_docs)
-    return X_train, vectorizer.transform(test_docs), y_train, y_test
 
 
 def measure(
@@ -104,7 +91,7 @@ def measure(
 
 def run(alphas, max_docs_per_class=None, verbose=True) -> tuple[list[Row], dict]:
     """All the fits: l2 at the default alpha, then l1 and elasticnet per alpha."""
-    X_train, X_test, y_train, y_test = load_split(max_docs_per_class)
+    X_train, X_test, y_train, y_test = datasets.docstring_split(max_docs_per_class)
     data = (X_train, X_test, y_train, y_test)
     settings = [("l2", AdagradClassifier().alpha)]
     settings += [("l1", alpha) for alpha in alphas]
