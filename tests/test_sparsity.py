@@ -8,14 +8,18 @@ accuracy 0.366; L1 (alpha=1e-4) 69.5% exact zeros and accuracy 0.384. The
 floors below leave a wide margin around those figures.
 """
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import train_test_split
 
 from sk_adagrad import AdagradClassifier
-from sk_adagrad.datasets import load_docstrings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import datasets  # noqa: E402
 
 L1_ZERO_FLOOR = 0.5
 L2_ZERO_CEILING = 0.2
@@ -28,17 +32,7 @@ ACCURACY_FLOOR = 0.25
 
 @pytest.fixture(scope="module")
 def tfidf_split():
-    corpus = load_docstrings(max_docs_per_class=40)
-    train_docs, test_docs, y_train, y_test = train_test_split(
-        corpus.data,
-        corpus.target,
-        test_size=0.25,
-        stratify=corpus.target,
-        random_state=0,
-    )
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
-    X_train = vectorizer.fit_transform(train_docs)
-    return X_train, vectorizer.transform(test_docs), y_train, y_test
+    return datasets.docstring_split(max_docs_per_class=40)
 
 
 def _fit(penalty, alpha, X_train, y_train):
