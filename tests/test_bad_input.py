@@ -15,101 +15,28 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from fitted_models import (
+    CLASSES,
+    COMMON,
+    DENSE,
+    LABELS,
+    METHODS,
+    MODELS,
+    N_FEATURES,
+    N_SAMPLES,
+    TARGETS,
+    X,
+    assert_finite_state,
+    assert_unchanged,
+    fitted,
+    snapshot,
+    targets_for,
+)
+from fitted_models import train as call
 from sklearn.base import is_classifier
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sk_adagrad import AdagradClassifier, AdagradRegressor, DivergenceError
-
-CLASSES = np.array(["eggs", "ham", "spam"])
-N_SAMPLES, N_FEATURES = 48, 6
-
-
-def _make_data(seed=0):
-    rng = np.random.default_rng(seed)
-    dense = rng.normal(size=(N_SAMPLES, N_FEATURES))
-    dense *= rng.random((N_SAMPLES, N_FEATURES)) < 0.5
-    labels = rng.permutation(np.resize(CLASSES, N_SAMPLES))
-    targets = dense @ rng.normal(size=N_FEATURES) + 0.1 * rng.normal(size=N_SAMPLES)
-    return dense, labels, targets
-
-
-DENSE, LABELS, TARGETS = _make_data()
-X = sp.csr_array(DENSE)
-
-# Few epochs of small batches: enough steps for lazy terms to be pending.
-COMMON = dict(max_iter=3, tol=None, batch_size=8, random_state=0, warm_start=True)
-MODELS = {
-    "classifier": lambda: AdagradClassifier(**COMMON),
-    "regressor": lambda: AdagradRegressor(**COMMON),
-    "elasticnet_averaged": lambda: AdagradClassifier(
-        loss="log_loss",
-        penalty="elasticnet",
-        alpha=1e-2,
-        l1_ratio=0.5,
-        average=True,
-        lr_decay=0.05,
-        **COMMON,
-    ),
-}
-METHODS = ["partial_fit", "fit"]
-
-FITTED_STATE = (
-    "coef_",
-    "intercept_",
-    "coef_accumulator_",
-    "intercept_accumulator_",
-    "t_",
-    "n_iter_",
-    "n_features_in_",
-    "classes_",
-)
-
-
-def targets_for(model):
-    return LABELS if is_classifier(model) else TARGETS
-
-
-def fitted(name):
-    model = MODELS[name]()
-    return model.fit(X, targets_for(model))
-
-
-def call(model, method, X, y, sample_weight=None):
-    """``partial_fit`` (with the classes on a first call) or ``fit``."""
-    if method == "fit":
-        return model.fit(X, y, sample_weight=sample_weight)
-    if is_classifier(model):
-        return model.partial_fit(X, y, classes=CLASSES, sample_weight=sample_weight)
-    return model.partial_fit(X, y, sample_weight=sample_weight)
-
-
-def snapshot(model):
-    """Everything a fitted model is made of, in comparable form."""
-    state = {
-        name: getattr(model, name) for name in FITTED_STATE if hasattr(model, name)
-    }
-    state["pickled optimizer_"] = pickle.dumps(model.optimizer_)
-    state["pickled estimator"] = pickle.dumps(model)
-    return state
-
-
-def assert_unchanged(model, before):
-    """The model's fitted state is bit-identical to ``before``."""
-    after = snapshot(model)
-    assert after.keys() == before.keys()
-    for name, old in before.items():
-        new = after[name]
-        if isinstance(old, np.ndarray):
-            assert new.dtype == old.dtype and new.shape == old.shape, name
-            assert new.tobytes() == old.tobytes(), f"{name} changed"
-        else:
-            assert new == old, f"{name} changed"
-
-
-def assert_finite_state(model):
-    for name in ("coef_", "intercept_", "coef_accumulator_", "intercept_accumulator_"):
-        assert np.isfinite(getattr(model, name)).all(), name
-
+from sk_adagrad import AdagradClassifier, DivergenceError
 
 # -- errors that do not depend on the fitted state ---------------------------------
 

@@ -8,6 +8,21 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from fitted_models import (
+    CLASSES,
+    LABELS,
+    METHODS,
+    MODELS,
+    STEPS_PER_EPOCH,
+    TARGETS,
+    X,
+    assert_finite_state,
+    assert_unchanged,
+    fitted,
+    snapshot,
+    targets_for,
+    train,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -15,76 +30,6 @@ from sklearn.base import clone, is_classifier
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor, DivergenceError
 from sk_adagrad._engine import SparseAdagrad
-
-CLASSES = np.array(["eggs", "ham", "spam"])
-N_SAMPLES, N_FEATURES, BATCH_SIZE = 48, 6, 8
-STEPS_PER_EPOCH = N_SAMPLES // BATCH_SIZE
-
-_rng = np.random.default_rng(0)
-DENSE = _rng.normal(size=(N_SAMPLES, N_FEATURES))
-DENSE *= _rng.random((N_SAMPLES, N_FEATURES)) < 0.5
-X = sp.csr_array(DENSE)
-LABELS = _rng.permutation(np.resize(CLASSES, N_SAMPLES))
-TARGETS = DENSE @ _rng.normal(size=N_FEATURES) + 0.1 * _rng.normal(size=N_SAMPLES)
-
-COMMON = dict(
-    max_iter=3, tol=None, batch_size=BATCH_SIZE, random_state=0, warm_start=True
-)
-MODELS = {
-    "classifier": lambda: AdagradClassifier(**COMMON),
-    "regressor": lambda: AdagradRegressor(**COMMON),
-    "elasticnet_averaged": lambda: AdagradClassifier(
-        loss="log_loss",
-        penalty="elasticnet",
-        alpha=1e-2,
-        l1_ratio=0.5,
-        average=True,
-        lr_decay=0.05,
-        **COMMON,
-    ),
-}
-METHODS = ["partial_fit", "fit"]
-
-
-def targets_for(model):
-    return LABELS if is_classifier(model) else TARGETS
-
-
-def fitted(name):
-    model = MODELS[name]()
-    return model.fit(X, targets_for(model))
-
-
-def train(model, method, X, y, sample_weight=None):
-    if method == "fit":
-        return model.fit(X, y, sample_weight=sample_weight)
-    if is_classifier(model):
-        return model.partial_fit(X, y, classes=CLASSES, sample_weight=sample_weight)
-    return model.partial_fit(X, y, sample_weight=sample_weight)
-
-
-def snapshot(model):
-    """The fitted attributes and the pickled training state."""
-    names = ("coef_", "intercept_", "coef_accumulator_", "intercept_accumulator_")
-    state = {name: getattr(model, name).tobytes() for name in names}
-    state["t_"] = model.t_
-    state["n_features_in_"] = model.n_features_in_
-    if is_classifier(model):
-        state["classes_"] = model.classes_.tobytes()
-    state["pickled optimizer_"] = pickle.dumps(model.optimizer_)
-    state["pickled estimator"] = pickle.dumps(model)
-    return state
-
-
-def assert_unchanged(model, before):
-    after = snapshot(model)
-    for name, value in before.items():
-        assert after[name] == value, f"{name} changed"
-
-
-def assert_finite_state(model):
-    for name in ("coef_", "intercept_", "coef_accumulator_", "intercept_accumulator_"):
-        assert np.isfinite(getattr(model, name)).all(), name
 
 
 @pytest.fixture
