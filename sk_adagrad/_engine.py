@@ -386,9 +386,7 @@ def _row_blocks(shape):
     return [slice(start, start + size) for start in range(0, n_rows, size)]
 
 
-def _take_rows(array, rows, out=None):
-    if out is None:
-        out = np.empty((len(rows), array.shape[1]), dtype=array.dtype)
+def _take_rows(array, rows, out):
     np.take(_as_rows(array), rows, out=_as_rows(out))
     return out
 
