@@ -24,7 +24,6 @@ import ctypes
 import ctypes.util
 import datetime
 import os
-import platform
 import re
 import sys
 import time
@@ -32,11 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import scipy
 import scipy.sparse as sp
-import sklearn
 
-from sk_adagrad import AdagradClassifier
+REPO_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_DIR))
+
+from benchmarks.machine import machine_description  # noqa: E402
+from sk_adagrad import AdagradClassifier  # noqa: E402
 
 DOCS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "reliability.md"
 RESULTS_START = "<!-- soak-results:start -->"
@@ -131,25 +132,6 @@ def live_memory() -> int | None:
         return None
     _MALLOC_TRIM(0)
     return resident_memory()
-
-
-def machine_description() -> str:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        found = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
-        cpu = found.group(1).strip() if found else cpu
-    memory = ""
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        found = re.search(r"MemTotal:\s+(\d+) kB", meminfo.read_text())
-        memory = f", {int(found.group(1)) / 2**20:.0f} GiB RAM" if found else ""
-    return (
-        f"{cpu}, {os.cpu_count()} cores{memory}, {platform.system()} "
-        f"{platform.release()}; Python {platform.python_version()}, "
-        f"NumPy {np.__version__}, SciPy {scipy.__version__}, "
-        f"scikit-learn {sklearn.__version__}"
-    )
 
 
 def _load_average() -> float:

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
-import platform
 import sys
 import textwrap
 import time
@@ -27,13 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import scipy
-import sklearn
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))
 
 from benchmarks import datasets  # noqa: E402
+from benchmarks.machine import machine_description  # noqa: E402
 from sk_adagrad import AdagradClassifier  # noqa: E402
 
 DOCS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "sparsity.md"
@@ -128,21 +125,6 @@ def render_table(rows: list[Row]) -> str:
             f"| {row.cpu_seconds:.1f} |"
         )
     return "\n".join(lines)
-
-
-def machine_description() -> str:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {platform.system()}; "
-        f"Python {platform.python_version()}, NumPy {np.__version__}, "
-        f"SciPy {scipy.__version__}, scikit-learn {sklearn.__version__}"
-    )
 
 
 def _best(rows, penalty):

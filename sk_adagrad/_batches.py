@@ -1,9 +1,11 @@
 """Mini-batches and their active columns.
 
 A feature is *active* in a batch when at least one row of the batch holds a
-nonzero value for it; only active features are gathered, stepped and scattered.
-Dense and sparse batches follow the same rule, so a dense column that is zero
-throughout a batch is inactive exactly as an absent CSR column is.
+nonzero value for it. When a sparse batch has few stored entries for the number
+of features, a step gathers, updates and scatters the active features only;
+otherwise it updates every feature in place (see ``_engine``), which gives the
+same result since an inactive feature's gradient is zero and the penalty steps
+it misses are caught up exactly.
 """
 
 import numpy as np
@@ -47,8 +49,6 @@ class ActiveColumns:
         self._slot = np.empty(n_features, dtype=np.int32)
 
     def __call__(self, X_batch):
-        if not sp.issparse(X_batch):
-            return _dense_active_block(X_batch)
         indices = X_batch.indices
         positions = np.arange(indices.size, dtype=np.int32)
         self._slot[indices] = positions
@@ -59,11 +59,3 @@ class ActiveColumns:
             shape=(X_batch.shape[0], columns.size),
         )
         return columns, block
-
-
-def _dense_active_block(X_batch):
-    nonzero = X_batch.any(axis=0)
-    if nonzero.all():
-        return np.arange(X_batch.shape[1]), X_batch
-    columns = np.flatnonzero(nonzero)
-    return columns, X_batch[:, columns]

@@ -12,6 +12,12 @@ step. Inactive coordinates keep ``G`` and miss only penalty steps, which are
 applied in closed form when the feature is next active (``last_step`` records
 when each feature was last brought up to date) or when the full weights are
 read. The running (Polyak-Ruppert) average is kept lazily the same way.
+
+When a batch holds about as many stored entries as there are features (dense
+input, or sparse data with few features), gathering and scattering the active
+rows costs more than stepping every row where it lies: such a step updates all
+features in place and eagerly, which gives the same result, an inactive
+feature's gradient being zero. Either way a step costs O(nnz(batch) x K).
 """
 
 from dataclasses import dataclass
@@ -37,9 +43,19 @@ class StepStats:
     step_size_sum: float = 0.0
     coordinates: int = 0
 
-    def record(self, block, step_sizes):
+    def record(self, block, G, rate, eps, columns):
+        """Count a step on ``block`` that left accumulators ``G`` on ``columns``."""
+        if isinstance(columns, slice):
+            # Every feature was stepped in place: count those present in the batch.
+            present = (
+                np.unique(block.indices)
+                if sp.issparse(block)
+                else np.flatnonzero(block.any(axis=0))
+            )
+            G = G[present]
+        step_sizes = rate / _denominator(G, eps)
         self.steps += 1
-        self.active_features += block.shape[1]
+        self.active_features += G.shape[0]
         self.nonzeros += block.nnz if sp.issparse(block) else np.count_nonzero(block)
         self.step_size_sum += float(step_sizes.sum())
         self.coordinates += step_sizes.size
@@ -147,22 +163,11 @@ class SparseAdagrad:
     def _step(self, X_batch, Y, sample_weight, with_loss, stats):
         t = self.t + 1
         rate = self.schedule.rate(t)
-        columns, block = self._active_columns(X_batch)
+        columns, block = self._columns_to_step(X_batch)
         self._journal_rows(columns)
-
-        W = _take_rows(self.coef, columns, out=self._workspace("coef", len(columns)))
-        G = _take_rows(
-            self.coef_accumulator, columns, out=self._workspace("acc", len(columns))
-        )
-        total = None
-        if not self.penalty.is_zero or self.average_start is not None:
-            last = self.last_step[columns]
-            if self.average_start is not None:
-                total = self._workspace("missed_sum", len(columns))
-            for rows in _row_blocks(W.shape):
-                block_total = self._catch_up(W[rows], G[rows], last[rows], t - 1)
-                if total is not None:
-                    total[rows] = block_total
+        W = self._gather("coef", columns)
+        G = self._gather("coef_accumulator", columns)
+        missed_sum = self._catch_up_gathered(W, G, columns, t - 1)
 
         Z = block @ W
         Z += self.intercept
@@ -183,7 +188,7 @@ class SparseAdagrad:
         if not np.isfinite(W).all():
             raise DivergenceError(self._divergence_message(t, "weights"))
         if stats is not None:
-            stats.record(block, rate / _denominator(G, self.eps))
+            stats.record(block, G, rate, self.eps, columns)
 
         if self.fit_intercept:
             grad_b = dZ.sum(axis=0)
@@ -197,20 +202,60 @@ class SparseAdagrad:
             ):
                 raise DivergenceError(self._divergence_message(t, "intercept"))
 
-        _put_rows(self.coef, columns, W)
-        _put_rows(self.coef_accumulator, columns, G)
+        self._scatter("coef", columns, W)
+        self._scatter("coef_accumulator", columns, G)
         self.last_step[columns] = t
         self._advance(t, rate, len(Y))
         if self.average_start is not None:
-            averaged = _take_rows(
-                self.coef_sum, columns, out=self._workspace("sum", len(columns))
-            )
+            averaged = self._gather("coef_sum", columns)
             averaged += W
-            if total is not None:
-                averaged += total
-            _put_rows(self.coef_sum, columns, averaged)
+            if missed_sum is not None:
+                averaged += missed_sum
+            self._scatter("coef_sum", columns, averaged)
             self.intercept_sum += self.intercept
         return loss_sum
+
+    def _columns_to_step(self, X_batch):
+        """The features a step updates and the batch restricted to them:
+        ``(slice(None), X_batch)`` when every feature is updated in place."""
+        n_features, n_outputs = self.coef.shape
+        if not sp.issparse(X_batch) or (
+            n_features * (n_outputs + 2) <= IN_PLACE_RATIO * X_batch.nnz
+        ):
+            if self.last_step.min() < self.t:
+                self.settle()
+            return slice(None), X_batch
+        return self._active_columns(X_batch)
+
+    def _gather(self, name, columns):
+        """Rows ``columns`` of a per-feature array: a copy in a workspace buffer,
+        or the array itself when every row is stepped (in place)."""
+        array = getattr(self, name)
+        if isinstance(columns, slice):
+            return array
+        return _take_rows(array, columns, out=self._workspace(name, len(columns)))
+
+    def _scatter(self, name, columns, values):
+        """Write back rows taken by :meth:`_gather`."""
+        if not isinstance(columns, slice):
+            _put_rows(getattr(self, name), columns, values)
+
+    def _catch_up_gathered(self, W, G, columns, t):
+        """Bring gathered rows up to step ``t`` in place; return the sum of their
+        missed iterates in the average window, or None if there is none."""
+        if isinstance(columns, slice) or (
+            self.penalty.is_zero and self.average_start is None
+        ):
+            return None
+        last = self.last_step[columns]
+        total = None
+        if self.average_start is not None:
+            total = self._workspace("missed_sum", len(columns))
+        for rows in _row_blocks(W.shape):
+            block_total = self._catch_up(W[rows], G[rows], last[rows], t)
+            if total is not None:
+                total[rows] = block_total
+        return total
 
     def _update_rows(self, W, G, grad, rate):
         """Adagrad step and proximal penalty step on rows of gathered state, in
@@ -372,6 +417,15 @@ def _as_rows(array):
     and scatters."""
     return array.view(np.dtype((np.void, array.shape[1] * array.itemsize)))[:, 0]
 
+
+# A sparse batch is stepped in place, with no gathers, scatters nor catch-up,
+# when n_features * (n_outputs + 2) is at most this many times its stored
+# entries. The in-place update costs about n_features * n_outputs; the active-row
+# step costs about 2 per stored entry (finding the active columns) plus its work
+# per active feature and output. The constant puts the switch where
+# benchmarks/step_paths.py measures the two paths to cross (docs/step_paths.md);
+# either way a step costs O(nnz(batch) x n_outputs).
+IN_PLACE_RATIO = 24.0
 
 # Elementwise work runs over blocks of this many entries: small temporaries stay
 # in cache and are recycled by the allocator instead of being mapped afresh.

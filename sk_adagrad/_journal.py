@@ -34,6 +34,7 @@ class Journal:
         self.scalars = {name: copy.copy(getattr(engine, name)) for name in _SCALARS}
         self.saved = saved_marks
         self.rows = []
+        self.saved_every_row = False
 
     def release(self):
         """Clear the marks this journal set."""
@@ -42,6 +43,9 @@ class Journal:
 
     def save_rows(self, engine, rows):
         if isinstance(rows, slice):
+            if self.saved_every_row:
+                return
+            self.saved_every_row = True
             rows = np.arange(engine.coef.shape[0])
         rows = rows[~self.saved[rows]]
         if rows.size:

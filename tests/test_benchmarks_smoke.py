@@ -10,7 +10,8 @@ from sklearn.linear_model import Ridge
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import datasets, run  # noqa: E402
+from benchmarks import datasets, run, step_paths  # noqa: E402
+from sk_adagrad import _engine  # noqa: E402
 
 
 def _synthetic_corpus(n_documents=600, n_classes=6, seed=0):
@@ -124,3 +125,20 @@ def test_suite_runs_and_reports_every_row(tiny_text, tmp_path):
     plot = tmp_path / "plot.png"
     run.plot_time_to_accuracy(ctx.curves, plot)
     assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_step_paths_times_both_paths_and_restores_the_rule():
+    rule = _engine.IN_PLACE_RATIO
+    rows = step_paths.measure(repeats=1, n_samples=3000, feature_counts=(500, 400_000))
+    assert _engine.IN_PLACE_RATIO == rule
+    assert len(rows) == 2 * len(step_paths.CLASS_COUNTS)
+    for row in rows:
+        assert row["active rows"] > 0 and row["in place"] > 0
+        assert 0 < row["active"] <= 1
+    # About 80k entries per batch: in place for 500 features, on the active rows
+    # for 400k features and 20 classes.
+    picked = {(row["classes"], row["features"]): row["picked"] for row in rows}
+    assert picked[(2, 500)] == "in place"
+    assert picked[(20, 400_000)] == "active rows"
+    page = step_paths.render_page(rows, repeats=1, n_samples=3000)
+    assert page.count("\n| ") == len(rows) + 1

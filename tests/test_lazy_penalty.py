@@ -128,6 +128,7 @@ GRID = [
 ]
 
 
+@pytest.mark.usefixtures("step_path")
 @pytest.mark.parametrize("penalty, lr_decay, average, kind", GRID)
 def test_lazy_equals_eager_on_block_sparse_data(penalty, lr_decay, average, kind):
     seed = 10 * KINDS.index(kind) + PENALTIES.index(penalty)
@@ -184,7 +185,13 @@ def lazy_cases(draw):
     return X, seed, kind, params
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The fixture only patches a module constant, which every example may share.
+@pytest.mark.usefixtures("step_path")
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(lazy_cases())
 def test_lazy_equals_eager_on_awkward_sparse_matrices(case):
     X, seed, kind, params = case
@@ -214,6 +221,7 @@ def two_chunks(seed=0, n_features=10):
     return first, second, rng
 
 
+@pytest.mark.usefixtures("step_path")
 @pytest.mark.parametrize("kind", KINDS)
 def test_absent_features_are_bit_identical_without_penalty(kind):
     first, second, rng = two_chunks()
@@ -238,6 +246,7 @@ def test_absent_features_are_bit_identical_without_penalty(kind):
     assert np.all(public_after[4:] != public_before[4:])
 
 
+@pytest.mark.usefixtures("active_rows_only")
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("penalty", ["l2", "l1", "elasticnet"])
 @pytest.mark.parametrize("lr_decay", [0.0, 0.3], ids=["constant", "decay"])

@@ -72,6 +72,7 @@ CLASSIFIER_CASES = [
 ]
 
 
+@pytest.mark.usefixtures("step_path")
 @pytest.mark.parametrize("loss, penalty, n_classes", CLASSIFIER_CASES)
 def test_classifier_sparse_equals_dense(loss, penalty, n_classes):
     index = CLASSIFIER_CASES.index((loss, penalty, n_classes))
@@ -106,6 +107,7 @@ REGRESSOR_CASES = [
 ]
 
 
+@pytest.mark.usefixtures("step_path")
 @pytest.mark.parametrize("loss, penalty", REGRESSOR_CASES)
 def test_regressor_sparse_equals_dense(loss, penalty):
     index = REGRESSOR_CASES.index((loss, penalty))
@@ -206,7 +208,12 @@ def test_float32_input_fits_like_its_float64_values(penalty, estimator):
     assert_allclose(fits[0].predict(X64), fits[2].predict(sp.csr_array(X32)))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.usefixtures("step_path")
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(
     sparse_problems(min_rows=2, max_rows=20, max_columns=8),
     st.sampled_from(PENALTIES),

@@ -72,6 +72,7 @@ def reference_settings(settings):
 
 @pytest.mark.parametrize("settings", SETTINGS)
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.usefixtures("step_path")
 def test_full_batch_fit_is_torch_adagrad_on_mse(settings, sparse):
     X, y, sample_weight = make_problem(0)
     n_steps = 25
@@ -92,6 +93,7 @@ def test_full_batch_fit_is_torch_adagrad_on_mse(settings, sparse):
 
 @pytest.mark.parametrize("settings", SETTINGS)
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.usefixtures("step_path")
 def test_full_batch_steps_follow_torch_one_by_one(settings, sparse):
     X, y, sample_weight = make_problem(1)
     n_steps = 12
@@ -110,6 +112,7 @@ def test_full_batch_steps_follow_torch_one_by_one(settings, sparse):
 
 @pytest.mark.parametrize("settings", SETTINGS)
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.usefixtures("step_path")
 def test_mini_batch_partial_fit_continues_the_schedule(settings, sparse):
     X, y, sample_weight = make_problem(2, n_samples=30)
     batch_size = 4
@@ -136,6 +139,7 @@ def test_mini_batch_partial_fit_continues_the_schedule(settings, sparse):
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.usefixtures("step_path")
 def test_epochs_of_mini_batches_are_consecutive_torch_steps(sparse):
     X, y, sample_weight = make_problem(3, n_samples=25)
     batch_size, n_epochs = 6, 4

@@ -1,0 +1,153 @@
+"""When to step every feature in place rather than the active rows only.
+
+A step either gathers the rows of the batch's active features, catches them up
+and scatters them back, or updates every feature where it lies (see
+``sk_adagrad._engine``). The engine steps in place when
+``n_features * (n_outputs + 2)`` is at most ``IN_PLACE_RATIO`` times the stored
+entries of the batch. This script times one epoch of each path, forced, on
+RCV1-like data (about 80 stored entries per row, Zipf column frequencies,
+default ``batch_size``) as the number of features grows at a fixed number of
+entries per batch, for a binary and a 20-class problem, and prints the ratio of
+the two with the fraction of features active in a batch and the path the rule
+picks. ``--write-docs`` writes the table to docs/step_paths.md.
+
+    python benchmarks/step_paths.py [--repeats 3] [--write-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_DIR))
+
+from benchmarks import datasets  # noqa: E402
+from benchmarks.machine import machine_description  # noqa: E402
+from sk_adagrad import AdagradClassifier, _engine  # noqa: E402
+from sk_adagrad._defaults import BATCH_SIZE  # noqa: E402
+
+DOCS_PAGE = REPO_DIR / "docs" / "step_paths.md"
+N_SAMPLES = 60_000
+NNZ_PER_ROW = 80
+FEATURE_COUNTS = (20_000, 50_000, 100_000, 200_000, 400_000, 800_000)
+CLASS_COUNTS = (2, 20)
+PATHS = {"active rows": 0.0, "in place": np.inf}
+
+
+def epoch_seconds(X, y, ratio: float) -> float:
+    _engine.IN_PLACE_RATIO = ratio
+    model = AdagradClassifier(max_iter=1, tol=None, random_state=0)
+    start = time.perf_counter()
+    model.fit(X, y)
+    return time.perf_counter() - start
+
+
+def active_fraction(X, n_batches: int = 20) -> float:
+    """Mean fraction of the features present in a batch of consecutive rows (the
+    rows are in random order already)."""
+    n_batches = max(1, min(n_batches, X.shape[0] // BATCH_SIZE))
+    counts = [
+        np.unique(X[start : start + BATCH_SIZE].indices).size
+        for start in range(0, n_batches * BATCH_SIZE, BATCH_SIZE)
+    ]
+    return float(np.mean(counts)) / X.shape[1]
+
+
+def measure(repeats: int, n_samples: int, feature_counts) -> list[dict]:
+    default_ratio = _engine.IN_PLACE_RATIO
+    rows = []
+    try:
+        for n_classes in CLASS_COUNTS:
+            for n_features in feature_counts:
+                X, y = datasets.make_rcv1_like(
+                    n_samples, n_features, NNZ_PER_ROW, n_classes, random_state=0
+                )
+                times = {name: [] for name in PATHS}
+                for _ in range(repeats):
+                    for name, ratio in PATHS.items():
+                        times[name].append(epoch_seconds(X, y, ratio))
+                entries = X.nnz / X.shape[0] * BATCH_SIZE
+                row = {
+                    "classes": n_classes,
+                    "features": n_features,
+                    "features_per_entry": n_features / entries,
+                    "active": active_fraction(X),
+                    **{name: float(np.median(t)) for name, t in times.items()},
+                }
+                row["ratio"] = row["in place"] / row["active rows"]
+                n_outputs = 1 if n_classes == 2 else n_classes
+                in_place = n_features * (n_outputs + 2) <= default_ratio * entries
+                row["picked"] = "in place" if in_place else "active rows"
+                rows.append(row)
+                print(format_row(row), flush=True)
+    finally:
+        _engine.IN_PLACE_RATIO = default_ratio
+    return rows
+
+
+HEADER = (
+    "| classes | features | features per stored entry of a batch "
+    "| active features | epoch, active rows (s) | epoch, in place (s) "
+    "| in place / active rows | the engine picks |\n|---|---|---|---|---|---|---|---|"
+)
+
+
+def format_row(row: dict) -> str:
+    return (
+        f"| {row['classes']} | {row['features']:,} | "
+        f"{row['features_per_entry']:.2f} | {row['active']:.0%} | "
+        f"{row['active rows']:.3f} | {row['in place']:.3f} | "
+        f"{row['ratio']:.2f} | {row['picked']} |"
+    )
+
+
+def render_page(rows: list[dict], repeats: int, n_samples: int) -> str:
+    today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M")
+    table = "\n".join([HEADER] + [format_row(row) for row in rows])
+    return f"""# Stepping in place or on the active rows
+
+Measured on {today} UTC with `python benchmarks/step_paths.py --write-docs` on:
+{machine_description()}.
+
+One epoch of `AdagradClassifier()` (defaults, `batch_size={BATCH_SIZE}`) on
+RCV1-like data of {n_samples:,} rows with about {NNZ_PER_ROW} stored entries per
+row, each path forced; median of {repeats} repeats. "Active features" is the
+mean fraction of the features present in a batch.
+
+{table}
+
+A step on the active rows pays, per active feature, a gather and a scatter of
+its weights and accumulators and the closed-form catch-up of its missed penalty
+steps, plus the search for the active columns per stored entry; a step in place
+pays the update of every feature, present or not. The engine steps in place
+when `n_features * (K + 2) <= {_engine.IN_PLACE_RATIO:g} * nnz(batch)`, K the
+number of outputs: the last column says which path that rule picks. Both paths
+cost O(nnz(batch) x K) under that rule.
+"""
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--n-samples", type=int, default=N_SAMPLES)
+    parser.add_argument("--features", type=int, nargs="+", default=list(FEATURE_COUNTS))
+    parser.add_argument(
+        "--write-docs", action="store_true", help="write docs/step_paths.md"
+    )
+    args = parser.parse_args(argv)
+    print(HEADER)
+    rows = measure(args.repeats, args.n_samples, args.features)
+    if args.write_docs:
+        DOCS_PAGE.write_text(
+            render_page(rows, args.repeats, args.n_samples), encoding="utf-8"
+        )
+
+
+if __name__ == "__main__":
+    main()
