@@ -181,12 +181,12 @@ class SparseAdagrad:
         dZ *= (sample_weight / weight_sum)[:, None] if weight_sum > 0 else 0.0
 
         grad = block.T @ dZ
+        finite = True
         for rows in _row_blocks(W.shape):
-            self._update_rows(W[rows], G[rows], grad[rows], rate)
-        if not np.isfinite(G).all():
-            raise DivergenceError(self._divergence_message(t, "accumulator"))
-        if not np.isfinite(W).all():
-            raise DivergenceError(self._divergence_message(t, "weights"))
+            finite &= self._update_rows(W[rows], G[rows], grad[rows], rate)
+        if not finite:
+            what = "accumulator" if not np.isfinite(G).all() else "weights"
+            raise DivergenceError(self._divergence_message(t, what))
         if stats is not None:
             stats.record(block, G, rate, self.eps, columns)
 
@@ -258,14 +258,15 @@ class SparseAdagrad:
         return total
 
     def _update_rows(self, W, G, grad, rate):
-        """Adagrad step and proximal penalty step on rows of gathered state, in
-        place."""
+        """Adagrad step and proximal penalty step on rows of state, in place;
+        returns whether the rows are all finite (checked while in cache)."""
         G += np.square(grad)
         step_size = _denominator(G, self.eps)
         np.divide(rate, step_size, out=step_size)
         grad *= step_size
         W -= grad
         self.penalty.prox(W, step_size)
+        return np.isfinite(G).all() and np.isfinite(W).all()
 
     def _catch_up(self, W, G, last, t):
         """Apply to ``W`` (in place) the penalty steps missed since ``last`` up to
