@@ -272,9 +272,11 @@ class SparseAdagrad:
         """Apply to ``W`` (in place) the penalty steps missed since ``last`` up to
         step ``t``; return the sum of the iterates in the average window, if any."""
         missed = last < t
-        if not missed.all() or W.size == 0:
+        if 2 * np.count_nonzero(missed) < missed.size or W.size == 0:
             # Rows updated at step t (features present in the previous batch)
-            # missed nothing: only the others go through the closed forms.
+            # missed nothing. The closed forms leave such rows exactly as they
+            # are, but when they are the majority, gathering the others is the
+            # cheaper way through.
             total = None if self.average_start is None else np.zeros_like(W)
             if missed.any():
                 index = np.flatnonzero(missed)
