@@ -217,7 +217,8 @@ class SparseAdagrad:
 
     def _columns_to_step(self, X_batch):
         """The features a step updates and the batch restricted to them:
-        ``(slice(None), X_batch)`` when every feature is updated in place."""
+        ``(slice(None), X_batch)`` when every feature is updated in place, after
+        the penalty steps still pending on any of them are applied."""
         n_features, n_outputs = self.coef.shape
         if not sp.issparse(X_batch) or (
             n_features * (n_outputs + 2) <= IN_PLACE_RATIO * X_batch.nnz

@@ -7,8 +7,6 @@ undoes the call exactly. Its memory is bounded by the rows the call touches.
 
 import copy
 
-import numpy as np
-
 _ROW_ARRAYS = ("coef", "coef_accumulator", "last_step", "coef_sum")
 _SCALARS = (
     "intercept",
@@ -42,11 +40,19 @@ class Journal:
             self.saved[rows] = False
 
     def save_rows(self, engine, rows):
+        """Save the rows ``rows`` (an index array, or ``slice(None)`` for all)
+        that this journal has not saved yet."""
+        if self.saved_every_row:
+            return
         if isinstance(rows, slice):
-            if self.saved_every_row:
-                return
+            # Whole copies, rows saved before included: restore applies the
+            # older records last, so they still win.
             self.saved_every_row = True
-            rows = np.arange(engine.coef.shape[0])
+            self.saved[:] = True
+            self.rows.append(
+                (rows, [_copy(getattr(engine, name)) for name in _ROW_ARRAYS])
+            )
+            return
         rows = rows[~self.saved[rows]]
         if rows.size:
             self.saved[rows] = True
@@ -65,3 +71,7 @@ class Journal:
 
 def _take(array, rows):
     return None if array is None else array[rows]
+
+
+def _copy(array):
+    return None if array is None else array.copy()

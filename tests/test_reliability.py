@@ -63,6 +63,7 @@ EXCEPTIONS = {
 }
 
 
+@pytest.mark.usefixtures("step_path")
 @pytest.mark.parametrize("after_the_step", [False, True], ids=["before", "after"])
 @pytest.mark.parametrize("exception", EXCEPTIONS)
 @pytest.mark.parametrize("method", METHODS)
@@ -132,6 +133,7 @@ def test_failed_cold_fit_keeps_the_previous_model(fail_at_step, model_name):
 # -- divergence --------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("step_path")
 def test_divergence_is_reported_and_rolled_back():
     # A step size of 1e300 overflows the margins of the second step.
     model = fitted("regressor")
