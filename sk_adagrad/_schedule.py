@@ -73,10 +73,10 @@ class _ConstantRateSteps:
 
     def product(self, k):
         """``A_k = (1 + c lr)^-k``: one ``power`` instead of ``exp`` and ``log1p``,
-        rounding ``1 + c lr`` as the step-by-step proximal update does, and only
-        where steps were missed (features seen in every batch miss none)."""
-        base = 1.0 + self.per_step
-        return np.power(base, -k, out=np.ones_like(base), where=k > 0)
+        rounding ``1 + c lr`` as the step-by-step proximal update does. ``x^0`` is
+        exactly 1, so rows that missed no step keep their weights; a ``where=``
+        mask to skip them would make the loop several times slower."""
+        return np.power(1.0 + self.per_step, -k)
 
     def log_product(self, k):
         return -k * self.log_step
