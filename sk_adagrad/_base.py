@@ -14,7 +14,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ._batches import batch_rows, canonical_csr
+from ._batches import batch_rows, canonical_csr, prefetched_rows
 from ._engine import SparseAdagrad, StepStats
 from ._penalty import ElasticNet
 from ._schedule import Schedule
@@ -182,11 +182,12 @@ class BaseAdagrad(BaseEstimator):
         """One pass over ``rows`` (all rows when None) in mini-batches; returns the
         weighted mean loss, measured on each batch before its step."""
         loss_sum = 0.0
-        for batch in batch_rows(
+        batches = batch_rows(
             X.shape[0] if rows is None else len(rows), self.batch_size, rows
-        ):
+        )
+        for X_batch, batch in prefetched_rows(X, batches):
             loss_sum += engine.step(
-                X[batch],
+                X_batch,
                 self._encode_targets(targets[batch]),
                 sample_weight[batch],
                 with_loss,

@@ -8,6 +8,8 @@ same result since an inactive feature's gradient is zero and the penalty steps
 it misses are caught up exactly.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -17,6 +19,25 @@ def batch_rows(n_samples: int, batch_size: int, order=None):
     for start in range(0, n_samples, batch_size):
         stop = min(start + batch_size, n_samples)
         yield slice(start, stop) if order is None else order[start:stop]
+
+
+def prefetched_rows(X, batches):
+    """Yield ``(X[rows], rows)`` for each ``rows`` of ``batches``, taking the next
+    batch's rows out of ``X`` in a background thread while the caller steps on
+    the current one: gathering rows from a large ``X`` waits on memory and
+    releases the GIL, so the two overlap on a second core."""
+    batches = list(batches)
+    if len(batches) < 2:
+        for rows in batches:
+            yield X[rows], rows
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(X.__getitem__, batches[0])
+        for current, following in zip(batches, batches[1:] + [None], strict=True):
+            X_batch = pending.result()
+            if following is not None:
+                pending = pool.submit(X.__getitem__, following)
+            yield X_batch, current
 
 
 def canonical_csr(X):

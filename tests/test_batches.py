@@ -1,0 +1,65 @@
+"""Mini-batches: rows prefetched in a background thread are the rows asked for."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_array_equal
+
+from sk_adagrad._batches import batch_rows, prefetched_rows
+
+RNG = np.random.default_rng(0)
+DENSE = RNG.normal(size=(23, 5)) * (RNG.random((23, 5)) < 0.5)
+INPUTS = {"csr": sp.csr_array(DENSE), "dense": DENSE}
+
+
+def as_dense(X):
+    return X.toarray() if sp.issparse(X) else X
+
+
+@pytest.mark.parametrize("kind", INPUTS)
+@pytest.mark.parametrize("batch_size", [1, 4, 23, 50])
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_prefetched_rows_are_the_batches_in_order(kind, batch_size, shuffled):
+    X = INPUTS[kind]
+    order = RNG.permutation(len(DENSE)) if shuffled else None
+    expected = list(batch_rows(len(DENSE), batch_size, order))
+    seen = list(prefetched_rows(X, batch_rows(len(DENSE), batch_size, order)))
+    assert len(seen) == len(expected)
+    for (X_batch, rows), wanted in zip(seen, expected, strict=True):
+        assert_array_equal(np.arange(len(DENSE))[rows], np.arange(len(DENSE))[wanted])
+        assert_array_equal(as_dense(X_batch), DENSE[wanted])
+
+
+def test_no_batches_yield_nothing():
+    assert list(prefetched_rows(DENSE, batch_rows(0, 4))) == []
+
+
+def test_a_consumer_that_stops_early_leaves_no_fetch_running():
+    calls = []
+
+    class Recording:
+        def __getitem__(self, rows):
+            calls.append(rows)
+            return DENSE[rows]
+
+    batches = prefetched_rows(Recording(), batch_rows(len(DENSE), 4))
+    with pytest.raises(KeyboardInterrupt):
+        for _ in batches:
+            raise KeyboardInterrupt
+    # Closing waits for the fetch ahead: the first batch and that one, no more.
+    batches.close()
+    assert len(calls) == 2
+
+
+def test_an_error_while_fetching_reaches_the_consumer():
+    class Failing:
+        def __getitem__(self, rows):
+            if isinstance(rows, slice) and rows.start == 8:
+                raise MemoryError("fetch failed")
+            return DENSE[rows]
+
+    seen = []
+    with pytest.raises(MemoryError, match="fetch failed"):
+        for _, rows in prefetched_rows(Failing(), batch_rows(len(DENSE), 4)):
+            seen.append(rows.start)
+    assert seen == [0, 4]
