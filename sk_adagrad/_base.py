@@ -14,7 +14,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ._batches import batch_rows, canonical_csr, prefetched_rows
+from ._batches import batch_rows, canonical_csr, prefetched
 from ._engine import SparseAdagrad, StepStats
 from ._penalty import ElasticNet
 from ._schedule import Schedule
@@ -185,9 +185,11 @@ class BaseAdagrad(BaseEstimator):
         batches = batch_rows(
             X.shape[0] if rows is None else len(rows), self.batch_size, rows
         )
-        for X_batch, batch in prefetched_rows(X, batches):
+        for prepared, batch in prefetched(
+            lambda rows: engine.columns_to_step(X[rows]), batches
+        ):
             loss_sum += engine.step(
-                X_batch,
+                prepared,
                 self._encode_targets(targets[batch]),
                 sample_weight[batch],
                 with_loss,

@@ -21,23 +21,23 @@ def batch_rows(n_samples: int, batch_size: int, order=None):
         yield slice(start, stop) if order is None else order[start:stop]
 
 
-def prefetched_rows(X, batches):
-    """Yield ``(X[rows], rows)`` for each ``rows`` of ``batches``, taking the next
-    batch's rows out of ``X`` in a background thread while the caller steps on
-    the current one: gathering rows from a large ``X`` waits on memory and
-    releases the GIL, so the two overlap on a second core."""
+def prefetched(prepare, batches):
+    """Yield ``(prepare(rows), rows)`` for each ``rows`` of ``batches``, preparing
+    the next batch in a background thread while the caller steps on the current
+    one: gathering rows from a large ``X`` waits on memory and releases the GIL,
+    so the two overlap on a second core. One batch is prepared at a time."""
     batches = list(batches)
     if len(batches) < 2:
         for rows in batches:
-            yield X[rows], rows
+            yield prepare(rows), rows
         return
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(X.__getitem__, batches[0])
+        pending = pool.submit(prepare, batches[0])
         for current, following in zip(batches, batches[1:] + [None], strict=True):
-            X_batch = pending.result()
+            prepared = pending.result()
             if following is not None:
-                pending = pool.submit(X.__getitem__, following)
-            yield X_batch, current
+                pending = pool.submit(prepare, following)
+            yield prepared, current
 
 
 def canonical_csr(X):

@@ -149,21 +149,25 @@ class SparseAdagrad:
 
     # -- the step ----------------------------------------------------------------
 
-    def step(self, X_batch, Y, sample_weight, with_loss=True, stats=None):
-        """One Adagrad step on a batch; returns the batch's weighted loss sum,
-        computed at the weights before the step (0 unless ``with_loss``).
+    def step(self, batch, Y, sample_weight, with_loss=True, stats=None):
+        """One Adagrad step on ``batch``, the ``(columns, block)`` that
+        :meth:`columns_to_step` made of a batch's rows; returns the batch's
+        weighted loss sum, computed at the weights before the step (0 unless
+        ``with_loss``).
         ``stats``, a :class:`StepStats`, collects the step's size if given.
 
         Overflow is not warned about but checked: a step that leaves a non-finite
         loss, accumulator, weight or intercept raises :class:`DivergenceError`.
         """
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._step(X_batch, Y, sample_weight, with_loss, stats)
+            return self._step(batch, Y, sample_weight, with_loss, stats)
 
-    def _step(self, X_batch, Y, sample_weight, with_loss, stats):
+    def _step(self, batch, Y, sample_weight, with_loss, stats):
         t = self.t + 1
         rate = self.schedule.rate(t)
-        columns, block = self._columns_to_step(X_batch)
+        columns, block = batch
+        if isinstance(columns, slice) and self.last_step.min() < self.t:
+            self.settle()  # stepping in place applies any pending steps first
         self._journal_rows(columns)
         W = self._gather("coef", columns)
         G = self._gather("coef_accumulator", columns)
@@ -215,16 +219,15 @@ class SparseAdagrad:
             self.intercept_sum += self.intercept
         return loss_sum
 
-    def _columns_to_step(self, X_batch):
-        """The features a step updates and the batch restricted to them:
-        ``(slice(None), X_batch)`` when every feature is updated in place, after
-        the penalty steps still pending on any of them are applied."""
+    def columns_to_step(self, X_batch):
+        """The features a step on ``X_batch`` updates and the batch restricted to
+        them: ``(slice(None), X_batch)`` when every feature is updated in place.
+        It reads no training state, so the next batch can be prepared while a
+        step runs (not two batches at once: they share scratch space)."""
         n_features, n_outputs = self.coef.shape
         if not sp.issparse(X_batch) or (
             n_features * (n_outputs + 2) <= IN_PLACE_RATIO * X_batch.nnz
         ):
-            if self.last_step.min() < self.t:
-                self.settle()
             return slice(None), X_batch
         return self._active_columns(X_batch)
 

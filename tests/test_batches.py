@@ -1,11 +1,11 @@
-"""Mini-batches: rows prefetched in a background thread are the rows asked for."""
+"""Mini-batches: batches prepared in a background thread are the rows asked for."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_array_equal
 
-from sk_adagrad._batches import batch_rows, prefetched_rows
+from sk_adagrad._batches import batch_rows, prefetched
 
 RNG = np.random.default_rng(0)
 DENSE = RNG.normal(size=(23, 5)) * (RNG.random((23, 5)) < 0.5)
@@ -23,7 +23,7 @@ def test_prefetched_rows_are_the_batches_in_order(kind, batch_size, shuffled):
     X = INPUTS[kind]
     order = RNG.permutation(len(DENSE)) if shuffled else None
     expected = list(batch_rows(len(DENSE), batch_size, order))
-    seen = list(prefetched_rows(X, batch_rows(len(DENSE), batch_size, order)))
+    seen = list(prefetched(X.__getitem__, batch_rows(len(DENSE), batch_size, order)))
     assert len(seen) == len(expected)
     for (X_batch, rows), wanted in zip(seen, expected, strict=True):
         assert_array_equal(np.arange(len(DENSE))[rows], np.arange(len(DENSE))[wanted])
@@ -31,7 +31,7 @@ def test_prefetched_rows_are_the_batches_in_order(kind, batch_size, shuffled):
 
 
 def test_no_batches_yield_nothing():
-    assert list(prefetched_rows(DENSE, batch_rows(0, 4))) == []
+    assert list(prefetched(DENSE.__getitem__, batch_rows(0, 4))) == []
 
 
 def test_a_consumer_that_stops_early_leaves_no_fetch_running():
@@ -42,7 +42,7 @@ def test_a_consumer_that_stops_early_leaves_no_fetch_running():
             calls.append(rows)
             return DENSE[rows]
 
-    batches = prefetched_rows(Recording(), batch_rows(len(DENSE), 4))
+    batches = prefetched(Recording().__getitem__, batch_rows(len(DENSE), 4))
     with pytest.raises(KeyboardInterrupt):
         for _ in batches:
             raise KeyboardInterrupt
@@ -60,6 +60,6 @@ def test_an_error_while_fetching_reaches_the_consumer():
 
     seen = []
     with pytest.raises(MemoryError, match="fetch failed"):
-        for _, rows in prefetched_rows(Failing(), batch_rows(len(DENSE), 4)):
+        for _, rows in prefetched(Failing().__getitem__, batch_rows(len(DENSE), 4)):
             seen.append(rows.start)
     assert seen == [0, 4]
