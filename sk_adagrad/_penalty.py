@@ -56,11 +56,14 @@ class ElasticNet:
             divisor += 1.0
             W /= divisor
             return W
+        scaled_step = self.l1 * step
         magnitude = np.abs(W)
-        magnitude -= self.l1 * step
+        magnitude -= scaled_step
         np.maximum(magnitude, 0.0, out=magnitude)
         if self.l2:
-            magnitude /= 1.0 + self.l2 * step
+            np.multiply(step, self.l2, out=scaled_step)
+            scaled_step += 1.0
+            magnitude /= scaled_step
         return np.copysign(magnitude, W, out=W)
 
     def catch_up(self, W, H, last, n_missed, schedule, history, sum_after=None):
