@@ -266,6 +266,16 @@ def sgd_classifier(**params) -> SGDClassifier:
     return SGDClassifier(**{"max_iter": 1, "tol": None, "random_state": 0, **params})
 
 
+def our_regressor(**params) -> AdagradRegressor:
+    """Our regressor with default parameters, one epoch per fit unless given."""
+    return AdagradRegressor(**{"max_iter": 1, "tol": None, "random_state": 0, **params})
+
+
+def sgd_regressor(**params) -> SGDRegressor:
+    """scikit-learn's SGDRegressor, one epoch per fit unless given."""
+    return SGDRegressor(**{"max_iter": 1, "tol": None, "random_state": 0, **params})
+
+
 def _n_outputs(y: np.ndarray) -> int:
     n_classes = len(np.unique(y))
     return 1 if n_classes == 2 else n_classes
@@ -692,12 +702,12 @@ def bench_regression(ctx: Context) -> list[Row]:
     times = time_interleaved(
         {
             "ours": fit_task(
-                AdagradRegressor(max_iter=1, tol=None, random_state=0),
+                our_regressor(),
                 split.X_train,
                 split.y_train,
             ),
             "sgd": fit_task(
-                SGDRegressor(max_iter=1, tol=None, random_state=0),
+                sgd_regressor(),
                 split.X_train,
                 split.y_train,
             ),
@@ -729,12 +739,12 @@ def bench_dense(ctx: Context) -> list[Row]:
                 sgd_classifier(), classification.X_train, classification.y_train
             ),
             "ours reg": fit_task(
-                AdagradRegressor(max_iter=1, tol=None, random_state=0),
+                our_regressor(),
                 regression.X_train,
                 regression.y_train,
             ),
             "sgd reg": fit_task(
-                SGDRegressor(max_iter=1, tol=None, random_state=0),
+                sgd_regressor(),
                 regression.X_train,
                 regression.y_train,
             ),

@@ -54,20 +54,23 @@ def targets_for(kind, n_samples, rng):
     return rng.permutation(np.arange(max(n_samples, n_classes)) % n_classes)[:n_samples]
 
 
-def eager_twin(model, X_dense, y, sample_weight, n_epochs):
-    """Run the eager reference with the model's hyperparameters."""
-    kind_is_classifier = isinstance(model, AdagradClassifier)
-    classes = list(np.unique(y)) if kind_is_classifier else None
-    multinomial = (
-        kind_is_classifier
-        and model.loss == "log_loss"
-        and len(classes) > 2
-        and model.multi_class != "ovr"
+def eager_targets(model, y):
+    if isinstance(model, AdagradRegressor):
+        return encode_targets(y)
+    multinomial = model.loss == "log_loss" and len(model.classes_) > 2
+    multinomial = multinomial and model.multi_class != "ovr"
+    return encode_targets(y, list(model.classes_), multinomial=multinomial)
+
+
+def make_eager(model, X, y):
+    """The eager reference with the model's hyperparameters, for data like X, y."""
+    Y = eager_targets(model, y)
+    multinomial = isinstance(model, AdagradClassifier) and (
+        model.loss == "log_loss" and Y.shape[1] > 1 and model.multi_class != "ovr"
     )
-    Y = encode_targets(y, classes, multinomial=multinomial)
     penalty = ElasticNet.from_params(model.penalty, model.alpha, model.l1_ratio)
-    eager = EagerAdagrad(
-        n_features=X_dense.shape[1],
+    return EagerAdagrad(
+        n_features=X.shape[1],
         n_outputs=Y.shape[1],
         loss=make_loss(model.loss, epsilon=EPSILON, multinomial=multinomial),
         lr=model.lr,
@@ -79,8 +82,17 @@ def eager_twin(model, X_dense, y, sample_weight, n_epochs):
         fit_intercept=model.fit_intercept,
         average=int(model.average),
     )
+
+
+def eager_twin(model, X_dense, y, sample_weight, n_epochs):
+    """Run the eager reference with the model's hyperparameters."""
+    eager = make_eager(model, X_dense, y)
     return eager.run(
-        X_dense, Y, sample_weight, batch_size=model.batch_size, n_epochs=n_epochs
+        X_dense,
+        eager_targets(model, y),
+        sample_weight,
+        batch_size=model.batch_size,
+        n_epochs=n_epochs,
     )
 
 
@@ -277,41 +289,12 @@ def test_absent_features_stay_lazy_under_a_penalty(kind, penalty, lr_decay):
     # ...exactly as the eager algorithm does on the same two chunks.
     X = np.vstack([first, second])
     y = np.concatenate([y_first, y_second])
-    eager = make_eager_for_chunks(model, X, y)
+    eager = make_eager(model, X, y)
     eager.run(first, eager_targets(model, y_first), np.ones(len(first)), batch_size=3)
     eager.run(
         second, eager_targets(model, y_second), np.ones(len(second)), batch_size=3
     )
     assert_same_state(model, eager)
-
-
-def eager_targets(model, y):
-    if isinstance(model, AdagradRegressor):
-        return encode_targets(y)
-    multinomial = model.loss == "log_loss" and len(model.classes_) > 2
-    multinomial = multinomial and model.multi_class != "ovr"
-    return encode_targets(y, list(model.classes_), multinomial=multinomial)
-
-
-def make_eager_for_chunks(model, X, y):
-    Y = eager_targets(model, y)
-    multinomial = isinstance(model, AdagradClassifier) and (
-        model.loss == "log_loss" and Y.shape[1] > 1 and model.multi_class != "ovr"
-    )
-    penalty = ElasticNet.from_params(model.penalty, model.alpha, model.l1_ratio)
-    return EagerAdagrad(
-        n_features=X.shape[1],
-        n_outputs=Y.shape[1],
-        loss=make_loss(model.loss, epsilon=EPSILON, multinomial=multinomial),
-        lr=model.lr,
-        lr_decay=model.lr_decay,
-        eps=model.eps,
-        initial_accumulator_value=model.initial_accumulator_value,
-        l1=penalty.l1,
-        l2=penalty.l2,
-        fit_intercept=model.fit_intercept,
-        average=int(model.average),
-    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
