@@ -3,6 +3,7 @@ epoch loop, early stopping, transactional calls and the fitted attributes."""
 
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -18,6 +19,7 @@ from ._batches import batch_rows, canonical_csr, prefetched
 from ._engine import SparseAdagrad, StepStats
 from ._penalty import ElasticNet
 from ._schedule import Schedule
+from ._threads import effective_n_threads
 
 _COMMON_CONSTRAINTS = {
     "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
@@ -39,6 +41,7 @@ _COMMON_CONSTRAINTS = {
     "warm_start": ["boolean"],
     "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
     "verbose": ["verbose"],
+    "n_threads": [Interval(Integral, 1, None, closed="left"), None],
 }
 
 
@@ -182,19 +185,22 @@ class BaseAdagrad(BaseEstimator):
         """One pass over ``rows`` (all rows when None) in mini-batches; returns the
         weighted mean loss, measured on each batch before its step."""
         loss_sum = 0.0
-        batches = batch_rows(
-            X.shape[0] if rows is None else len(rows), self.batch_size, rows
+        batches = list(
+            batch_rows(X.shape[0] if rows is None else len(rows), self.batch_size, rows)
         )
-        for prepared, batch in prefetched(
-            lambda rows: engine.columns_to_step(X[rows]), batches
-        ):
-            loss_sum += engine.step(
-                prepared,
-                self._encode_targets(targets[batch]),
-                sample_weight[batch],
-                with_loss,
-                stats,
-            )
+        n_threads = effective_n_threads(self.n_threads)
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            for prepared, batch in prefetched(
+                lambda rows: engine.columns_to_step(X[rows], n_threads), batches, pool
+            ):
+                loss_sum += engine.step(
+                    prepared,
+                    self._encode_targets(targets[batch]),
+                    sample_weight[batch],
+                    with_loss,
+                    stats,
+                    pool,
+                )
         total_weight = (
             sample_weight.sum() if rows is None else sample_weight[rows].sum()
         )

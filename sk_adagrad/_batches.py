@@ -8,7 +8,7 @@ same result since an inactive feature's gradient is zero and the penalty steps
 it misses are caught up exactly.
 """
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,23 +21,26 @@ def batch_rows(n_samples: int, batch_size: int, order=None):
         yield slice(start, stop) if order is None else order[start:stop]
 
 
-def prefetched(prepare, batches):
+def prefetched(prepare, batches, pool=None):
     """Yield ``(prepare(rows), rows)`` for each ``rows`` of ``batches``, preparing
-    the next batch in a background thread while the caller steps on the current
-    one: gathering rows from a large ``X`` waits on memory and releases the GIL,
-    so the two overlap on a second core. One batch is prepared at a time."""
+    the next batch in ``pool``'s threads (on the caller's without one) while the
+    caller steps on the current one: gathering rows from a large ``X`` waits on
+    memory and releases the GIL, so the two overlap on a second core. One batch
+    is prepared at a time."""
     batches = list(batches)
-    if len(batches) < 2:
+    if pool is None or len(batches) < 2:
         for rows in batches:
             yield prepare(rows), rows
         return
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(prepare, batches[0])
+    pending = pool.submit(prepare, batches[0])
+    try:
         for current, following in zip(batches, batches[1:] + [None], strict=True):
             prepared = pending.result()
             if following is not None:
                 pending = pool.submit(prepare, following)
             yield prepared, current
+    finally:
+        wait([pending])
 
 
 def canonical_csr(X):

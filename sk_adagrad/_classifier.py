@@ -89,6 +89,12 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         Weights multiplying ``sample_weight`` per class.
     multi_class : {'auto', 'multinomial', 'ovr'}, default='auto'
         ``'auto'`` is multinomial for ``log_loss`` and one-vs-rest otherwise.
+    n_threads : int or None, default=None
+        Threads that share each step, each updating its own part of the
+        features; a step too small to share runs on one. None uses the CPUs
+        available, at most 2 and at most ``OMP_NUM_THREADS`` when that is set
+        (as in the workers of a grid search run by joblib). The fitted model is
+        the same for any number, up to the rounding of sums of margins.
 
     Attributes
     ----------
@@ -155,6 +161,7 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         verbose=0,
         class_weight=None,
         multi_class="auto",
+        n_threads=None,
     ):
         self.loss = loss
         self.penalty = penalty
@@ -178,6 +185,7 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         self.verbose = verbose
         self.class_weight = class_weight
         self.multi_class = multi_class
+        self.n_threads = n_threads
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model with ``max_iter`` epochs at most.

@@ -18,8 +18,15 @@ input, or sparse data with few features), gathering and scattering the active
 rows costs more than stepping every row where it lies: such a step updates all
 features in place and eagerly, which gives the same result, an inactive
 feature's gradient being zero. Either way a step costs O(nnz(batch) x K).
+
+A large step is shared between threads by features: each shard gathers its
+rows, catches them up and computes its part of the margins; after the loss,
+each steps its rows and writes them back. NumPy and SciPy release the GIL in
+their loops, so the shards run on separate cores, and the features a step
+updates do not depend on how it was split.
 """
 
+from concurrent.futures import wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,22 +50,27 @@ class StepStats:
     step_size_sum: float = 0.0
     coordinates: int = 0
 
-    def record(self, block, G, rate, eps, columns):
-        """Count a step on ``block`` that left accumulators ``G`` on ``columns``."""
-        if isinstance(columns, slice):
-            # Every feature was stepped in place: count those present in the batch.
-            present = (
-                np.unique(block.indices)
-                if sp.issparse(block)
-                else np.flatnonzero(block.any(axis=0))
-            )
-            G = G[present]
-        step_sizes = rate / _denominator(G, eps)
+    def record(self, shards, rate, eps):
+        """Count a step whose ``shards`` (gathered, then stepped) hold their
+        new accumulators."""
         self.steps += 1
-        self.active_features += G.shape[0]
-        self.nonzeros += block.nnz if sp.issparse(block) else np.count_nonzero(block)
-        self.step_size_sum += float(step_sizes.sum())
-        self.coordinates += step_sizes.size
+        for shard in shards:
+            G, block = shard.G, shard.block
+            if isinstance(shard.columns, slice):
+                # Stepped in place: count the features present in the batch.
+                present = (
+                    np.unique(block.indices)
+                    if sp.issparse(block)
+                    else np.flatnonzero(block.any(axis=0))
+                )
+                G = G[present]
+            step_sizes = rate / _denominator(G, eps)
+            self.active_features += G.shape[0]
+            self.nonzeros += (
+                block.nnz if sp.issparse(block) else np.count_nonzero(block)
+            )
+            self.step_size_sum += float(step_sizes.sum())
+            self.coordinates += step_sizes.size
 
     def summary(self):
         steps = max(self.steps, 1)
@@ -149,31 +161,35 @@ class SparseAdagrad:
 
     # -- the step ----------------------------------------------------------------
 
-    def step(self, batch, Y, sample_weight, with_loss=True, stats=None):
-        """One Adagrad step on ``batch``, the ``(columns, block)`` that
-        :meth:`columns_to_step` made of a batch's rows; returns the batch's
-        weighted loss sum, computed at the weights before the step (0 unless
-        ``with_loss``).
+    def step(self, batch, Y, sample_weight, with_loss=True, stats=None, pool=None):
+        """One Adagrad step on ``batch``, the shards that :meth:`columns_to_step`
+        made of a batch's rows; returns the batch's weighted loss sum, computed
+        at the weights before the step (0 unless ``with_loss``).
         ``stats``, a :class:`StepStats`, collects the step's size if given.
+        ``pool``, a thread pool, steps the shards after the first in its threads
+        (the calling thread steps the first); without it they run in turn.
 
         Overflow is not warned about but checked: a step that leaves a non-finite
         loss, accumulator, weight or intercept raises :class:`DivergenceError`.
         """
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._step(batch, Y, sample_weight, with_loss, stats)
+            return self._step(batch, Y, sample_weight, with_loss, stats, pool)
 
-    def _step(self, batch, Y, sample_weight, with_loss, stats):
+    def _step(self, shards, Y, sample_weight, with_loss, stats, pool):
         t = self.t + 1
         rate = self.schedule.rate(t)
-        columns, block = batch
-        if isinstance(columns, slice) and self.last_step.min() < self.t:
-            self.settle()  # stepping in place applies any pending steps first
-        self._journal_rows(columns)
-        W = self._gather("coef", columns)
-        G = self._gather("coef_accumulator", columns)
-        missed_sum = self._catch_up_gathered(W, G, columns, t - 1)
+        if isinstance(shards[0][0], slice):
+            if self.last_step.min() < self.t:
+                self.settle()  # stepping in place applies any pending steps first
+            self._journal_rows(slice(None))
+        else:
+            for columns, _ in shards:
+                self._journal_rows(columns)
+        gathered = _each_shard(pool, self._gather_shard, shards, t)
 
-        Z = block @ W
+        Z = gathered[0].margins
+        for shard in gathered[1:]:
+            Z += shard.margins
         Z += self.intercept
         loss_sum = 0.0
         if with_loss:
@@ -184,67 +200,101 @@ class SparseAdagrad:
         weight_sum = sample_weight.sum()
         dZ *= (sample_weight / weight_sum)[:, None] if weight_sum > 0 else 0.0
 
-        grad = block.T @ dZ
-        finite = True
-        for rows in _row_blocks(W.shape):
-            finite &= self._update_rows(W[rows], G[rows], grad[rows], rate)
-        if not finite:
-            what = "accumulator" if not np.isfinite(G).all() else "weights"
+        if self.fit_intercept:
+            self._step_intercept(dZ.sum(axis=0), rate, t)
+        # Advancing first lets the shards add step t to a running average that
+        # opens at step t.
+        self._advance(t, rate, len(Y))
+        finite = _each_shard(pool, self._update_shard, gathered, dZ, rate, t)
+        if not all(finite):
+            finite_G = all(np.isfinite(shard.G).all() for shard in gathered)
+            what = "weights" if finite_G else "accumulator"
             raise DivergenceError(self._divergence_message(t, what))
         if stats is not None:
-            stats.record(block, G, rate, self.eps, columns)
-
-        if self.fit_intercept:
-            grad_b = dZ.sum(axis=0)
-            self.intercept_accumulator += grad_b**2
-            self.intercept -= (
-                rate * grad_b / _denominator(self.intercept_accumulator, self.eps)
-            )
-            if not (
-                np.isfinite(self.intercept).all()
-                and np.isfinite(self.intercept_accumulator).all()
-            ):
-                raise DivergenceError(self._divergence_message(t, "intercept"))
-
-        self._scatter("coef", columns, W)
-        self._scatter("coef_accumulator", columns, G)
-        self.last_step[columns] = t
-        self._advance(t, rate, len(Y))
+            stats.record(gathered, rate, self.eps)
         if self.average_start is not None:
-            averaged = self._gather("coef_sum", columns)
-            averaged += W
-            if missed_sum is not None:
-                averaged += missed_sum
-            self._scatter("coef_sum", columns, averaged)
             self.intercept_sum += self.intercept
         return loss_sum
 
-    def columns_to_step(self, X_batch):
-        """The features a step on ``X_batch`` updates and the batch restricted to
-        them: ``(slice(None), X_batch)`` when every feature is updated in place.
+    def _step_intercept(self, grad, rate, t):
+        self.intercept_accumulator += grad**2
+        self.intercept -= (
+            rate * grad / _denominator(self.intercept_accumulator, self.eps)
+        )
+        if not (
+            np.isfinite(self.intercept).all()
+            and np.isfinite(self.intercept_accumulator).all()
+        ):
+            raise DivergenceError(self._divergence_message(t, "intercept"))
+
+    def _gather_shard(self, shard, index, t):
+        """Gather a shard's rows, bring them up to step ``t - 1`` and compute
+        their part of the margins."""
+        columns, block = shard
+        W = self._gather("coef", columns, index)
+        G = self._gather("coef_accumulator", columns, index)
+        missed_sum = self._catch_up_gathered(W, G, columns, t - 1, index)
+        return _GatheredShard(columns, block, W, G, missed_sum, block @ W)
+
+    def _update_shard(self, shard, index, dZ, rate, t):
+        """Step a gathered shard's rows and, if they are all finite, write them
+        back (and add them to the running average); return whether they were.
+        A failed step may leave other shards written: the call's journal undoes
+        them."""
+        grad = shard.block.T @ dZ
+        finite = True
+        for rows in _row_blocks(shard.W.shape):
+            finite &= self._update_rows(shard.W[rows], shard.G[rows], grad[rows], rate)
+        if not finite:
+            return False
+        columns = shard.columns
+        self._scatter("coef", columns, shard.W)
+        self._scatter("coef_accumulator", columns, shard.G)
+        self.last_step[columns] = t
+        if self.average_start is not None:
+            averaged = self._gather("coef_sum", columns, index)
+            averaged += shard.W
+            if shard.missed_sum is not None:
+                averaged += shard.missed_sum
+            self._scatter("coef_sum", columns, averaged)
+        return True
+
+    def columns_to_step(self, X_batch, n_shards=1):
+        """Split a step on ``X_batch`` into at most ``n_shards`` shards ``(columns,
+        block)`` over disjoint features: the features a shard updates and the
+        batch restricted to them; ``columns`` is a slice when every feature is
+        updated in place. A batch too small to share is one shard.
         It reads no training state, so the next batch can be prepared while a
         step runs (not two batches at once: they share scratch space)."""
         n_features, n_outputs = self.coef.shape
         if not sp.issparse(X_batch) or (
             n_features * (n_outputs + 2) <= IN_PLACE_RATIO * X_batch.nnz
         ):
-            return slice(None), X_batch
-        return self._active_columns(X_batch)
+            bounds = _shard_bounds(n_features, n_outputs, n_shards)
+            if len(bounds) == 1:
+                return [(slice(None), X_batch)]
+            return [(slice(lo, hi), X_batch[:, lo:hi]) for lo, hi in bounds]
+        columns, block = self._active_columns(X_batch)
+        bounds = _shard_bounds(columns.size, n_outputs, n_shards)
+        if len(bounds) == 1:
+            return [(columns, block)]
+        return [(columns[lo:hi], block[:, lo:hi]) for lo, hi in bounds]
 
-    def _gather(self, name, columns):
-        """Rows ``columns`` of a per-feature array: a copy in a workspace buffer,
-        or the array itself when every row is stepped (in place)."""
+    def _gather(self, name, columns, shard=0):
+        """Rows ``columns`` of a per-feature array: a copy in the shard's workspace
+        buffer, or a view when the rows are stepped in place (a slice)."""
         array = getattr(self, name)
         if isinstance(columns, slice):
-            return array
-        return _take_rows(array, columns, out=self._workspace(name, len(columns)))
+            return array[columns]
+        workspace = self._workspace((name, shard), len(columns))
+        return _take_rows(array, columns, out=workspace)
 
     def _scatter(self, name, columns, values):
         """Write back rows taken by :meth:`_gather`."""
         if not isinstance(columns, slice):
             _put_rows(getattr(self, name), columns, values)
 
-    def _catch_up_gathered(self, W, G, columns, t):
+    def _catch_up_gathered(self, W, G, columns, t, shard=0):
         """Bring gathered rows up to step ``t`` in place; return the sum of their
         missed iterates in the average window, or None if there is none."""
         if isinstance(columns, slice) or (
@@ -254,7 +304,7 @@ class SparseAdagrad:
         last = self.last_step[columns]
         total = None
         if self.average_start is not None:
-            total = self._workspace("missed_sum", len(columns))
+            total = self._workspace(("missed_sum", shard), len(columns))
         for rows in _row_blocks(W.shape):
             block_total = self._catch_up(W[rows], G[rows], last[rows], t)
             if total is not None:
@@ -307,13 +357,14 @@ class SparseAdagrad:
             return None
         return np.maximum(self.average_start - 1 - last, 0)
 
-    def _workspace(self, name, n_rows):
+    def _workspace(self, key, n_rows):
         """A reusable ``(n_rows, n_outputs)`` buffer: gathering into the same
-        memory every step spares the allocator from mapping fresh pages."""
-        buffer = self._buffers.get(name)
+        memory every step spares the allocator from mapping fresh pages. Each
+        shard has its own buffers (``key`` names the array and the shard)."""
+        buffer = self._buffers.get(key)
         if buffer is None or buffer.shape[0] < n_rows:
             buffer = np.empty((max(n_rows, 1024), self.coef.shape[1]))
-            self._buffers[name] = buffer
+            self._buffers[key] = buffer
         return buffer[:n_rows]
 
     @property
@@ -445,6 +496,50 @@ def _row_blocks(shape):
     n_rows, n_outputs = shape
     size = max(1, _BLOCK_ENTRIES // n_outputs)
     return [slice(start, start + size) for start in range(0, n_rows, size)]
+
+
+# A step is shared between threads only when each gets at least this many
+# (feature, output) entries: handing work to a thread and waiting for it costs
+# about as much as a step of half a million entries saves (see
+# docs/step_paths.md).
+SHARD_ENTRIES = 2**18
+
+
+def _shard_bounds(n_rows, n_outputs, n_shards):
+    """``(start, stop)`` of at most ``n_shards`` near-equal runs of ``n_rows``
+    rows, each of at least ``SHARD_ENTRIES`` entries (one run at least)."""
+    n_shards = max(1, min(n_shards, n_rows * n_outputs // SHARD_ENTRIES))
+    edges = np.linspace(0, n_rows, n_shards + 1).astype(int)
+    return list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))
+
+
+@dataclass
+class _GatheredShard:
+    """A shard's rows during a step: workspace copies (views when in place)."""
+
+    columns: object
+    block: object
+    W: np.ndarray
+    G: np.ndarray
+    missed_sum: np.ndarray | None
+    margins: np.ndarray
+
+
+def _each_shard(pool, function, shards, *args):
+    """``[function(shard, index, *args) for each shard]``, the shards after the
+    first in ``pool``'s threads when given. Every call has ended when this
+    returns or raises, so that a failure never leaves a thread writing state."""
+    if pool is None or len(shards) == 1:
+        return [function(shard, index, *args) for index, shard in enumerate(shards)]
+    futures = [
+        pool.submit(function, shard, index, *args)
+        for index, shard in enumerate(shards[1:], start=1)
+    ]
+    try:
+        first = function(shards[0], 0, *args)
+    finally:
+        wait(futures)
+    return [first] + [future.result() for future in futures]
 
 
 def _take_rows(array, rows, out):

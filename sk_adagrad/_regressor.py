@@ -71,6 +71,12 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         size.
     epsilon : float, default=0.1
         Threshold of the ``huber`` and epsilon-insensitive losses.
+    n_threads : int or None, default=None
+        Threads that share each step, each updating its own part of the
+        features; a step too small to share runs on one. None uses the CPUs
+        available, at most 2 and at most ``OMP_NUM_THREADS`` when that is set
+        (as in the workers of a grid search run by joblib). The fitted model is
+        the same for any number, up to the rounding of sums of margins.
 
     Attributes
     ----------
@@ -132,6 +138,7 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         average=False,
         verbose=0,
         epsilon=0.1,
+        n_threads=None,
     ):
         self.loss = loss
         self.penalty = penalty
@@ -154,6 +161,7 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         self.average = average
         self.verbose = verbose
         self.epsilon = epsilon
+        self.n_threads = n_threads
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model with ``max_iter`` epochs at most.

@@ -1,5 +1,7 @@
 """Mini-batches: batches prepared in a background thread are the rows asked for."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -23,7 +25,10 @@ def test_prefetched_rows_are_the_batches_in_order(kind, batch_size, shuffled):
     X = INPUTS[kind]
     order = RNG.permutation(len(DENSE)) if shuffled else None
     expected = list(batch_rows(len(DENSE), batch_size, order))
-    seen = list(prefetched(X.__getitem__, batch_rows(len(DENSE), batch_size, order)))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        seen = list(
+            prefetched(X.__getitem__, batch_rows(len(DENSE), batch_size, order), pool)
+        )
     assert len(seen) == len(expected)
     for (X_batch, rows), wanted in zip(seen, expected, strict=True):
         assert_array_equal(np.arange(len(DENSE))[rows], np.arange(len(DENSE))[wanted])
@@ -31,7 +36,8 @@ def test_prefetched_rows_are_the_batches_in_order(kind, batch_size, shuffled):
 
 
 def test_no_batches_yield_nothing():
-    assert list(prefetched(DENSE.__getitem__, batch_rows(0, 4))) == []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert list(prefetched(DENSE.__getitem__, batch_rows(0, 4), pool)) == []
 
 
 def test_a_consumer_that_stops_early_leaves_no_fetch_running():
@@ -42,13 +48,14 @@ def test_a_consumer_that_stops_early_leaves_no_fetch_running():
             calls.append(rows)
             return DENSE[rows]
 
-    batches = prefetched(Recording().__getitem__, batch_rows(len(DENSE), 4))
-    with pytest.raises(KeyboardInterrupt):
-        for _ in batches:
-            raise KeyboardInterrupt
-    # Closing waits for the fetch ahead: the first batch and that one, no more.
-    batches.close()
-    assert len(calls) == 2
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        batches = prefetched(Recording().__getitem__, batch_rows(len(DENSE), 4), pool)
+        with pytest.raises(KeyboardInterrupt):
+            for _ in batches:
+                raise KeyboardInterrupt
+        # Closing waits for the fetch ahead: the first batch and that one only.
+        batches.close()
+        assert len(calls) == 2
 
 
 def test_an_error_while_fetching_reaches_the_consumer():
@@ -59,7 +66,9 @@ def test_an_error_while_fetching_reaches_the_consumer():
             return DENSE[rows]
 
     seen = []
-    with pytest.raises(MemoryError, match="fetch failed"):
-        for _, rows in prefetched(Failing().__getitem__, batch_rows(len(DENSE), 4)):
-            seen.append(rows.start)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        batches = prefetched(Failing().__getitem__, batch_rows(len(DENSE), 4), pool)
+        with pytest.raises(MemoryError, match="fetch failed"):
+            for _, rows in batches:
+                seen.append(rows.start)
     assert seen == [0, 4]

@@ -1,0 +1,24 @@
+"""How many threads share the work of a step."""
+
+import os
+
+from joblib import cpu_count
+
+# Threads the step's NumPy and SciPy calls keep busy between handoffs of the
+# GIL: measured on two cores (docs/performance.md); more are not a default.
+DEFAULT_MAX_THREADS = 2
+
+
+def effective_n_threads(n_threads: int | None) -> int:
+    """``n_threads`` as given, or by default the CPUs this process may use, at
+    most ``DEFAULT_MAX_THREADS`` and at most ``OMP_NUM_THREADS`` when that is
+    set (joblib sets it to share the CPUs between the workers of a parallel
+    grid search, so that they do not oversubscribe)."""
+    if n_threads is not None:
+        return n_threads
+    limit = min(cpu_count(), DEFAULT_MAX_THREADS)
+    try:
+        limit = min(limit, int(os.environ.get("OMP_NUM_THREADS", limit)))
+    except ValueError:
+        pass
+    return max(limit, 1)

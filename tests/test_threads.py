@@ -1,0 +1,124 @@
+"""Steps shared between threads: the shards cover the batch exactly, and a fit is
+the same on one thread as on several, up to the rounding of the margins' sums."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from joblib import Parallel, cpu_count, delayed
+from numpy.testing import assert_array_equal
+from sklearn.base import clone
+from test_sparse_dense import assert_same_fit
+
+from sk_adagrad import AdagradClassifier, _engine
+from sk_adagrad._threads import effective_n_threads
+
+RNG = np.random.default_rng(0)
+
+
+def sparse_text_like(n_samples, n_features, nnz_per_row, seed=0):
+    """Rows of ``nnz_per_row`` entries, column frequencies falling like Zipf's."""
+    rng = np.random.default_rng(seed)
+    popularity = 1.0 / np.arange(1, n_features + 1)
+    columns = rng.choice(
+        n_features, size=(n_samples, nnz_per_row), p=popularity / popularity.sum()
+    )
+    rows = np.repeat(np.arange(n_samples), nnz_per_row)
+    X = sp.csr_array(
+        (rng.random(rows.size), (rows, columns.ravel())), shape=(n_samples, n_features)
+    )
+    X.sum_duplicates()
+    return X
+
+
+def engine_for(n_features, n_outputs):
+    return AdagradClassifier()._new_optimizer(n_features, n_outputs)
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+@pytest.mark.parametrize("n_shards", [1, 2, 3, 7])
+def test_shards_split_the_batch_by_disjoint_features(monkeypatch, in_place, n_shards):
+    monkeypatch.setattr(_engine, "SHARD_ENTRIES", 1)
+    monkeypatch.setattr(_engine, "IN_PLACE_RATIO", np.inf if in_place else 0.0)
+    X_batch = sparse_text_like(40, 300, 5)
+    shards = engine_for(300, 4).columns_to_step(X_batch, n_shards)
+    assert len(shards) == n_shards
+    features = [np.arange(300)[columns] for columns, _ in shards]
+    covered = np.concatenate(features)
+    assert np.unique(covered).size == covered.size  # disjoint
+    expected = np.arange(300) if in_place else np.unique(X_batch.indices)
+    assert_array_equal(np.sort(covered), expected)
+    dense = X_batch.toarray()
+    for columns_of_shard, (_, block) in zip(features, shards, strict=True):
+        assert_array_equal(block.toarray(), dense[:, columns_of_shard])
+
+
+def test_a_small_step_is_not_shared():
+    X_batch = sparse_text_like(40, 300, 5)
+    assert len(engine_for(300, 4).columns_to_step(X_batch, 2)) == 1
+
+
+@pytest.fixture
+def shard_counts(monkeypatch):
+    """The number of shards of every step taken."""
+    counts = []
+    each_shard = _engine._each_shard
+
+    def counting(pool, function, shards, *args):
+        if function.__name__ == "_gather_shard":
+            counts.append(len(shards))
+        return each_shard(pool, function, shards, *args)
+
+    monkeypatch.setattr(_engine, "_each_shard", counting)
+    return counts
+
+
+# (n_features, classes, entries per row): the default rules step the first
+# in place, the second on active rows, both on two shards.
+SHARED_PROBLEMS = {"in-place": (18_000, 40, 40), "active-rows": (60_000, 80, 30)}
+
+
+@pytest.mark.parametrize("problem", SHARED_PROBLEMS)
+@pytest.mark.parametrize(
+    "model",
+    [
+        AdagradClassifier(loss="hinge"),
+        AdagradClassifier(loss="log_loss", penalty="elasticnet", average=1000),
+        AdagradClassifier(loss="squared_hinge", penalty="l1", lr_decay=0.01),
+    ],
+    ids=["ovr", "multinomial-elasticnet-averaged", "l1-decay"],
+)
+def test_a_fit_on_two_threads_equals_the_fit_on_one(problem, model, shard_counts):
+    n_features, n_classes, per_row = SHARED_PROBLEMS[problem]
+    X = sparse_text_like(3072, n_features, per_row, seed=1)
+    y = RNG.integers(0, n_classes, size=X.shape[0])
+    settings = dict(max_iter=2, tol=None, random_state=0)
+    fits = []
+    for n_threads in (1, 2):
+        shard_counts.clear()
+        model = clone(model).set_params(n_threads=n_threads, **settings)
+        fits.append(model.fit(X, y).partial_fit(X[:2048], y[:2048]))
+        assert set(shard_counts) == {n_threads}
+    one, two = fits
+    assert_same_fit(one, two, rtol=1e-10, atol=1e-14)
+
+
+def test_effective_threads(monkeypatch):
+    assert effective_n_threads(5) == 5
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert effective_n_threads(None) == min(cpu_count(), 2)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert effective_n_threads(None) == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "many")
+    assert effective_n_threads(None) == min(cpu_count(), 2)
+
+
+def test_workers_of_a_parallel_search_use_their_share_of_the_cpus():
+    # joblib's process workers get OMP_NUM_THREADS = CPUs // n_jobs.
+    seen = Parallel(n_jobs=2)(delayed(effective_n_threads)(None) for _ in range(2))
+    assert max(seen) <= max(cpu_count() // 2, 1)
+
+
+def test_n_threads_must_be_positive():
+    X = sparse_text_like(20, 50, 3)
+    with pytest.raises(ValueError, match="n_threads"):
+        AdagradClassifier(n_threads=0).fit(X, np.arange(20) % 2)
