@@ -1,15 +1,19 @@
-"""When to step every feature in place rather than the active rows only.
+"""When to step every feature in place rather than the active rows only, and
+when to share a step between threads.
 
 A step either gathers the rows of the batch's active features, catches them up
 and scatters them back, or updates every feature where it lies (see
 ``sk_adagrad._engine``). The engine steps in place when
 ``n_features * (n_outputs + 2)`` is at most ``IN_PLACE_RATIO`` times the stored
-entries of the batch. This script times one epoch of each path, forced, on
-RCV1-like data (about 80 stored entries per row, Zipf column frequencies,
-default ``batch_size``) as the number of features grows at a fixed number of
-entries per batch, for a binary and a 20-class problem, and prints the ratio of
-the two with the fraction of features active in a batch and the path the rule
-picks. ``--write-docs`` writes the table to docs/step_paths.md.
+entries of the batch. This script times one epoch of each path, forced, on one
+thread, on RCV1-like data (about 80 stored entries per row, Zipf column
+frequencies, default ``batch_size``) as the number of features grows at a fixed
+number of entries per batch, for a binary and a 20-class problem, and prints the
+ratio of the two with the fraction of features active in a batch and the path
+the rule picks. A second table times the path the rule picks on one thread and
+with every step shared between two, against the (feature, output) entries a
+step updates, which is what ``SHARD_ENTRIES`` is set from.
+``--write-docs`` writes both tables to docs/step_paths.md.
 
     python benchmarks/step_paths.py [--repeats 3] [--write-docs]
 """
@@ -40,9 +44,9 @@ CLASS_COUNTS = (2, 20)
 PATHS = {"active rows": 0.0, "in place": np.inf}
 
 
-def epoch_seconds(X, y, ratio: float) -> float:
+def epoch_seconds(X, y, ratio: float, n_threads: int = 1) -> float:
     _engine.IN_PLACE_RATIO = ratio
-    model = AdagradClassifier(max_iter=1, tol=None, random_state=0)
+    model = AdagradClassifier(max_iter=1, tol=None, random_state=0, n_threads=n_threads)
     start = time.perf_counter()
     model.fit(X, y)
     return time.perf_counter() - start
@@ -60,35 +64,73 @@ def active_fraction(X, n_batches: int = 20) -> float:
 
 
 def measure(repeats: int, n_samples: int, feature_counts) -> list[dict]:
+    """Both paths, forced, on one thread; one row per data set."""
     default_ratio = _engine.IN_PLACE_RATIO
     rows = []
     try:
-        for n_classes in CLASS_COUNTS:
-            for n_features in feature_counts:
-                X, y = datasets.make_rcv1_like(
-                    n_samples, n_features, NNZ_PER_ROW, n_classes, random_state=0
-                )
-                times = {name: [] for name in PATHS}
-                for _ in range(repeats):
-                    for name, ratio in PATHS.items():
-                        times[name].append(epoch_seconds(X, y, ratio))
-                entries = X.nnz / X.shape[0] * BATCH_SIZE
-                row = {
-                    "classes": n_classes,
-                    "features": n_features,
-                    "features_per_entry": n_features / entries,
-                    "active": active_fraction(X),
-                    **{name: float(np.median(t)) for name, t in times.items()},
-                }
-                row["ratio"] = row["in place"] / row["active rows"]
-                n_outputs = 1 if n_classes == 2 else n_classes
-                in_place = n_features * (n_outputs + 2) <= default_ratio * entries
-                row["picked"] = "in place" if in_place else "active rows"
-                rows.append(row)
-                print(format_row(row), flush=True)
+        for n_classes, n_features, X, y in problems(n_samples, feature_counts):
+            times = {name: [] for name in PATHS}
+            for _ in range(repeats):
+                for name, ratio in PATHS.items():
+                    times[name].append(epoch_seconds(X, y, ratio))
+            row = describe(n_classes, n_features, X, default_ratio)
+            row.update({name: float(np.median(t)) for name, t in times.items()})
+            row["ratio"] = row["in place"] / row["active rows"]
+            rows.append(row)
+            print(format_row(row), flush=True)
     finally:
         _engine.IN_PLACE_RATIO = default_ratio
     return rows
+
+
+def measure_threads(repeats: int, n_samples: int, feature_counts) -> list[dict]:
+    """The path the rule picks, on one thread and with every step shared
+    between two; one row per data set."""
+    default_shard_entries = _engine.SHARD_ENTRIES
+    ratio = _engine.IN_PLACE_RATIO
+    rows = []
+    _engine.SHARD_ENTRIES = 1
+    try:
+        for n_classes, n_features, X, y in problems(n_samples, feature_counts):
+            times = {1: [], 2: []}
+            for _ in range(repeats):
+                for n_threads in times:
+                    times[n_threads].append(epoch_seconds(X, y, ratio, n_threads))
+            row = describe(n_classes, n_features, X, ratio)
+            row["one thread"] = float(np.median(times[1]))
+            row["two threads"] = float(np.median(times[2]))
+            row["thread ratio"] = row["two threads"] / row["one thread"]
+            rows.append(row)
+            print(format_thread_row(row, default_shard_entries), flush=True)
+    finally:
+        _engine.SHARD_ENTRIES = default_shard_entries
+    return rows
+
+
+def problems(n_samples: int, feature_counts):
+    for n_classes in CLASS_COUNTS:
+        for n_features in feature_counts:
+            X, y = datasets.make_rcv1_like(
+                n_samples, n_features, NNZ_PER_ROW, n_classes, random_state=0
+            )
+            yield n_classes, n_features, X, y
+
+
+def describe(n_classes: int, n_features: int, X, ratio: float) -> dict:
+    """A data set's shape, the path the rule picks for its batches and the
+    (feature, output) entries a step on that path updates."""
+    entries = X.nnz / X.shape[0] * BATCH_SIZE
+    n_outputs = 1 if n_classes == 2 else n_classes
+    active = active_fraction(X)
+    in_place = n_features * (n_outputs + 2) <= ratio * entries
+    return {
+        "classes": n_classes,
+        "features": n_features,
+        "features_per_entry": n_features / entries,
+        "active": active,
+        "picked": "in place" if in_place else "active rows",
+        "step_entries": n_features * n_outputs * (1.0 if in_place else active),
+    }
 
 
 HEADER = (
@@ -107,9 +149,32 @@ def format_row(row: dict) -> str:
     )
 
 
-def render_page(rows: list[dict], repeats: int, n_samples: int) -> str:
+THREAD_HEADER = (
+    "| classes | features | the engine picks | entries per step "
+    "| epoch, one thread (s) | epoch, two threads (s) | two / one "
+    "| shared by default |\n|---|---|---|---|---|---|---|---|"
+)
+
+
+def format_thread_row(row: dict, shard_entries: int) -> str:
+    shared = row["step_entries"] >= 2 * shard_entries
+    return (
+        f"| {row['classes']} | {row['features']:,} | {row['picked']} | "
+        f"{row['step_entries']:,.0f} | {row['one thread']:.3f} | "
+        f"{row['two threads']:.3f} | {row['thread ratio']:.2f} | "
+        f"{'yes' if shared else 'no'} |"
+    )
+
+
+def render_page(
+    rows: list[dict], thread_rows: list[dict], repeats: int, n_samples: int
+) -> str:
     today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M")
     table = "\n".join([HEADER] + [format_row(row) for row in rows])
+    shard_entries = _engine.SHARD_ENTRIES
+    thread_table = "\n".join(
+        [THREAD_HEADER] + [format_thread_row(row, shard_entries) for row in thread_rows]
+    )
     return f"""# Stepping in place or on the active rows
 
 Measured on {today} UTC with `python benchmarks/step_paths.py --write-docs` on:
@@ -117,8 +182,8 @@ Measured on {today} UTC with `python benchmarks/step_paths.py --write-docs` on:
 
 One epoch of `AdagradClassifier()` (defaults, `batch_size={BATCH_SIZE}`) on
 RCV1-like data of {n_samples:,} rows with about {NNZ_PER_ROW} stored entries per
-row, each path forced; median of {repeats} repeats. "Active features" is the
-mean fraction of the features present in a batch.
+row, each path forced, on one thread; median of {repeats} repeats. "Active
+features" is the mean fraction of the features present in a batch.
 
 {table}
 
@@ -129,6 +194,22 @@ pays the update of every feature, present or not. The engine steps in place
 when `n_features * (K + 2) <= {_engine.IN_PLACE_RATIO:g} * nnz(batch)`, K the
 number of outputs: the last column says which path that rule picks. Both paths
 cost O(nnz(batch) x K) under that rule.
+
+## Sharing a step between threads
+
+The same data sets, on the path the rule picks, with each step on one thread
+and shared between two (forced, whatever its size). "Entries per step" is the
+number of (feature, output) pairs a step updates: every feature in place, the
+active ones otherwise.
+
+{thread_table}
+
+Handing a shard to a thread and waiting for it costs a fixed amount per step,
+and the thread that prepares the next batch competes for the second core, so
+sharing pays only on large steps, and less for one output than for twenty at
+the same size. The engine shares a step when each thread
+gets at least {shard_entries:,} entries (`SHARD_ENTRIES`); the last column says
+whether a step of the row's size would be shared on two threads.
 """
 
 
@@ -143,10 +224,11 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     print(HEADER)
     rows = measure(args.repeats, args.n_samples, args.features)
+    print(THREAD_HEADER)
+    thread_rows = measure_threads(args.repeats, args.n_samples, args.features)
     if args.write_docs:
-        DOCS_PAGE.write_text(
-            render_page(rows, args.repeats, args.n_samples), encoding="utf-8"
-        )
+        page = render_page(rows, thread_rows, args.repeats, args.n_samples)
+        DOCS_PAGE.write_text(page, encoding="utf-8")
 
 
 if __name__ == "__main__":

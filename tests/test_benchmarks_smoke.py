@@ -127,18 +127,23 @@ def test_suite_runs_and_reports_every_row(tiny_text, tmp_path):
     assert plot.read_bytes().startswith(b"\x89PNG")
 
 
-def test_step_paths_times_both_paths_and_restores_the_rule():
-    rule = _engine.IN_PLACE_RATIO
-    rows = step_paths.measure(repeats=1, n_samples=3000, feature_counts=(500, 400_000))
-    assert _engine.IN_PLACE_RATIO == rule
-    assert len(rows) == 2 * len(step_paths.CLASS_COUNTS)
+def test_step_paths_times_both_paths_and_restores_the_rules():
+    rules = _engine.IN_PLACE_RATIO, _engine.SHARD_ENTRIES
+    sizes = dict(repeats=1, n_samples=3000, feature_counts=(500, 400_000))
+    rows = step_paths.measure(**sizes)
+    thread_rows = step_paths.measure_threads(**sizes)
+    assert (_engine.IN_PLACE_RATIO, _engine.SHARD_ENTRIES) == rules
+    assert len(rows) == len(thread_rows) == 2 * len(step_paths.CLASS_COUNTS)
     for row in rows:
         assert row["active rows"] > 0 and row["in place"] > 0
         assert 0 < row["active"] <= 1
+    for row in thread_rows:
+        assert row["one thread"] > 0 and row["two threads"] > 0
     # About 80k entries per batch: in place for 500 features, on the active rows
     # for 400k features and 20 classes.
-    picked = {(row["classes"], row["features"]): row["picked"] for row in rows}
-    assert picked[(2, 500)] == "in place"
-    assert picked[(20, 400_000)] == "active rows"
-    page = step_paths.render_page(rows, repeats=1, n_samples=3000)
-    assert page.count("\n| ") == len(rows) + 1
+    picked = {(row["classes"], row["features"]): row for row in rows}
+    assert picked[(2, 500)]["picked"] == "in place"
+    assert picked[(2, 500)]["step_entries"] == 500
+    assert picked[(20, 400_000)]["picked"] == "active rows"
+    page = step_paths.render_page(rows, thread_rows, repeats=1, n_samples=3000)
+    assert page.count("\n| ") == len(rows) + len(thread_rows) + 2
