@@ -538,8 +538,23 @@ def _each_shard(pool, function, shards, *args):
     try:
         first = function(shards[0], 0, *args)
     finally:
-        wait(futures)
+        _wait_through_interrupts(futures)
     return [first] + [future.result() for future in futures]
+
+
+def _wait_through_interrupts(futures):
+    """Wait for ``futures`` even if interrupted meanwhile, then re-raise the
+    interrupt: the caller rolls back state, which the threads must not still be
+    writing. Shards take milliseconds, so the interrupt is barely delayed."""
+    interrupt = None
+    while True:
+        try:
+            wait(futures)
+            break
+        except KeyboardInterrupt as caught:
+            interrupt = caught
+    if interrupt is not None:
+        raise interrupt
 
 
 def _take_rows(array, rows, out):

@@ -1,6 +1,9 @@
 """Steps shared between threads: the shards cover the batch exactly, and a fit is
 the same on one thread as on several, up to the rounding of the margins' sums."""
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -122,3 +125,30 @@ def test_n_threads_must_be_positive():
     X = sparse_text_like(20, 50, 3)
     with pytest.raises(ValueError, match="n_threads"):
         AdagradClassifier(n_threads=0).fit(X, np.arange(20) % 2)
+
+
+def test_a_failing_shard_returns_only_when_the_others_have_ended():
+    ended = []
+
+    def step(shard, index):
+        if index == 0:
+            raise KeyboardInterrupt
+        time.sleep(0.2)
+        ended.append(index)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        with pytest.raises(KeyboardInterrupt):
+            _engine._each_shard(pool, step, ["first", "second", "third"])
+        assert sorted(ended) == [1, 2]
+
+
+def test_an_error_in_a_shard_thread_reaches_the_caller():
+    def step(shard, index):
+        if index == 1:
+            raise FloatingPointError("shard failed")
+        return index
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert _engine._each_shard(pool, lambda shard, index: index, [0, 1]) == [0, 1]
+        with pytest.raises(FloatingPointError, match="shard failed"):
+            _engine._each_shard(pool, step, [0, 1])
