@@ -301,10 +301,14 @@ class SparseAdagrad:
             self.penalty.is_zero and self.average_start is None
         ):
             return None
-        last = self.last_step[columns]
         total = None
         if self.average_start is not None:
             total = self._workspace(("missed_sum", shard), len(columns))
+        return self._catch_up_in_blocks(W, G, self.last_step[columns], t, total)
+
+    def _catch_up_in_blocks(self, W, G, last, t, total):
+        """:meth:`_catch_up` over blocks of rows, so that its temporaries stay in
+        cache; fills ``total`` (if not None) with the sums of missed iterates."""
         for rows in _row_blocks(W.shape):
             block_total = self._catch_up(W[rows], G[rows], last[rows], t)
             if total is not None:
@@ -417,8 +421,9 @@ class SparseAdagrad:
         """Weights and intercept of ``rows`` (an index array or a slice) at the
         current step, as new arrays."""
         W = self.coef[rows].copy() if isinstance(rows, slice) else self.coef[rows]
-        total = self._catch_up(
-            W, self.coef_accumulator[rows], self.last_step[rows], self.t
+        total = None if self.average_start is None else np.empty_like(W)
+        self._catch_up_in_blocks(
+            W, self.coef_accumulator[rows], self.last_step[rows], self.t, total
         )
         if total is None:
             return W, self.intercept.copy()
@@ -430,7 +435,10 @@ class SparseAdagrad:
     def settle(self):
         """Bring every feature up to the current step, in place (O(n_features))."""
         self._journal_rows(slice(None))
-        total = self._catch_up(self.coef, self.coef_accumulator, self.last_step, self.t)
+        total = None if self.average_start is None else np.empty_like(self.coef)
+        self._catch_up_in_blocks(
+            self.coef, self.coef_accumulator, self.last_step, self.t, total
+        )
         if total is not None:
             self.coef_sum += total
         self.last_step[:] = self.t
