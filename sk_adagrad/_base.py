@@ -189,18 +189,17 @@ class BaseAdagrad(BaseEstimator):
             batch_rows(X.shape[0] if rows is None else len(rows), self.batch_size, rows)
         )
         n_threads = effective_n_threads(self.n_threads)
+
+        def prepare(batch):
+            return (
+                engine.columns_to_step(X[batch], n_threads),
+                self._encode_targets(targets[batch]),
+                sample_weight[batch],
+            )
+
         with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            for prepared, batch in prefetched(
-                lambda rows: engine.columns_to_step(X[rows], n_threads), batches, pool
-            ):
-                loss_sum += engine.step(
-                    prepared,
-                    self._encode_targets(targets[batch]),
-                    sample_weight[batch],
-                    with_loss,
-                    stats,
-                    pool,
-                )
+            for (shards, Y, weights), _ in prefetched(prepare, batches, pool):
+                loss_sum += engine.step(shards, Y, weights, with_loss, stats, pool)
         total_weight = (
             sample_weight.sum() if rows is None else sample_weight[rows].sum()
         )
