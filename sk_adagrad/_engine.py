@@ -507,9 +507,9 @@ def _row_blocks(shape):
 
 
 # A step is shared between threads only when each gets at least this many
-# (feature, output) entries: handing work to a thread and waiting for it costs
-# about as much as a step of half a million entries saves (see
-# docs/step_paths.md).
+# (feature, output) entries: below about half a million entries per step,
+# handing work to a thread and waiting for it costs about what it saves
+# (docs/step_paths.md).
 SHARD_ENTRIES = 2**18
 
 

@@ -4,8 +4,9 @@ import os
 
 from joblib import cpu_count
 
-# Threads the step's NumPy and SciPy calls keep busy between handoffs of the
-# GIL: measured on two cores (docs/performance.md); more are not a default.
+# Sharing a step between two threads is measured on two cores
+# (docs/step_paths.md); with more, each step hands over more shards and the
+# threads contend for the GIL more, which is not measured, so it is opt-in.
 DEFAULT_MAX_THREADS = 2
 
 
