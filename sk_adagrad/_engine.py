@@ -403,7 +403,10 @@ class SparseAdagrad:
         """Return ``(coef, intercept)`` brought up to the current step, averaged
         once averaging has begun; the state itself is not changed."""
         if self._materialized is None:
-            self._materialized = self._weights_at_now(slice(None))
+            # Into the same memory each time: a fresh model-sized array would
+            # cost a page fault per page every time the weights are read.
+            out = self._workspace("materialized", self.coef.shape[0])
+            self._materialized = self._weights_at_now(slice(None), out)
         return self._materialized
 
     def margins(self, X):
@@ -417,10 +420,14 @@ class SparseAdagrad:
         W, b = self._weights_at_now(columns)
         return np.asarray(block @ W) + b
 
-    def _weights_at_now(self, rows):
+    def _weights_at_now(self, rows, out=None):
         """Weights and intercept of ``rows`` (an index array or a slice) at the
-        current step, as new arrays."""
-        W = self.coef[rows].copy() if isinstance(rows, slice) else self.coef[rows]
+        current step, as new arrays (the weights in ``out`` if given)."""
+        if out is not None:
+            np.copyto(out, self.coef[rows])
+            W = out
+        else:
+            W = self.coef[rows].copy() if isinstance(rows, slice) else self.coef[rows]
         total = None if self.average_start is None else np.empty_like(W)
         self._catch_up_in_blocks(
             W, self.coef_accumulator[rows], self.last_step[rows], self.t, total
@@ -428,9 +435,9 @@ class SparseAdagrad:
         if total is None:
             return W, self.intercept.copy()
         n_averaged = self.t - self.average_start + 1
-        return (
-            self.coef_sum[rows] + total
-        ) / n_averaged, self.intercept_sum / n_averaged
+        averaged = np.add(self.coef_sum[rows], total, out=W)
+        averaged /= n_averaged
+        return averaged, self.intercept_sum / n_averaged
 
     def settle(self):
         """Bring every feature up to the current step, in place (O(n_features))."""

@@ -161,3 +161,22 @@ def test_average_cannot_change_on_a_fitted_model(three_classes):
         model.set_params(average=False).partial_fit(X, y)
     model.set_params(warm_start=False).fit(X, y)
     assert model.optimizer_.average_from_sample == 0
+
+
+@pytest.mark.parametrize("average", [False, 5])
+def test_read_weights_are_copies_the_model_never_changes(three_classes, average):
+    X, y = three_classes
+    model = AdagradClassifier(penalty="l2", average=average, random_state=0)
+    model.fit(X, y)
+    coef, intercept = model.coef_, model.intercept_
+    scores = model.decision_function(X)
+    model.coef_[...] = 0.0
+    model.intercept_[...] = 0.0
+    np.testing.assert_array_equal(model.coef_, coef)
+    np.testing.assert_array_equal(model.intercept_, intercept)
+    np.testing.assert_array_equal(model.decision_function(X), scores)
+    # Reading the weights again after more training leaves older reads as they were.
+    kept = coef.copy()
+    model.partial_fit(X, y)
+    assert not np.array_equal(model.coef_, kept)
+    np.testing.assert_array_equal(coef, kept)
