@@ -179,7 +179,8 @@ What the rows say:
   starts to cost accuracy per epoch.
 - `penalty='l2', alpha=1e-5`: no penalty is as accurate for the first epochs
   but overfits later; `1e-4` (`SGDClassifier`'s default) underfits here; the
-  lazy L2 costs about 40% more time per epoch than no penalty.
+  lazy L2 costs 20-40% more time per epoch than no penalty (over the
+  last runs of this page; the machine is shared).
 - `eps=1e-10` (torch's): `eps` only matters for coordinates whose accumulator
   is tiny.
 - `loss='hinge'` (`SGDClassifier`'s default); `log_loss` gives probabilities
