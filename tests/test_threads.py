@@ -115,8 +115,10 @@ def test_effective_threads(monkeypatch):
     assert effective_n_threads(None) == min(cpu_count(), 2)
 
 
-def test_workers_of_a_parallel_search_use_their_share_of_the_cpus():
-    # joblib's process workers get OMP_NUM_THREADS = CPUs // n_jobs.
+def test_workers_of_a_parallel_search_use_their_share_of_the_cpus(monkeypatch):
+    # Unless the parent sets it, joblib's process workers get OMP_NUM_THREADS =
+    # CPUs // n_jobs.
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     seen = Parallel(n_jobs=2)(delayed(effective_n_threads)(None) for _ in range(2))
     assert max(seen) <= max(cpu_count() // 2, 1)
 
