@@ -161,10 +161,11 @@ class SparseAdagrad:
 
     # -- the step ----------------------------------------------------------------
 
-    def step(self, batch, Y, sample_weight, with_loss=True, stats=None, pool=None):
-        """One Adagrad step on ``batch``, the shards that :meth:`columns_to_step`
-        made of a batch's rows; returns the batch's weighted loss sum, computed
-        at the weights before the step (0 unless ``with_loss``).
+    def step(self, shards, Y, sample_weight, with_loss=True, stats=None, pool=None):
+        """One Adagrad step on a batch, given as the ``shards`` that
+        :meth:`columns_to_step` made of its rows; returns the batch's weighted
+        loss sum, computed at the weights before the step (0 unless
+        ``with_loss``).
         ``stats``, a :class:`StepStats`, collects the step's size if given.
         ``pool``, a thread pool, steps the shards after the first in its threads
         (the calling thread steps the first); without it they run in turn.
@@ -173,7 +174,7 @@ class SparseAdagrad:
         loss, accumulator, weight or intercept raises :class:`DivergenceError`.
         """
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._step(batch, Y, sample_weight, with_loss, stats, pool)
+            return self._step(shards, Y, sample_weight, with_loss, stats, pool)
 
     def _step(self, shards, Y, sample_weight, with_loss, stats, pool):
         t = self.t + 1
