@@ -185,8 +185,8 @@ class BaseAdagrad(BaseEstimator):
         """One pass over ``rows`` (all rows when None) in mini-batches; returns the
         weighted mean loss, measured on each batch before its step."""
         loss_sum = 0.0
-        batches = list(
-            batch_rows(X.shape[0] if rows is None else len(rows), self.batch_size, rows)
+        batches = batch_rows(
+            X.shape[0] if rows is None else len(rows), self.batch_size, rows
         )
         n_threads = effective_n_threads(self.n_threads)
 
