@@ -43,7 +43,7 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         one-vs-rest probability estimates.
     penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
         Regularisation term ``R``.
-    alpha : float, default=1e-5
+    alpha : float, default=3e-6
         Strength of the penalty (the same scale as ``SGDClassifier``'s alpha).
     l1_ratio : float, default=0.15
         Mixing of L1 in ``'elasticnet'``: ``R = l1_ratio |w|_1 +

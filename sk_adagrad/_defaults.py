@@ -6,7 +6,7 @@ them and says where they differ from torch's and scikit-learn's.
 """
 
 LR = 0.3
-ALPHA = 1e-5
+ALPHA = 3e-6
 INITIAL_ACCUMULATOR_VALUE = 0.0
 BATCH_SIZE = 1024
 MAX_ITER = 100

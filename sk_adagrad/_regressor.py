@@ -28,7 +28,7 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         The loss; ``squared_error`` is ``(y - p) ** 2 / 2``.
     penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
         Regularisation term ``R``.
-    alpha : float, default=1e-5
+    alpha : float, default=3e-6
         Strength of the penalty (the same scale as ``SGDRegressor``'s alpha).
     l1_ratio : float, default=0.15
         Mixing of L1 in ``'elasticnet'``.
