@@ -34,6 +34,7 @@ import scipy.sparse as sp
 
 from ._batches import ActiveColumns
 from ._journal import Journal
+from ._rows import put_rows, take_rows
 
 
 class DivergenceError(FloatingPointError):
@@ -288,12 +289,12 @@ class SparseAdagrad:
         if isinstance(columns, slice):
             return array[columns]
         workspace = self._workspace((name, shard), len(columns))
-        return _take_rows(array, columns, out=workspace)
+        return take_rows(array, columns, out=workspace)
 
     def _scatter(self, name, columns, values):
         """Write back rows taken by :meth:`_gather`."""
         if not isinstance(columns, slice):
-            _put_rows(getattr(self, name), columns, values)
+            put_rows(getattr(self, name), columns, values)
 
     def _catch_up_gathered(self, W, G, columns, t, shard=0):
         """Bring gathered rows up to step ``t`` in place; return the sum of their
@@ -486,12 +487,6 @@ class SparseAdagrad:
         return state
 
 
-def _as_rows(array):
-    """A C-ordered 2-d array seen as a vector of its rows, for fast row gathers
-    and scatters."""
-    return array.view(np.dtype((np.void, array.shape[1] * array.itemsize)))[:, 0]
-
-
 # A sparse batch is stepped in place, with no gathers, scatters nor catch-up,
 # when n_features * (n_outputs + 2) is at most this many times its stored
 # entries. The in-place update costs about n_features * n_outputs; the active-row
@@ -573,13 +568,6 @@ def _wait_through_interrupts(futures):
         raise interrupt
 
 
-def _take_rows(array, rows, out):
-    # The rows are valid by construction; mode="raise" would copy through a
-    # buffer, which costs about as much as the gather itself.
-    np.take(array, rows, axis=0, out=out, mode="clip")
-    return out
-
-
 def _denominator(G, eps):
     """``sqrt(G) + eps``, with 1 where that is 0.
 
@@ -592,10 +580,6 @@ def _denominator(G, eps):
     if eps == 0.0:
         H[H == 0.0] = 1.0
     return H
-
-
-def _put_rows(array, rows, values):
-    np.put(_as_rows(array), rows, _as_rows(np.ascontiguousarray(values)), mode="clip")
 
 
 class RateHistory:
