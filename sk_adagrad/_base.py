@@ -198,7 +198,7 @@ class BaseAdagrad(BaseEstimator):
             )
 
         with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            for (shards, Y, weights), _ in prefetched(prepare, batches, pool):
+            for shards, Y, weights in prefetched(prepare, batches, pool):
                 loss_sum += engine.step(shards, Y, weights, with_loss, stats, pool)
         total_weight = (
             sample_weight.sum() if rows is None else sample_weight[rows].sum()

@@ -22,7 +22,7 @@ def batch_rows(n_samples: int, batch_size: int, order=None):
 
 
 def prefetched(prepare, batches, pool=None):
-    """Yield ``(prepare(rows), rows)`` for each ``rows`` of ``batches``, preparing
+    """Yield ``prepare(rows)`` for each ``rows`` of ``batches``, in order, preparing
     the next batch in ``pool``'s threads (on the caller's without one) while the
     caller steps on the current one: gathering rows from a large ``X`` waits on
     memory and releases the GIL, so the two overlap on a second core. One batch
@@ -30,15 +30,15 @@ def prefetched(prepare, batches, pool=None):
     batches = list(batches)
     if pool is None or len(batches) < 2:
         for rows in batches:
-            yield prepare(rows), rows
+            yield prepare(rows)
         return
     pending = pool.submit(prepare, batches[0])
     try:
-        for current, following in zip(batches, batches[1:] + [None], strict=True):
+        for following in batches[1:] + [None]:
             prepared = pending.result()
             if following is not None:
                 pending = pool.submit(prepare, following)
-            yield prepared, current
+            yield prepared
     finally:
         wait([pending])
 

@@ -25,9 +25,13 @@ def test_prefetched_rows_are_the_batches_in_order(kind, batch_size, shuffled):
     X = INPUTS[kind]
     order = RNG.permutation(len(DENSE)) if shuffled else None
     expected = list(batch_rows(len(DENSE), batch_size, order))
+
+    def prepare(rows):
+        return X[rows], rows
+
     with ThreadPoolExecutor(max_workers=1) as pool:
         seen = list(
-            prefetched(X.__getitem__, batch_rows(len(DENSE), batch_size, order), pool)
+            prefetched(prepare, batch_rows(len(DENSE), batch_size, order), pool)
         )
     assert len(seen) == len(expected)
     for (X_batch, rows), wanted in zip(seen, expected, strict=True):
@@ -63,12 +67,12 @@ def test_an_error_while_fetching_reaches_the_consumer():
         def __getitem__(self, rows):
             if isinstance(rows, slice) and rows.start == 8:
                 raise MemoryError("fetch failed")
-            return DENSE[rows]
+            return rows
 
     seen = []
     with ThreadPoolExecutor(max_workers=1) as pool:
         batches = prefetched(Failing().__getitem__, batch_rows(len(DENSE), 4), pool)
         with pytest.raises(MemoryError, match="fetch failed"):
-            for _, rows in batches:
+            for rows in batches:
                 seen.append(rows.start)
     assert seen == [0, 4]
