@@ -295,7 +295,9 @@ calls: limited to one BLAS thread (`threadpoolctl`), it takes as long and its
 CPU time equals its wall time. Ours shares each step of this 55-class model (about
 15,000 active features per batch) between two threads (`n_threads=None` on two
 cores), and a helper thread copies the next batch's rows; the `n_threads=1`
-row runs every step on one thread.
+row runs every step on one thread. `max_iter=100` (`SGDClassifier`'s is 1000)
+is only a cap: every fit here stops within ten epochs, and a fit that reaches
+the cap warns (`ConvergenceWarning`).
 
 {fits}
 
