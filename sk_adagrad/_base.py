@@ -71,7 +71,7 @@ class BaseAdagrad(BaseEstimator):
     @property
     def coef_(self):
         """Weights, brought up to date (and averaged when ``average`` is set)."""
-        coef = self._format_coef(self._fitted_optimizer().materialize()[0])
+        coef = self._format_coef(self._fitted_optimizer().weights_by_output())
         if self.__dict__.get("_sparse_coef"):
             return sp.csr_matrix(np.atleast_2d(coef))
         return coef
@@ -79,12 +79,12 @@ class BaseAdagrad(BaseEstimator):
     @property
     def intercept_(self):
         """Intercept, averaged when ``average`` is set."""
-        return self._fitted_optimizer().materialize()[1].copy()
+        return self._fitted_optimizer().intercept_at_now()
 
     @property
     def coef_accumulator_(self):
         """Adagrad accumulators of the weights (sums of squared gradients)."""
-        return self._format_coef(self._fitted_optimizer().coef_accumulator)
+        return self._format_coef(self._fitted_optimizer().accumulators_by_output())
 
     @property
     def intercept_accumulator_(self):
@@ -96,8 +96,9 @@ class BaseAdagrad(BaseEstimator):
         """Number of Adagrad steps (mini-batches) taken over the model's life."""
         return self._fitted_optimizer().t
 
-    def _format_coef(self, W):
-        return W.T.copy()
+    def _format_coef(self, by_output):
+        """``coef_``'s shape, from a new ``(n_outputs, n_features)`` array."""
+        return by_output
 
     def sparsify(self):
         """Return ``coef_`` as a SciPy CSR matrix from now on (see ``densify``).

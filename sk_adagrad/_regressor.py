@@ -235,8 +235,8 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
     def _encode_targets(self, y):
         return y[:, None]
 
-    def _format_coef(self, W):
-        return W[:, 0].copy()
+    def _format_coef(self, by_output):
+        return by_output[0]
 
     def _score_validation(self, engine, X, y, sample_weight):
         return r2_score(y, engine.margins(X)[:, 0], sample_weight=sample_weight)

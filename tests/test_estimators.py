@@ -7,7 +7,7 @@ from scipy.special import softmax
 from sklearn.datasets import make_classification, make_regression
 from sklearn.linear_model import SGDClassifier
 
-from sk_adagrad import AdagradClassifier, AdagradRegressor
+from sk_adagrad import AdagradClassifier, AdagradRegressor, _engine
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +161,35 @@ def test_average_cannot_change_on_a_fitted_model(three_classes):
         model.set_params(average=False).partial_fit(X, y)
     model.set_params(warm_start=False).fit(X, y)
     assert model.optimizer_.average_from_sample == 0
+
+
+@pytest.mark.parametrize("average", [False, 5])
+@pytest.mark.parametrize("Model", [AdagradClassifier, AdagradRegressor])
+def test_weights_read_block_by_block_equal_the_whole_materialized_ones(
+    Model, average, monkeypatch
+):
+    # Small blocks, so that coef_ is assembled from many of them; a wide sparse X
+    # and small batches, so that many rows are behind on penalty steps.
+    monkeypatch.setattr(_engine, "_BLOCK_ENTRIES", 64)
+    X = sp.random(120, 400, density=0.02, random_state=0, format="csr")
+    y = np.arange(120) % 3 if Model is AdagradClassifier else np.asarray(X.sum(axis=1))
+    model = Model(batch_size=7, average=average, max_iter=3, tol=None, random_state=0)
+    model.fit(X, np.ravel(y))
+    engine = model.optimizer_
+    assert engine.last_step.min() < engine.t
+    assert engine._materialized is None
+    blocked, intercept = model.coef_, model.intercept_
+    W, b = engine.materialize()
+    whole = W.T[0] if Model is AdagradRegressor else W.T
+    np.testing.assert_array_equal(blocked, whole)
+    np.testing.assert_array_equal(intercept, b)
+    # Once materialized, coef_ is read from the materialized weights.
+    np.testing.assert_array_equal(model.coef_, whole)
+    accumulators = engine.coef_accumulator.T
+    np.testing.assert_array_equal(
+        model.coef_accumulator_,
+        accumulators[0] if Model is AdagradRegressor else accumulators,
+    )
 
 
 @pytest.mark.parametrize("average", [False, 5])
