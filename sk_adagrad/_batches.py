@@ -8,6 +8,7 @@ same result since an inactive feature's gradient is zero and the penalty steps
 it misses are caught up exactly.
 """
 
+import threading
 from concurrent.futures import wait
 
 import numpy as np
@@ -63,7 +64,8 @@ class ActiveColumns:
     ``columns[j]``. For CSR batches the columns are found in O(nnz) without
     sorting, through a scratch array indexed by feature: each stored entry writes
     its position there, and the entries that read their own position back are one
-    per distinct column, whichever duplicate the write kept.
+    per distinct column, whichever duplicate the write kept. Calls from several
+    threads (predictions on one model) take turns with the scratch array.
     """
 
     def __init__(self, n_features: int):
@@ -71,15 +73,18 @@ class ActiveColumns:
         # 32-bit slots halve the traffic of the scatters and gathers below; a
         # batch would need 2**31 stored entries to overflow them.
         self._slot = np.empty(n_features, dtype=np.int32)
+        self._lock = threading.Lock()
 
     def __call__(self, X_batch):
         indices = X_batch.indices
         positions = np.arange(indices.size, dtype=np.int32)
-        self._slot[indices] = positions
-        columns = indices[self._slot[indices] == positions]
-        self._slot[columns] = np.arange(columns.size, dtype=np.int32)
+        with self._lock:
+            self._slot[indices] = positions
+            columns = indices[self._slot[indices] == positions]
+            self._slot[columns] = np.arange(columns.size, dtype=np.int32)
+            block_indices = self._slot[indices]
         block = sp.csr_array(
-            (X_batch.data, self._slot[indices], X_batch.indptr),
+            (X_batch.data, block_indices, X_batch.indptr),
             shape=(X_batch.shape[0], columns.size),
         )
         return columns, block

@@ -26,6 +26,7 @@ their loops, so the shards run on separate cores, and the features a step
 updates do not depend on how it was split.
 """
 
+import threading
 from concurrent.futures import wait
 from dataclasses import dataclass
 
@@ -145,6 +146,7 @@ class SparseAdagrad:
         self._column_finder = None
         self._buffers = {}
         self._saved_marks = None
+        self._materializing = threading.Lock()
 
     # -- hyperparameters ---------------------------------------------------------
 
@@ -403,16 +405,18 @@ class SparseAdagrad:
 
     def materialize(self):
         """Return ``(coef, intercept)`` brought up to the current step, averaged
-        once averaging has begun; the state itself is not changed."""
-        if self._materialized is None:
-            # Into the same memory each time: a fresh model-sized array would
-            # cost a page fault per page every time the weights are read.
-            out = self._workspace("materialized", self.coef.shape[0])
-            self._materialized = (
-                self._weights_at_now(slice(None), out),
-                self.intercept_at_now(),
-            )
-        return self._materialized
+        once averaging has begun; the state itself is not changed. Threads that
+        read the weights at once take turns to fill them in."""
+        with self._materializing:
+            if self._materialized is None:
+                # Into the same memory each time: a fresh model-sized array would
+                # cost a page fault per page every time the weights are read.
+                out = self._workspace("materialized", self.coef.shape[0])
+                self._materialized = (
+                    self._weights_at_now(slice(None), out),
+                    self.intercept_at_now(),
+                )
+            return self._materialized
 
     def weights_by_output(self):
         """The weights of :meth:`materialize` in a new ``(n_outputs, n_features)``
@@ -420,10 +424,18 @@ class SparseAdagrad:
         block of rows at a time is brought up to date in a small buffer and
         written out transposed: no model-sized intermediate is streamed through
         memory, which halved the cost of reading ``coef_`` after every pass."""
-        if self._materialized is not None:
-            W = self._materialized[0]
-            return _by_output(W.shape, W.__getitem__)
-        return _by_output(self.coef.shape, self._rows_at_now)
+        materialized = self._materialized
+        if materialized is not None:
+            return _by_output(materialized[0].shape, materialized[0].__getitem__)
+        n_features, n_outputs = self.coef.shape
+        # A buffer of this call's own: concurrent reads must not share one.
+        buffer = np.empty((_rows_per_block(n_outputs), n_outputs))
+
+        def rows_at_now(rows):
+            n_rows = len(range(n_features)[rows])
+            return self._weights_at_now(rows, buffer[:n_rows])
+
+        return _by_output(self.coef.shape, rows_at_now)
 
     def accumulators_by_output(self):
         """The accumulators in a new ``(n_outputs, n_features)`` array."""
@@ -447,12 +459,6 @@ class SparseAdagrad:
         return (
             np.asarray(block @ self._weights_at_now(columns)) + self.intercept_at_now()
         )
-
-    def _rows_at_now(self, rows):
-        """The weights of a slice of rows at the current step, in a reused
-        buffer."""
-        n_rows = len(range(self.coef.shape[0])[rows])
-        return self._weights_at_now(rows, self._workspace("rows_at_now", n_rows))
 
     def _weights_at_now(self, rows, out=None):
         """Weights of ``rows`` (an index array or a slice) at the current step, as
@@ -515,7 +521,12 @@ class SparseAdagrad:
         state["_column_finder"] = None
         state["_buffers"] = {}
         state["_saved_marks"] = None
+        del state["_materializing"]
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._materializing = threading.Lock()
 
 
 # A sparse batch is stepped in place, with no gathers, scatters nor catch-up,
@@ -532,11 +543,15 @@ IN_PLACE_RATIO = 24.0
 _BLOCK_ENTRIES = 32768
 
 
+def _rows_per_block(n_outputs):
+    return max(1, _BLOCK_ENTRIES // n_outputs)
+
+
 def _row_blocks(shape):
     """Slices of rows covering an array of ``shape`` in blocks of about
     ``_BLOCK_ENTRIES`` entries."""
     n_rows, n_outputs = shape
-    size = max(1, _BLOCK_ENTRIES // n_outputs)
+    size = _rows_per_block(n_outputs)
     return [slice(start, start + size) for start in range(0, n_rows, size)]
 
 

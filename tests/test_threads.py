@@ -154,3 +154,34 @@ def test_an_error_in_a_shard_thread_reaches_the_caller():
         assert _engine._each_shard(pool, lambda shard, index: index, [0, 1]) == [0, 1]
         with pytest.raises(FloatingPointError, match="shard failed"):
             _engine._each_shard(pool, step, [0, 1])
+
+
+@pytest.mark.parametrize("read", ["sparse", "dense", "coef"])
+def test_a_fitted_model_read_from_many_threads_at_once_gives_what_one_thread_does(
+    read,
+):
+    # Predicting on sparse chunks uses scratch space and the dense path fills a
+    # cached copy of the weights: neither may leak between concurrent readers.
+    X = sparse_text_like(2000, 5000, 30)
+    y = np.arange(2000) % 4
+    model = AdagradClassifier(batch_size=100, max_iter=2, tol=None, random_state=0)
+    model.fit(X, y)
+    chunks = [X[start : start + 100] for start in range(0, 2000, 100)]
+    if read == "sparse":
+        task = model.decision_function
+    elif read == "dense":
+        chunks = [chunk.toarray() for chunk in chunks]
+        task = model.decision_function
+    else:
+
+        def task(chunk):
+            return model.coef_ @ chunk.T.toarray()
+
+    for _ in range(10):
+        # A new step clears the cached weights, so the readers race to rebuild them.
+        model.partial_fit(X[:32], y[:32])
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            seen = list(pool.map(task, chunks))
+        expected = [task(chunk) for chunk in chunks]
+        for got, wanted in zip(seen, expected, strict=True):
+            assert_array_equal(got, wanted)
