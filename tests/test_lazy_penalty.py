@@ -54,20 +54,26 @@ def targets_for(kind, n_samples, rng):
     return rng.permutation(np.arange(max(n_samples, n_classes)) % n_classes)[:n_samples]
 
 
+def is_multinomial(model):
+    """Whether a fitted model has a softmax over its classes."""
+    return (
+        isinstance(model, AdagradClassifier)
+        and model.loss == "log_loss"
+        and len(model.classes_) > 2
+        and model.multi_class != "ovr"
+    )
+
+
 def eager_targets(model, y):
     if isinstance(model, AdagradRegressor):
         return encode_targets(y)
-    multinomial = model.loss == "log_loss" and len(model.classes_) > 2
-    multinomial = multinomial and model.multi_class != "ovr"
-    return encode_targets(y, list(model.classes_), multinomial=multinomial)
+    return encode_targets(y, list(model.classes_), multinomial=is_multinomial(model))
 
 
 def make_eager(model, X, y):
     """The eager reference with the model's hyperparameters, for data like X, y."""
     Y = eager_targets(model, y)
-    multinomial = isinstance(model, AdagradClassifier) and (
-        model.loss == "log_loss" and Y.shape[1] > 1 and model.multi_class != "ovr"
-    )
+    multinomial = is_multinomial(model)
     penalty = ElasticNet.from_params(model.penalty, model.alpha, model.l1_ratio)
     return EagerAdagrad(
         n_features=X.shape[1],
