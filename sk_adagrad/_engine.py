@@ -446,7 +446,12 @@ class SparseAdagrad:
         begun), as a new array."""
         if self.average_start is None:
             return self.intercept.copy()
-        return self.intercept_sum / (self.t - self.average_start + 1)
+        return self.intercept_sum / self._n_averaged
+
+    @property
+    def _n_averaged(self):
+        """How many iterates the running average holds (steps average_start..t)."""
+        return self.t - self.average_start + 1
 
     def margins(self, X):
         """``X @ coef + intercept`` at the current step. For sparse ``X`` only the
@@ -475,7 +480,7 @@ class SparseAdagrad:
         if total is None:
             return W
         averaged = np.add(self.coef_sum[rows], total, out=W)
-        averaged /= self.t - self.average_start + 1
+        averaged /= self._n_averaged
         return averaged
 
     def settle(self):
