@@ -28,6 +28,7 @@ sys.path.insert(0, str(REPO_DIR))
 
 from benchmarks import datasets  # noqa: E402
 from benchmarks.machine import machine_description  # noqa: E402
+from benchmarks.run import Context  # noqa: E402
 from sk_adagrad import AdagradClassifier, AdagradRegressor  # noqa: E402
 
 VARIANTS = [
@@ -62,30 +63,32 @@ FULL_FITS = [
 # The default alpha against the former one on the benchmark suite's data sets
 # (docs/performance.md), each at the better lr of the grid after every epoch.
 ALPHA_DATA_SETS = {
-    "text": ("(c)", AdagradClassifier),
-    "binary": ("(a)", AdagradClassifier),
-    "multiclass": ("(b)", AdagradClassifier),
-    "regression": ("(d)", AdagradRegressor),
+    "text": AdagradClassifier,
+    "binary": AdagradClassifier,
+    "multiclass": AdagradClassifier,
+    "regression": AdagradRegressor,
 }
 ALPHAS = (3e-6, 1e-5)
 ALPHA_LRS = (0.3, 1.0)
 ALPHA_EPOCHS = 8
 
 
-def epoch_curve(params, data, n_epochs):
-    """Test accuracy after each epoch (one ``partial_fit`` pass over the training
-    set per epoch), and the CPU and wall seconds per epoch."""
+def epoch_curve(estimator, data, n_epochs):
+    """Test score (accuracy, or R^2) after each epoch, one ``partial_fit`` pass
+    over the training set, and the CPU and wall seconds per epoch (training
+    only)."""
     X_train, X_test, y_train, y_test = data
-    model = AdagradClassifier(random_state=0, **params)
-    classes = np.unique(y_train)
-    accuracies, cpu, wall = [], 0.0, 0.0
+    fit_params = {}
+    if isinstance(estimator, AdagradClassifier):
+        fit_params["classes"] = np.unique(y_train)
+    scores, cpu, wall = [], 0.0, 0.0
     for _ in range(n_epochs):
         start, start_wall = time.process_time(), time.perf_counter()
-        model.partial_fit(X_train, y_train, classes=classes)
+        estimator.partial_fit(X_train, y_train, **fit_params)
         cpu += time.process_time() - start
         wall += time.perf_counter() - start_wall
-        accuracies.append(model.score(X_test, y_test))
-    return accuracies, cpu / n_epochs, wall / n_epochs
+        scores.append(estimator.score(X_test, y_test))
+    return np.array(scores), cpu / n_epochs, wall / n_epochs
 
 
 def full_fit(model, data):
@@ -125,42 +128,26 @@ def fit_row(name, accuracy, epochs, cpu, wall):
     )
 
 
-def score_curve(estimator, split, n_epochs):
-    """Test score (accuracy, or R^2) after each of ``n_epochs`` passes of
-    ``partial_fit`` over the training set."""
-    X_train, X_test, y_train, y_test = split
-    fit_params = {}
-    if isinstance(estimator, AdagradClassifier):
-        fit_params["classes"] = np.unique(y_train)
-    scores = []
-    for _ in range(n_epochs):
-        estimator.partial_fit(X_train, y_train, **fit_params)
-        scores.append(estimator.score(X_test, y_test))
-    return np.array(scores)
-
-
 def alpha_table(n_epochs):
     """Markdown rows: per data set and alpha, the best test score over
     ``ALPHA_LRS`` after epochs 1, 2, 3 and ``n_epochs``."""
     shown = sorted({1, 2, 3, n_epochs})
     columns = " | ".join(f"after {e}" for e in shown)
     lines = [f"| data set | alpha | {columns} |", "|" + " --- |" * (len(shown) + 2)]
-    for name, (letter, estimator) in ALPHA_DATA_SETS.items():
-        X, y = datasets.get_dataset(name)
-        split = datasets.split(X, y)
-        label = f"{letter} {X.shape[0]} x {X.shape[1]}"
+    suite = Context()
+    for name, estimator in ALPHA_DATA_SETS.items():
+        split = suite.data(name)
+        data = split.X_train, split.X_test, split.y_train, split.y_test
         for alpha in ALPHAS:
-            best = np.max(
-                [
-                    score_curve(
-                        estimator(alpha=alpha, lr=lr, random_state=0), split, n_epochs
-                    )
-                    for lr in ALPHA_LRS
-                ],
-                axis=0,
-            )
+            curves = [
+                epoch_curve(
+                    estimator(alpha=alpha, lr=lr, random_state=0), data, n_epochs
+                )
+                for lr in ALPHA_LRS
+            ]
+            best = np.max([scores for scores, _, _ in curves], axis=0)
             cells = " | ".join(f"{best[e - 1]:.4f}" for e in shown)
-            lines.append(f"| {label} | {alpha:g} | {cells} |")
+            lines.append(f"| {split.label} | {alpha:g} | {cells} |")
             print(lines[-1], flush=True)
     return lines
 
@@ -184,7 +171,9 @@ def main(argv=None):
     lines = [header, "|" + " --- |" * (len(shown) + 3)]
     curves = {}
     for params in VARIANTS:
-        accuracies, cpu, wall = epoch_curve(params, data, args.epochs)
+        accuracies, cpu, wall = epoch_curve(
+            AdagradClassifier(random_state=0, **params), data, args.epochs
+        )
         curves[describe(params)] = accuracies, cpu, wall
         cells = " | ".join(f"{accuracies[e - 1]:.4f}" for e in shown)
         lines.append(f"| {describe(params)} | {cells} | {cpu:.2f} | {wall:.2f} |")
