@@ -38,8 +38,12 @@ from ._journal import Journal
 from ._rows import put_rows, take_rows
 
 
-class DivergenceError(FloatingPointError):
-    """Raised when a step produces non-finite margins, loss or weights."""
+class DivergenceError(FloatingPointError, ValueError):
+    """Raised when a step produces non-finite margins, loss or weights.
+
+    Also a ``ValueError``, as scikit-learn's SGD estimators raise for the same
+    situation, so that ``except ValueError`` around a fit catches it.
+    """
 
 
 @dataclass
@@ -161,6 +165,20 @@ class SparseAdagrad:
         self.penalty = penalty
         self.eps = eps
         self.fit_intercept = fit_intercept
+
+    def start_from(self, coef=None, intercept=None):
+        """Make ``coef`` (``(n_features, n_outputs)``) and ``intercept``
+        (``(n_outputs,)``) the iterate of an optimizer that has taken no step;
+        None keeps the zeros. The accumulators stay as they are. Journaled
+        like a step, so a failed call undoes it."""
+        if self.t:
+            raise RuntimeError("start_from is for an optimizer that has taken no step")
+        if coef is not None:
+            self._journal_rows(slice(None))
+            self.coef[...] = coef
+        if intercept is not None:
+            self.intercept[...] = intercept
+        self._materialized = None
 
     # -- the step ----------------------------------------------------------------
 
