@@ -24,7 +24,7 @@ from ._threads import effective_n_threads
 _COMMON_CONSTRAINTS = {
     "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
     "alpha": [Interval(Real, 0, None, closed="left")],
-    "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+    "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
     "fit_intercept": ["boolean"],
     "lr": [Interval(Real, 0, None, closed="neither")],
     "lr_decay": [Interval(Real, 0, None, closed="left")],
@@ -149,6 +149,8 @@ class BaseAdagrad(BaseEstimator):
         return X if y is None else (X, y)
 
     def _engine_settings(self, n_outputs):
+        if self.penalty == "elasticnet" and self.l1_ratio is None:
+            raise ValueError("l1_ratio must be set when penalty is 'elasticnet'.")
         return dict(
             loss=self._make_loss(n_outputs),
             schedule=Schedule(float(self.lr), float(self.lr_decay)),
@@ -225,7 +227,7 @@ class BaseAdagrad(BaseEstimator):
         if engine is not None:
             engine.commit()
 
-    def _fit(self, X, y, sample_weight):
+    def _fit(self, X, y, sample_weight, coef_init=None, intercept_init=None):
         self._validate_params()
         reuse = self.warm_start and self.__sklearn_is_fitted__()
         X, y = self._validate_X(X, y, reset=not reuse, **self._y_check_params())
@@ -234,7 +236,13 @@ class BaseAdagrad(BaseEstimator):
         )
         targets, sample_weight = self._prepare_y(y, sample_weight, reset=not reuse)
         n_outputs = self._n_outputs()
-        engine = self._optimizer_for(X.shape[1], n_outputs, reuse)
+        # A given start begins a new optimizer, even under warm_start.
+        restart = coef_init is not None or intercept_init is not None
+        engine = self._optimizer_for(X.shape[1], n_outputs, reuse and not restart)
+        if engine is not self.__dict__.get("optimizer_"):
+            engine.start_from(
+                *self._initial_state(X.shape[1], n_outputs, coef_init, intercept_init)
+            )
         rng = check_random_state(self.random_state)
         train, validation = self._split(targets, sample_weight, rng)
 
@@ -282,6 +290,22 @@ class BaseAdagrad(BaseEstimator):
         self.n_iter_ = epoch
         return self
 
+    def _initial_state(self, n_features, n_outputs, coef_init, intercept_init):
+        """Starting ``(coef, intercept)`` of a new optimizer in its layout, None
+        for zeros: ``coef_init`` and ``intercept_init`` when given, else under
+        ``warm_start`` the fitted model's (as ``SGDClassifier`` does)."""
+        previous = self.__dict__.get("optimizer_") if self.warm_start else None
+        coef = intercept = None
+        if coef_init is not None:
+            coef = _checked_start("coef_init", coef_init, n_outputs, n_features).T
+        elif previous is not None:
+            coef = previous.weights_by_output().T
+        if intercept_init is not None:
+            intercept = _checked_start("intercept_init", intercept_init, n_outputs)
+        elif previous is not None:
+            intercept = previous.intercept_at_now()
+        return coef, intercept
+
     def _split(self, targets, sample_weight, rng):
         """Training rows (None for all) and held-out rows for early stopping."""
         if not self.early_stopping:
@@ -301,13 +325,23 @@ class BaseAdagrad(BaseEstimator):
                 "early_stopping=True could not hold out validation_fraction="
                 f"{self.validation_fraction} of {len(targets)} samples: {error}"
             ) from error
-        return train, validation
+        if not sample_weight[validation].any():
+            raise ValueError(
+                "The sample weights for validation set are all zero, consider "
+                "using a different random state."
+            )
+        # Without shuffling, the training rows are visited in data order.
+        return (train if self.shuffle else np.sort(train)), validation
 
     def _stratify(self, targets):
         return None
 
     def _partial_fit(self, X, y, sample_weight, classes=None):
         self._validate_params()
+        if self.early_stopping:
+            # partial_fit makes one pass and never stops: held-out rows would
+            # only be dropped.
+            raise ValueError("early_stopping should be False with partial_fit")
         first = not self.__sklearn_is_fitted__()
         X, y = self._validate_X(X, y, reset=first, **self._y_check_params())
         sample_weight = _check_sample_weight(
@@ -338,3 +372,20 @@ class BaseAdagrad(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _checked_start(name, value, n_outputs, n_features=None):
+    """``value`` as a float array of shape ``(n_outputs, n_features)`` (a weight
+    matrix) or ``(n_outputs,)`` (intercepts, when ``n_features`` is None); with
+    one output the leading axis may be left out, as in scikit-learn."""
+    full = (n_outputs,) if n_features is None else (n_outputs, n_features)
+    accepted = [full, full[1:]] if n_outputs == 1 else [full]
+    array = np.asarray(value.toarray() if sp.issparse(value) else value, float)
+    if array.shape not in accepted:
+        raise ValueError(
+            f"Provided {name} does not match dataset: its shape is {array.shape}, "
+            f"expected {' or '.join(map(str, accepted))}."
+        )
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or infinity.")
+    return array.reshape(full)

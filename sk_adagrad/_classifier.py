@@ -1,9 +1,11 @@
 """AdagradClassifier: linear classification trained by sparse Adagrad."""
 
+from numbers import Real
+
 import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -13,7 +15,12 @@ from sklearn.utils.multiclass import (
 
 from . import _defaults as defaults
 from ._base import BaseAdagrad
-from ._losses import CLASSIFICATION_LOSSES, MultinomialLog, make_loss
+from ._losses import (
+    CLASSIFICATION_LOSSES,
+    REGRESSION_LOSSES,
+    MultinomialLog,
+    make_loss,
+)
 
 
 def _has_proba(estimator):
@@ -37,17 +44,20 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
     Parameters
     ----------
     loss : {'hinge', 'log_loss', 'modified_huber', 'squared_hinge', \
-            'perceptron'}, default='hinge'
+            'perceptron', 'squared_error', 'huber', 'epsilon_insensitive', \
+            'squared_epsilon_insensitive'}, default='hinge'
         The loss. ``log_loss`` gives probabilities (multinomial for more than
         two classes unless ``multi_class='ovr'``); ``modified_huber`` gives
-        one-vs-rest probability estimates.
+        one-vs-rest probability estimates. The regression losses fit the
+        labels encoded as -1 and +1, one-vs-rest, as in ``SGDClassifier``.
     penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
         Regularisation term ``R``.
     alpha : float, default=3e-6
         Strength of the penalty (the same scale as ``SGDClassifier``'s alpha).
-    l1_ratio : float, default=0.15
+    l1_ratio : float or None, default=0.15
         Mixing of L1 in ``'elasticnet'``: ``R = l1_ratio |w|_1 +
-        (1 - l1_ratio) / 2 |w|_2^2``.
+        (1 - l1_ratio) / 2 |w|_2^2``. Unused (and may be None) for the other
+        penalties.
     fit_intercept : bool, default=True
         Whether to learn an intercept (never penalised).
     lr : float, default=0.3
@@ -85,6 +95,8 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         Print one line per epoch (objective, validation score, time); 2 adds
         the number of nonzeros and active features per step and the mean step
         size.
+    epsilon : float, default=0.1
+        Threshold of the ``huber`` and epsilon-insensitive losses.
     class_weight : dict, 'balanced' or None, default=None
         Weights multiplying ``sample_weight`` per class.
     multi_class : {'auto', 'multinomial', 'ovr'}, default='auto'
@@ -131,7 +143,8 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
 
     _parameter_constraints: dict = {
         **BaseAdagrad._parameter_constraints,
-        "loss": [StrOptions(set(CLASSIFICATION_LOSSES))],
+        "loss": [StrOptions(set(CLASSIFICATION_LOSSES + REGRESSION_LOSSES))],
+        "epsilon": [Interval(Real, 0, None, closed="left")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "multi_class": [StrOptions({"auto", "multinomial", "ovr"})],
     }
@@ -159,6 +172,7 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         warm_start=False,
         average=False,
         verbose=0,
+        epsilon=0.1,
         class_weight=None,
         multi_class="auto",
         n_threads=None,
@@ -183,12 +197,19 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         self.warm_start = warm_start
         self.average = average
         self.verbose = verbose
+        self.epsilon = epsilon
         self.class_weight = class_weight
         self.multi_class = multi_class
         self.n_threads = n_threads
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model with ``max_iter`` epochs at most.
+
+        With ``warm_start=True`` a fitted model is trained on, its weights,
+        accumulators and ``t_`` carried over. ``coef_init`` or
+        ``intercept_init`` starts a new optimizer from the given weights
+        instead, with fresh accumulators and ``t_ = 0`` (under ``warm_start``
+        the one not given is the fitted model's, as scikit-learn's SGD does).
 
         Parameters
         ----------
@@ -196,6 +217,11 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
             Training data; CSR is used as is, CSC/COO are converted once.
         y : array-like of shape (n_samples,)
             Class labels.
+        coef_init : ndarray of shape (n_classes, n_features), default=None
+            Starting weights; ``(n_features,)`` or ``(1, n_features)`` for two
+            classes.
+        intercept_init : ndarray of shape (n_classes,), default=None
+            Starting intercepts; a scalar or ``(1,)`` for two classes.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the samples.
 
@@ -205,7 +231,7 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
             Fitted estimator.
         """
         with self._transaction():
-            return self._fit(X, y, sample_weight)
+            return self._fit(X, y, sample_weight, coef_init, intercept_init)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One pass over the given rows, continuing the training state.
@@ -365,7 +391,9 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         return 1 if n_classes == 2 else n_classes
 
     def _make_loss(self, n_outputs):
-        return make_loss(self.loss, multinomial=self._multinomial(n_outputs))
+        return make_loss(
+            self.loss, epsilon=self.epsilon, multinomial=self._multinomial(n_outputs)
+        )
 
     def _encode_targets(self, codes):
         n_outputs = self._n_outputs()

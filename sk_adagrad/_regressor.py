@@ -30,8 +30,9 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         Regularisation term ``R``.
     alpha : float, default=3e-6
         Strength of the penalty (the same scale as ``SGDRegressor``'s alpha).
-    l1_ratio : float, default=0.15
-        Mixing of L1 in ``'elasticnet'``.
+    l1_ratio : float or None, default=0.15
+        Mixing of L1 in ``'elasticnet'``. Unused (and may be None) for the other
+        penalties.
     fit_intercept : bool, default=True
         Whether to learn an intercept (never penalised).
     lr : float, default=0.3
@@ -61,7 +62,7 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
     warm_start : bool, default=False
-        Continue from the previous fit.
+        Continue from the previous fit (weights, accumulators and ``t_``).
     average : bool or int, default=False
         Report the average of the iterates as ``coef_``; an integer starts
         averaging once that many samples have been seen.
@@ -163,8 +164,14 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         self.epsilon = epsilon
         self.n_threads = n_threads
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model with ``max_iter`` epochs at most.
+
+        With ``warm_start=True`` a fitted model is trained on, its weights,
+        accumulators and ``t_`` carried over. ``coef_init`` or
+        ``intercept_init`` starts a new optimizer from the given weights
+        instead, with fresh accumulators and ``t_ = 0`` (under ``warm_start``
+        the one not given is the fitted model's, as scikit-learn's SGD does).
 
         Parameters
         ----------
@@ -172,6 +179,10 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
             Training data.
         y : array-like of shape (n_samples,)
             Targets.
+        coef_init : ndarray of shape (n_features,), default=None
+            Starting weights.
+        intercept_init : ndarray of shape (1,) or float, default=None
+            Starting intercept.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the samples.
 
@@ -181,7 +192,7 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
             Fitted estimator.
         """
         with self._transaction():
-            return self._fit(X, y, sample_weight)
+            return self._fit(X, y, sample_weight, coef_init, intercept_init)
 
     def partial_fit(self, X, y, sample_weight=None):
         """One pass over the given rows, continuing the training state.

@@ -301,18 +301,14 @@ INVALID_PARAMETERS = [
     ("loss", "squared_loss"),
     ("average", -1),
     ("fit_intercept", "yes"),
+    ("epsilon", -0.1),
 ]
 CLASSIFIER_ONLY_PARAMETERS = [("class_weight", "auto"), ("multi_class", "softmax")]
-REGRESSOR_ONLY_PARAMETERS = [("epsilon", -0.1)]
 
 
 def _invalid_cases():
     for model_name in MODELS:
-        specific = (
-            REGRESSOR_ONLY_PARAMETERS
-            if model_name == "regressor"
-            else CLASSIFIER_ONLY_PARAMETERS
-        )
+        specific = [] if model_name == "regressor" else CLASSIFIER_ONLY_PARAMETERS
         for name, value in INVALID_PARAMETERS + specific:
             yield pytest.param(
                 model_name, name, value, id=f"{model_name}-{name}={value}"
