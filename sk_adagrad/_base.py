@@ -237,9 +237,9 @@ class BaseAdagrad(BaseEstimator):
         targets, sample_weight = self._prepare_y(y, sample_weight, reset=not reuse)
         n_outputs = self._n_outputs()
         # A given start begins a new optimizer, even under warm_start.
-        restart = coef_init is not None or intercept_init is not None
-        engine = self._optimizer_for(X.shape[1], n_outputs, reuse and not restart)
-        if engine is not self.__dict__.get("optimizer_"):
+        continuing = reuse and coef_init is None and intercept_init is None
+        engine = self._optimizer_for(X.shape[1], n_outputs, continuing)
+        if not continuing:
             engine.start_from(
                 *self._initial_state(X.shape[1], n_outputs, coef_init, intercept_init)
             )
