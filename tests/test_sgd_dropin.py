@@ -250,7 +250,7 @@ def test_partial_fit_refuses_early_stopping(model_name):
 def test_classifier_fits_regression_losses_one_vs_rest(loss, y):
     # Each output is the regressor of the same loss on its class coded -1/+1,
     # as SGDClassifier does.
-    params = dict(loss=loss, epsilon=0.3, **SMALL)
+    params = dict(loss=loss, epsilon=0.3, lr=0.3, **SMALL)
     model = AdagradClassifier(**params).fit(X, y)
     assert not hasattr(model, "predict_proba")
     classes = np.unique(y)
@@ -269,12 +269,34 @@ def test_classifier_fits_regression_losses_one_vs_rest(loss, y):
 
 
 def test_classifier_epsilon_is_the_loss_threshold():
-    narrow = AdagradClassifier(loss="huber", epsilon=0.01, **SMALL).fit(X, Y_BINARY)
-    wide = AdagradClassifier(loss="huber", epsilon=10.0, **SMALL).fit(X, Y_BINARY)
-    squared = AdagradClassifier(loss="squared_error", **SMALL).fit(X, Y_BINARY)
+    # From one start: Huber's own starts at the median, the squared error's at
+    # the mean.
+    def fit(**params):
+        model = AdagradClassifier(**params, **SMALL)
+        return model.fit(X, Y_BINARY, intercept_init=0.0)
+
+    narrow = fit(loss="huber", epsilon=0.01)
+    wide = fit(loss="huber", epsilon=10.0)
+    squared = fit(loss="squared_error")
     # Within a wide threshold Huber is the squared error; a narrow one is not.
     assert_allclose(wide.coef_, squared.coef_, rtol=1e-12)
     assert not np.allclose(narrow.coef_, squared.coef_)
+
+
+@pytest.mark.parametrize(
+    "loss", ["huber", "epsilon_insensitive", "squared_epsilon_insensitive"]
+)
+def test_balanced_classes_start_at_the_midpoint_for_regression_losses(loss):
+    # Half the weight on each class: any intercept in [-1, 1] is a median of
+    # the codes, and the start favours neither class.
+    y = np.array(["no", "yes"] * 3)
+    engine = AdagradClassifier(loss=loss, max_iter=1).fit(X[:6], y).optimizer_
+    codes = encode_targets(y, ["no", "yes"])
+    assert_array_equal(engine.loss.best_constant(codes, np.ones(6)), [0.0])
+    weighted = np.array([2.0, 1.0, 1.0, 1.0, 1.0, 2.0])
+    assert_array_equal(engine.loss.best_constant(codes, weighted), [0.0])
+    more_yes = weighted + [0, 1, 0, 0, 0, 0]
+    assert engine.loss.best_constant(codes, more_yes) > 0
 
 
 # -- 6. divergence is a ValueError -----------------------------------------------
