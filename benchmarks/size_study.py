@@ -241,7 +241,8 @@ def verdict(row: dict) -> str:
     ours, sgd = row["ours"], row["sgd"]
     accurate = ours.score >= sgd.score
     fast = ours.seconds <= sgd.seconds or ours.seconds < 1.0
-    return ("score" if not accurate else "") + (" time" if not fast else "") or "met"
+    missed = ("score" if not accurate else "", "time" if not fast else "")
+    return " ".join(word for word in missed if word) or "met"
 
 
 def _cell(result: Result | None, with_epochs: bool = False) -> str:
@@ -270,7 +271,7 @@ def format_row(row: dict) -> str:
         _cell(row.get("ours1")),
         _cell(row.get("vw1")),
         _cell(row.get("vw5")),
-        "" if verdict(row) == "met" else verdict(row).strip(),
+        "" if verdict(row) == "met" else verdict(row),
     ]
     return "| " + " | ".join(cells) + " |"
 
