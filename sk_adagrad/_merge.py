@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._base import BaseAdagrad
-from ._engine import RateHistory
+from ._engine import RateHistory, _row_blocks
 
 
 def merge_partial_models(
@@ -72,57 +72,76 @@ def merge_partial_models(
             f"The partial models have different shapes {sorted(shapes)}: they "
             "were not trained from the same model on the same features."
         )
-    reference = engines[0]
-    origin = (
-        start.optimizer_
-        if start.__sklearn_is_fitted__()
-        else partials[0]._new_optimizer(*reference.coef.shape)
-    )
+    n_features, n_outputs = shapes.pop()
+    if start.__sklearn_is_fitted__():
+        origin = start.optimizer_
+        t0, samples0, history = origin.t, origin.samples_seen, origin.rate_history
+        start_G, start_intercept_G = (
+            origin.coef_accumulator,
+            origin.intercept_accumulator,
+        )
+    else:
+        # A first epoch: every partial model started from a fresh engine.
+        t0, samples0, history = 0, 0, RateHistory()
+        initial = float(partials[0].initial_accumulator_value)
+        start_G = np.broadcast_to(initial, (n_features, n_outputs))
+        start_intercept_G = np.full(n_outputs, initial)
 
-    merged = copy.deepcopy(partials[0])
+    # The arrays the merge replaces are not copied.
+    reference = engines[0]
+    replaced = (reference.coef, reference.coef_accumulator, reference.last_step)
+    merged = copy.deepcopy(partials[0], memo={id(array): None for array in replaced})
     engine = merged.optimizer_
-    engine.coef, engine.coef_accumulator = _weighted_merge(
-        [e._weights_at_now(slice(None)) for e in engines],
-        [e.coef_accumulator for e in engines],
-        origin.coef_accumulator,
-    )
-    engine.intercept, engine.intercept_accumulator = _weighted_merge(
+    engine.coef = np.empty((n_features, n_outputs))
+    engine.coef_accumulator = np.empty((n_features, n_outputs))
+    # A block of rows at a time, so that the temporaries stay in cache.
+    for rows in _row_blocks((n_features, n_outputs)):
+        _weighted_merge(
+            [e._weights_at_now(rows) for e in engines],
+            [e.coef_accumulator[rows] for e in engines],
+            start_G[rows],
+            out=(engine.coef[rows], engine.coef_accumulator[rows]),
+        )
+    engine.intercept = np.empty(n_outputs)
+    engine.intercept_accumulator = np.empty(n_outputs)
+    _weighted_merge(
         [e.intercept for e in engines],
         [e.intercept_accumulator for e in engines],
-        origin.intercept_accumulator,
+        start_intercept_G,
+        out=(engine.intercept, engine.intercept_accumulator),
     )
-    engine.t = origin.t + sum(e.t - origin.t for e in engines)
-    engine.samples_seen = origin.samples_seen + sum(
-        e.samples_seen - origin.samples_seen for e in engines
-    )
-    engine.last_step[:] = engine.t
-    engine.rate_history = _history_through(origin, reference.schedule, engine.t)
+    engine.t = t0 + sum(e.t - t0 for e in engines)
+    engine.samples_seen = samples0 + sum(e.samples_seen - samples0 for e in engines)
+    engine.last_step = np.full(n_features, engine.t, dtype=np.int64)
+    engine.rate_history = _history_through(history, t0, reference.schedule, engine.t)
     engine._materialized = None
     return merged
 
 
-def _weighted_merge(weights, accumulators, start_accumulator):
-    """``(weights averaged by added accumulator mass, summed accumulator)``."""
+def _weighted_merge(weights, accumulators, start_accumulator, out):
+    """Write into ``out`` the weights averaged by the accumulator mass each
+    model added, and the start accumulator plus the added masses."""
+    merged_weights, merged_accumulator = out
     added = [accumulator - start_accumulator for accumulator in accumulators]
-    mass = np.zeros_like(start_accumulator)
-    for delta in added:
+    mass = added[0].copy()
+    for delta in added[1:]:
         mass += delta
     untouched = mass == 0.0
     divisor = np.where(untouched, 1.0, mass)
-    merged = np.zeros_like(start_accumulator)
+    merged_weights[...] = 0.0
     for weight, delta in zip(weights, added, strict=True):
         # The share is formed before multiplying, so that a coordinate only one
         # model touched gets exactly that model's weight (share 1, others 0).
         share = np.where(untouched, 1.0 / len(weights), delta / divisor)
-        merged += weight * share
-    return merged, start_accumulator + mass
+        share *= weight
+        merged_weights += share
+    np.add(start_accumulator, mass, out=merged_accumulator)
 
 
-def _history_through(origin, schedule, t):
-    """The sums of the rates of steps 1..t: ``origin``'s, then ``schedule``'s
-    rates for the steps after it, as sequential training would have them."""
-    history = RateHistory.__new__(RateHistory)
-    history.__setstate__(origin.rate_history.__getstate__())
-    for step in range(origin.t + 1, t + 1):
+def _history_through(history, t0, schedule, t):
+    """The sums of the rates of steps 1..t: ``history``'s through step ``t0``,
+    then ``schedule``'s rates, as sequential training would have them."""
+    history = copy.deepcopy(history)
+    for step in range(t0 + 1, t + 1):
         history.append(schedule.rate(step))
     return history
