@@ -7,11 +7,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._base import BaseAdagrad
-from ._engine import RateHistory, _row_blocks
+from ._engine import RateHistory, _denominator, _row_blocks
+
+MERGE_RULES = ("weighted_average", "rescaled_sum")
 
 
 def merge_partial_models(
-    start: BaseAdagrad, partials: Sequence[BaseAdagrad]
+    start: BaseAdagrad,
+    partials: Sequence[BaseAdagrad],
+    rule: str = "weighted_average",
 ) -> BaseAdagrad:
     """The merge of ``partials``, each a fitted estimator trained from ``start``.
 
@@ -22,6 +26,8 @@ def merge_partial_models(
         epoch, whose models start from zero weights.
     partials : list of AdagradClassifier or AdagradRegressor
         The partial models, fitted. They are not modified.
+    rule : {"weighted_average", "rescaled_sum"}, default="weighted_average"
+        How the weights are merged (see Notes).
 
     Returns
     -------
@@ -30,31 +36,52 @@ def merge_partial_models(
 
     Notes
     -----
-    Partial model ``i`` started from the model ``start`` (accumulators ``G0``,
-    step counter ``t0``) and ran ``partial_fit`` over its own data, adding
-    ``d_i = G_i - G0`` to each coordinate's accumulator. The merge, per
-    coordinate (each weight and each intercept)::
+    Partial model ``i`` started from the model ``start`` (weights ``w0``,
+    accumulators ``G0``, step counter ``t0``) and ran ``partial_fit`` over its
+    own data, ending with weights ``w_i`` and accumulators ``G_i``, having
+    added ``d_i = G_i - G0`` to each coordinate's accumulator. Per coordinate
+    (each weight and each intercept), with ``h(G) = sqrt(G) + eps``::
 
-        w = sum_i d_i w_i / sum_i d_i        (the plain mean where no d_i > 0)
         G = G0 + sum_i d_i
         t = t0 + sum_i (t_i - t0)
 
-    Each weight is averaged with the accumulator mass each model added to it:
-    a model that took larger (squared) gradients on a coordinate saw more
-    evidence about it. This is the weighting Vowpal Wabbit's AllReduce uses for
-    adaptive updates. Summing the accumulators gives the next epoch the step
-    sizes of a model that has taken all the gradients, and the step counter
-    ``t_`` counts every mini-batch of every model, as sequential training over
-    the same data would; the step sizes of later epochs under ``lr_decay``
-    follow from it.
+        weighted_average: w = sum_i d_i w_i / sum_i d_i  (the mean where all d_i = 0)
+        rescaled_sum:     w = w0 + sum_i (w_i - w0) h(G_i) / h(G)
+
+    Summing the accumulators gives the next epoch the step sizes of a model
+    that has taken all the gradients, and the step counter ``t_`` counts every
+    mini-batch of every model, as sequential training over the same data
+    would; the step sizes of later epochs under ``lr_decay`` follow from it.
+
+    ``weighted_average`` is Vowpal Wabbit's AllReduce averaging for adaptive
+    updates, with the accumulator mass each model added as its weight: a
+    coordinate only one model touched gets that model's weight exactly, and
+    where the models agree (as near a minimum) the average is where they
+    agree. But an average of models each trained on ``1 / n_models`` of the
+    data makes less progress per epoch than sequential training far from the
+    minimum (docs/scaling.rst measures both rules).
+
+    ``rescaled_sum`` adds up the models' updates, each rescaled as if its
+    Adagrad steps had been divided by the merged accumulator rather than by
+    its own (model ``i``'s steps on a coordinate were about ``h(G) / h(G_i)``
+    times those sequential training would take at the end of the epoch). For
+    many small steps in agreeing directions, far from the minimum, it moves
+    about as far as sequential training, where a plain sum overshoots by up to
+    ``sqrt(n_models)``. Near a minimum it overshoots: models that each reach
+    the minimum within an epoch add up their identical updates (scaled by
+    ``h(G_i) / h(G)``, which tends to 1 as the accumulators grow). A
+    coordinate only one model touched gets that model's update (times 1 up to
+    rounding) plus the other models' penalty steps on it, as sequential
+    training applies the penalty at every step.
 
     Each partial model's pending (lazy) penalty steps are applied before its
-    weights are read, and the merged model has none pending. A coordinate only
-    one model touched gets that model's weight exactly; with one partial model
-    the merge is that model itself, so that one worker is sequential
-    ``partial_fit``. Models with ``average`` set are refused: a running average
-    of iterates has no meaningful merge.
+    weights are read, and the merged model has none pending. With one partial
+    model the merge is that model itself, so that one worker is sequential
+    ``partial_fit``. Models with ``average`` set are refused: a running
+    average of iterates has no meaningful merge.
     """
+    if rule not in MERGE_RULES:
+        raise ValueError(f"rule must be one of {MERGE_RULES}; got {rule!r}.")
     if not partials:
         raise ValueError("There are no partial models to merge.")
     if len(partials) == 1:
@@ -80,12 +107,17 @@ def merge_partial_models(
             origin.coef_accumulator,
             origin.intercept_accumulator,
         )
+        start_weights, start_intercept = origin._weights_at_now, origin.intercept
     else:
         # A first epoch: every partial model started from a fresh engine.
         t0, samples0, history = 0, 0, RateHistory()
         initial = float(partials[0].initial_accumulator_value)
         start_G = np.broadcast_to(initial, (n_features, n_outputs))
         start_intercept_G = np.full(n_outputs, initial)
+        zeros = np.broadcast_to(0.0, (n_features, n_outputs))
+        start_weights, start_intercept = zeros.__getitem__, np.zeros(n_outputs)
+    merge = _rescaled_sum if rule == "rescaled_sum" else _weighted_average
+    eps = engines[0].eps
 
     # The arrays the merge replaces are not copied.
     reference = engines[0]
@@ -96,18 +128,22 @@ def merge_partial_models(
     engine.coef_accumulator = np.empty((n_features, n_outputs))
     # A block of rows at a time, so that the temporaries stay in cache.
     for rows in _row_blocks((n_features, n_outputs)):
-        _weighted_merge(
+        merge(
             [e._weights_at_now(rows) for e in engines],
             [e.coef_accumulator[rows] for e in engines],
+            start_weights(rows),
             start_G[rows],
+            eps,
             out=(engine.coef[rows], engine.coef_accumulator[rows]),
         )
     engine.intercept = np.empty(n_outputs)
     engine.intercept_accumulator = np.empty(n_outputs)
-    _weighted_merge(
+    merge(
         [e.intercept for e in engines],
         [e.intercept_accumulator for e in engines],
+        start_intercept,
         start_intercept_G,
+        eps,
         out=(engine.intercept, engine.intercept_accumulator),
     )
     engine.t = t0 + sum(e.t - t0 for e in engines)
@@ -118,24 +154,44 @@ def merge_partial_models(
     return merged
 
 
-def _weighted_merge(weights, accumulators, start_accumulator, out):
+def _rescaled_sum(weights, accumulators, start_weights, start_G, eps, out):
+    """Write into ``out`` the start weights plus the models' updates, each
+    rescaled to the merged accumulator, and the merged accumulator."""
+    merged_weights, merged_G = out
+    np.add(start_G, _added_mass(accumulators, start_G), out=merged_G)
+    merged_h = _denominator(merged_G, eps)
+    merged_weights[...] = start_weights
+    for weight, G in zip(weights, accumulators, strict=True):
+        update = weight - start_weights
+        update *= _denominator(G, eps)
+        update /= merged_h
+        merged_weights += update
+
+
+def _weighted_average(weights, accumulators, start_weights, start_G, eps, out):
     """Write into ``out`` the weights averaged by the accumulator mass each
-    model added, and the start accumulator plus the added masses."""
-    merged_weights, merged_accumulator = out
-    added = [accumulator - start_accumulator for accumulator in accumulators]
-    mass = added[0].copy()
-    for delta in added[1:]:
-        mass += delta
+    model added, and the merged accumulator."""
+    merged_weights, merged_G = out
+    mass = _added_mass(accumulators, start_G)
+    np.add(start_G, mass, out=merged_G)
     untouched = mass == 0.0
     divisor = np.where(untouched, 1.0, mass)
     merged_weights[...] = 0.0
-    for weight, delta in zip(weights, added, strict=True):
+    for weight, G in zip(weights, accumulators, strict=True):
         # The share is formed before multiplying, so that a coordinate only one
         # model touched gets exactly that model's weight (share 1, others 0).
-        share = np.where(untouched, 1.0 / len(weights), delta / divisor)
+        share = np.where(untouched, 1.0 / len(weights), (G - start_G) / divisor)
         share *= weight
         merged_weights += share
-    np.add(start_accumulator, mass, out=merged_accumulator)
+
+
+def _added_mass(accumulators, start_G):
+    """``sum_i (G_i - start_G)``: exactly ``G_i - start_G`` where only model
+    ``i`` added any."""
+    mass = np.zeros(np.shape(start_G))
+    for G in accumulators:
+        mass += G - start_G
+    return mass
 
 
 def _history_through(history, t0, schedule, t):

@@ -20,10 +20,10 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._merge import merge_partial_models
+from ._merge import MERGE_RULES, merge_partial_models
 
 __all__ = ["DataParallel", "merge_partial_models"]
 
@@ -49,6 +49,11 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
         client in use at ``fit`` time, or 1 without one.
     max_iter : int, default=5
         Number of epochs ``fit`` runs.
+    merge : {"weighted_average", "rescaled_sum"}, default="weighted_average"
+        How the partial models' weights are merged (the accumulators are
+        summed either way): averaged with the accumulator mass each model
+        added, or the models' updates added up, each rescaled to the merged
+        accumulator. See :func:`merge_partial_models`.
 
     Attributes
     ----------
@@ -66,8 +71,8 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
 
     Notes
     -----
-    The merge averages each weight over the partial models, weighted by the
-    accumulator mass each added to it, and sums the accumulators: it
+    The default merge averages each weight over the partial models, weighted
+    by the accumulator mass each added to it, and sums the accumulators: it
     approximates the model sequential training over all the blocks would give,
     and equals it for coordinates only one partial model touched, when
     ``n_workers=1``, or when the groups touch disjoint features. Within an
@@ -89,12 +94,16 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
         "estimator": [HasMethods(["partial_fit"])],
         "n_workers": [Interval(Integral, 1, None, closed="left"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "merge": [StrOptions(set(MERGE_RULES))],
     }
 
-    def __init__(self, estimator, *, n_workers=None, max_iter=5):
+    def __init__(
+        self, estimator, *, n_workers=None, max_iter=5, merge="weighted_average"
+    ):
         self.estimator = estimator
         self.n_workers = n_workers
         self.max_iter = max_iter
+        self.merge = merge
 
     def fit(self, X, y, classes=None, sample_weight=None) -> "DataParallel":
         """Train a clone of ``estimator`` for ``max_iter`` data-parallel epochs.
@@ -167,7 +176,9 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
             for group in np.array_split(np.arange(len(blocks)), n_groups)
         ]
         self.n_workers_ = n_groups
-        return dask.delayed(merge_partial_models, pure=True)(model, partials)
+        return dask.delayed(merge_partial_models, pure=True)(
+            model, partials, self.merge
+        )
 
     def _resolved_n_workers(self):
         if self.n_workers is not None:

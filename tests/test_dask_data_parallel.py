@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from distributed import Client, LocalCluster, get_task_stream
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor
-from sk_adagrad._merge import merge_partial_models
+from sk_adagrad._merge import MERGE_RULES, merge_partial_models
 from sk_adagrad.dask import DataParallel
 
 N_FEATURES = 1_000
@@ -78,7 +78,7 @@ def _same_model(fitted, reference):
     )
 
 
-def _epochs_by_hand(model, blocks, n_groups, n_epochs):
+def _epochs_by_hand(model, blocks, n_groups, n_epochs, rule="weighted_average"):
     """The data-parallel epochs written out: partial models trained from the
     same start over contiguous groups of blocks, then merged."""
     for _ in range(n_epochs):
@@ -88,7 +88,7 @@ def _epochs_by_hand(model, blocks, n_groups, n_epochs):
             for index in group:
                 partial.partial_fit(*blocks[index], classes=CLASSES)
             partials.append(partial)
-        model = merge_partial_models(model, partials)
+        model = merge_partial_models(model, partials, rule)
     return model
 
 
@@ -121,13 +121,16 @@ def test_one_worker_is_sequential_partial_fit_bit_for_bit(client):
     assert fitted.n_workers_ == 1 and fitted.n_iter_ == 3
 
 
-def test_two_workers_merge_the_partial_models_of_each_epoch(client):
+@pytest.mark.parametrize("rule", MERGE_RULES)
+def test_two_workers_merge_the_partial_models_of_each_epoch(client, rule):
     blocks = [_block(seed) for seed in range(10, 18)]
     X, y = _as_dask(blocks)
     with get_task_stream(client) as stream:
-        fitted = DataParallel(_model(), max_iter=3).fit(X, y, classes=CLASSES)
+        fitted = DataParallel(_model(), max_iter=3, merge=rule).fit(
+            X, y, classes=CLASSES
+        )
     assert fitted.n_workers_ == 2  # the cluster's workers, by default
-    assert _same_model(fitted.estimator_, _epochs_by_hand(_model(), blocks, 2, 3))
+    assert _same_model(fitted.estimator_, _epochs_by_hand(_model(), blocks, 2, 3, rule))
 
     # Each epoch trained two partial models in tasks of the cluster, and merged
     # them in another.

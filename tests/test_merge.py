@@ -2,6 +2,7 @@
 a data-parallel epoch), against a per-coordinate transcription of its rule."""
 
 import copy
+import math
 import pickle
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor
-from sk_adagrad._merge import merge_partial_models
+from sk_adagrad._merge import MERGE_RULES, merge_partial_models
 
 N_FEATURES = 60
 CLASSES = np.array([0, 1, 2])
@@ -50,45 +51,72 @@ def _partials(start, chunks_per_partial):
     return partials
 
 
-def _merge_one_by_one(start_accumulator, weights, accumulators):
-    """The rule, one coordinate at a time: weights averaged by the accumulator
-    mass each model added (plain mean where none added any), masses summed."""
+def _merge_one_by_one(rule, start, partials, eps, weights_of, accumulators_of):
+    """The rules, one coordinate at a time. ``rescaled_sum``: the start weight
+    plus each model's update times h(its accumulator) / h(the merged one), with
+    h(G) = sqrt(G) + eps; ``weighted_average``: weights averaged by the
+    accumulator mass each model added (plain mean where none added any). Either
+    way the masses are summed."""
+    start_accumulator = accumulators_of(start)
+    start_weights = weights_of(start)
+    weights = [weights_of(partial) for partial in partials]
+    accumulators = [accumulators_of(partial) for partial in partials]
     merged_weights = np.empty_like(start_accumulator)
     merged_accumulators = np.empty_like(start_accumulator)
     for index in np.ndindex(start_accumulator.shape):
         added = [float(G[index] - start_accumulator[index]) for G in accumulators]
         values = [float(W[index]) for W in weights]
         mass = sum(added)
-        if mass == 0.0:
+        merged = float(start_accumulator[index]) + mass
+        if rule == "rescaled_sum":
+            w0 = float(start_weights[index])
+            merged_weights[index] = w0 + sum(
+                (w - w0) * (math.sqrt(G[index]) + eps) / (math.sqrt(merged) + eps)
+                for w, G in zip(values, accumulators, strict=True)
+            )
+        elif mass == 0.0:
             merged_weights[index] = sum(values) / len(values)
         else:
             merged_weights[index] = sum(
                 d / mass * w for d, w in zip(added, values, strict=True)
             )
-        merged_accumulators[index] = start_accumulator[index] + mass
+        merged_accumulators[index] = merged
     return merged_weights, merged_accumulators
 
 
+def _coef(model):
+    return model.coef_
+
+
+def _coef_accumulator(model):
+    return model.coef_accumulator_
+
+
+def _intercept(model):
+    return model.intercept_
+
+
+def _intercept_accumulator(model):
+    return model.intercept_accumulator_
+
+
+@pytest.mark.parametrize("rule", MERGE_RULES)
 @pytest.mark.parametrize("n_partials", [2, 3])
-def test_merge_follows_the_rule_coordinate_by_coordinate(n_partials):
-    start = _model()
+def test_merge_follows_the_rule_coordinate_by_coordinate(rule, n_partials):
+    start = _model(eps=1e-3)
     start.partial_fit(*_chunk(0), classes=CLASSES)
     partials = _partials(
         start, [[_chunk(10 * i + 1), _chunk(10 * i + 2)] for i in range(n_partials)]
     )
-    merged = merge_partial_models(start, partials)
+    merged = merge_partial_models(start, partials, rule)
 
     weights, accumulators = _merge_one_by_one(
-        start.coef_accumulator_,
-        [partial.coef_ for partial in partials],
-        [partial.coef_accumulator_ for partial in partials],
+        rule, start, partials, 1e-3, _coef, _coef_accumulator
     )
-    np.testing.assert_allclose(merged.coef_, weights, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(merged.coef_, weights, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(merged.coef_accumulator_, accumulators, rtol=1e-15)
     intercept, intercept_accumulator = _merge_one_by_one(
-        start.intercept_accumulator_,
-        [partial.intercept_ for partial in partials],
-        [partial.intercept_accumulator_ for partial in partials],
+        rule, start, partials, 1e-3, _intercept, _intercept_accumulator
     )
     np.testing.assert_allclose(merged.intercept_, intercept, rtol=1e-13)
     np.testing.assert_allclose(
@@ -100,16 +128,29 @@ def test_merge_follows_the_rule_coordinate_by_coordinate(n_partials):
     np.testing.assert_array_equal(merged.optimizer_.coef, merged.coef_.T)
 
 
-def test_features_only_one_model_touched_keep_its_weights_exactly():
+def test_features_only_one_model_touched_keep_its_weights():
     start = _model()
     start.partial_fit(*_chunk(0), classes=CLASSES)
     left, right = slice(0, 30), slice(30, None)
     partials = _partials(start, [[_chunk(1, left)], [_chunk(2, right)]])
-    merged = merge_partial_models(start, partials)
-    # The penalty shrank each model's untouched features too; the merge takes
-    # the weights of the model that trained them.
+    merged = merge_partial_models(start, partials, "weighted_average")
+    # The penalty shrank each model's untouched features too; the average
+    # takes the weights of the model that trained them, exactly.
     np.testing.assert_array_equal(merged.coef_[:, left], partials[0].coef_[:, left])
     np.testing.assert_array_equal(merged.coef_[:, right], partials[1].coef_[:, right])
+
+    # Without a penalty the other model leaves them alone, and the rescaled sum
+    # is the one model's update, rescaled by 1 up to rounding.
+    start = _model(penalty=None)
+    start.partial_fit(*_chunk(0), classes=CLASSES)
+    partials = _partials(start, [[_chunk(1, left)], [_chunk(2, right)]])
+    merged = merge_partial_models(start, partials, "rescaled_sum")
+    np.testing.assert_allclose(
+        merged.coef_[:, left], partials[0].coef_[:, left], rtol=1e-14
+    )
+    np.testing.assert_allclose(
+        merged.coef_[:, right], partials[1].coef_[:, right], rtol=1e-14
+    )
 
 
 def test_step_counter_and_rate_history_are_those_of_sequential_training():
@@ -125,14 +166,15 @@ def test_step_counter_and_rate_history_are_those_of_sequential_training():
     )
 
 
-def test_a_first_epoch_merges_from_a_fresh_model():
+@pytest.mark.parametrize("rule", MERGE_RULES)
+def test_a_first_epoch_merges_from_a_fresh_model(rule):
     start = _model(initial_accumulator_value=0.1)
     partials = _partials(start, [[_chunk(1)], [_chunk(2)]])
-    merged = merge_partial_models(start, partials)
+    merged = merge_partial_models(start, partials, rule)
+    fresh = copy.deepcopy(partials[0])
+    fresh.optimizer_ = fresh._new_optimizer(N_FEATURES, len(CLASSES))
     weights, accumulators = _merge_one_by_one(
-        np.full((len(CLASSES), N_FEATURES), 0.1),
-        [partial.coef_ for partial in partials],
-        [partial.coef_accumulator_ for partial in partials],
+        rule, fresh, partials, start.eps, _coef, _coef_accumulator
     )
     np.testing.assert_allclose(merged.coef_, weights, rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(merged.coef_accumulator_, accumulators, rtol=1e-15)
@@ -168,18 +210,25 @@ def test_regressor_intercept_and_weights_merge():
             partial.partial_fit(X[rows], y[rows])
         partials.append(partial)
     merged = merge_partial_models(start, partials)
+    fresh = copy.deepcopy(partials[0])
+    fresh.optimizer_ = fresh._new_optimizer(N_FEATURES, 1)
     intercept, _ = _merge_one_by_one(
-        np.zeros(1),
-        [p.intercept_ for p in partials],
-        [p.intercept_accumulator_ for p in partials],
+        "weighted_average",
+        fresh,
+        partials,
+        start.eps,
+        _intercept,
+        _intercept_accumulator,
     )
     np.testing.assert_allclose(merged.intercept_, intercept, rtol=1e-13)
     assert merged.coef_.shape == (N_FEATURES,)
     assert merged.score(X, y) > 0.5
 
 
-def test_averaged_models_are_refused():
+def test_averaged_models_and_unknown_rules_are_refused():
     start = _model(average=True)
     partials = _partials(start, [[_chunk(1)], [_chunk(2)]])
     with pytest.raises(ValueError, match="average"):
         merge_partial_models(start, partials)
+    with pytest.raises(ValueError, match="rule must be one of"):
+        merge_partial_models(start, partials, "median")
