@@ -192,6 +192,7 @@ def test_misaligned_or_in_memory_inputs_are_refused_with_a_clear_error():
         DataParallel(_model(average=True), n_workers=2).fit(X, y, classes=CLASSES)
 
 
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use")
 def test_a_worker_killed_mid_epoch_costs_a_retry_not_the_model():
     """Two worker processes; one is killed (SIGKILL) while it holds a partial
     model's training task. Its nanny starts a new worker, the scheduler reruns
