@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._base import BaseAdagrad
-from ._engine import RateHistory, _denominator, _row_blocks
+from ._engine import _denominator, _row_blocks
 
 MERGE_RULES = ("weighted_average", "rescaled_sum")
 
@@ -22,8 +22,7 @@ def merge_partial_models(
     Parameters
     ----------
     start : AdagradClassifier or AdagradRegressor
-        The model every partial model started from; unfitted for a first
-        epoch, whose models start from zero weights.
+        The fitted model every partial model started from.
     partials : list of AdagradClassifier or AdagradRegressor
         The partial models, fitted. They are not modified.
     rule : {"weighted_average", "rescaled_sum"}, default="weighted_average"
@@ -100,22 +99,16 @@ def merge_partial_models(
             "were not trained from the same model on the same features."
         )
     n_features, n_outputs = shapes.pop()
-    if start.__sklearn_is_fitted__():
-        origin = start.optimizer_
-        t0, samples0, history = origin.t, origin.samples_seen, origin.rate_history
-        start_G, start_intercept_G = (
-            origin.coef_accumulator,
-            origin.intercept_accumulator,
+    if not start.__sklearn_is_fitted__():
+        raise ValueError(
+            "The start model is not fitted: partial models must start from the "
+            "same fitted model (fit it on some data first), whose intercept and "
+            "'auto' parameters they then share."
         )
-        start_weights, start_intercept = origin._weights_at_now, origin.intercept
-    else:
-        # A first epoch: every partial model started from a fresh engine.
-        t0, samples0, history = 0, 0, RateHistory()
-        initial = float(partials[0].initial_accumulator_value)
-        start_G = np.broadcast_to(initial, (n_features, n_outputs))
-        start_intercept_G = np.full(n_outputs, initial)
-        zeros = np.broadcast_to(0.0, (n_features, n_outputs))
-        start_weights, start_intercept = zeros.__getitem__, np.zeros(n_outputs)
+    origin = start.optimizer_
+    t0, samples0, history = origin.t, origin.samples_seen, origin.rate_history
+    start_G, start_intercept_G = origin.coef_accumulator, origin.intercept_accumulator
+    start_weights, start_intercept = origin._weights_at_now, origin.intercept
     merge = _rescaled_sum if rule == "rescaled_sum" else _weighted_average
     eps = engines[0].eps
 

@@ -34,8 +34,11 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
     Each epoch, the row blocks of ``X`` are split in order into ``n_workers``
     contiguous groups; for each group a Dask task copies the epoch's starting
     model and runs ``partial_fit`` over the group's blocks in order, and a last
-    task merges the partial models into one. With ``n_workers=1`` the result is
-    bit for bit ``partial_fit`` over the blocks in order, epoch after epoch.
+    task merges the partial models into one. An unfitted model first trains on
+    the first block alone (the rest of that epoch is split), so that every
+    partial model starts from the same fitted model. With ``n_workers=1`` the
+    result is bit for bit ``partial_fit`` over the blocks in order, epoch after
+    epoch.
 
     Parameters
     ----------
@@ -166,8 +169,20 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
         from dask.delayed import Delayed
 
         if not isinstance(model, Delayed):
+            fitted = model.__sklearn_is_fitted__()
             # One node of the graph holds the model, however many tasks read it.
             model = dask.delayed(model, pure=False)
+            if not fitted:
+                # The first block trains alone, so that every partial model
+                # starts from the same fitted model (its intercept and 'auto'
+                # parameters set from data), as sequential training does.
+                model = dask.delayed(_train_on_blocks, pure=True)(
+                    model, blocks[:1], classes
+                )
+                blocks = blocks[1:]
+                if not blocks:
+                    self.n_workers_ = 1
+                    return model
         n_groups = min(self._resolved_n_workers(), len(blocks))
         partials = [
             dask.delayed(_train_on_blocks, pure=True)(

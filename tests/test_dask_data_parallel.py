@@ -78,17 +78,26 @@ def _same_model(fitted, reference):
     )
 
 
-def _epochs_by_hand(model, blocks, n_groups, n_epochs, rule="weighted_average"):
-    """The data-parallel epochs written out: partial models trained from the
-    same start over contiguous groups of blocks, then merged."""
+def _epochs_by_hand(
+    model, blocks, n_groups, n_epochs, rule="weighted_average", classes=CLASSES
+):
+    """The data-parallel epochs written out: an unfitted model trains on the
+    first block alone, then in each epoch partial models train from the same
+    start over contiguous groups of the (remaining) blocks, and are merged."""
+    fit_params = {} if classes is None else {"classes": classes}
+    remaining = blocks
+    if not model.__sklearn_is_fitted__():
+        model.partial_fit(*blocks[0], **fit_params)
+        remaining = blocks[1:]
     for _ in range(n_epochs):
         partials = []
-        for group in np.array_split(np.arange(len(blocks)), n_groups):
+        for group in np.array_split(np.arange(len(remaining)), n_groups):
             partial = copy.deepcopy(model)
             for index in group:
-                partial.partial_fit(*blocks[index], classes=CLASSES)
+                partial.partial_fit(*remaining[index], **fit_params)
             partials.append(partial)
         model = merge_partial_models(model, partials, rule)
+        remaining = blocks
     return model
 
 
@@ -132,10 +141,10 @@ def test_two_workers_merge_the_partial_models_of_each_epoch(client, rule):
     assert fitted.n_workers_ == 2  # the cluster's workers, by default
     assert _same_model(fitted.estimator_, _epochs_by_hand(_model(), blocks, 2, 3, rule))
 
-    # Each epoch trained two partial models in tasks of the cluster, and merged
-    # them in another.
+    # The first block trained alone, then each epoch trained two partial
+    # models in tasks of the cluster, and merged them in another.
     names = [str(task["key"]) for task in stream.data]
-    assert sum("_train_on_blocks" in name for name in names) == 2 * 3
+    assert sum("_train_on_blocks" in name for name in names) == 1 + 2 * 3
     assert sum("merge_partial_models" in name for name in names) == 3
 
     # Data-parallel training reaches about what sequential training does.
@@ -164,18 +173,17 @@ def test_a_regressor_with_sample_weights(client):
     )
     model.fit(X, y, sample_weight=weights)
 
-    reference = AdagradRegressor(batch_size=32, random_state=0)
-    for _ in range(2):
-        partials = []
-        for group in ([0, 1], [2, 3]):
-            partial = copy.deepcopy(reference)
-            for i in group:
-                X_block, y_block = blocks[i]
-                partial.partial_fit(
-                    X_block, y_block.astype(np.float64), np.full(200, i + 1.0)
-                )
-            partials.append(partial)
-        reference = merge_partial_models(reference, partials)
+    weighted_blocks = [
+        (X_block, y_block.astype(np.float64), np.full(200, i + 1.0))
+        for i, (X_block, y_block) in enumerate(blocks)
+    ]
+    reference = _epochs_by_hand(
+        AdagradRegressor(batch_size=32, random_state=0),
+        weighted_blocks,
+        2,
+        2,
+        classes=None,
+    )
     assert _same_model(model.estimator_, reference)
 
 

@@ -166,20 +166,13 @@ def test_step_counter_and_rate_history_are_those_of_sequential_training():
     )
 
 
-@pytest.mark.parametrize("rule", MERGE_RULES)
-def test_a_first_epoch_merges_from_a_fresh_model(rule):
-    start = _model(initial_accumulator_value=0.1)
+def test_partial_models_must_start_from_a_fitted_model():
+    # Fresh models set their intercept and 'auto' parameters from their own
+    # first data: they do not share a start.
+    start = _model()
     partials = _partials(start, [[_chunk(1)], [_chunk(2)]])
-    merged = merge_partial_models(start, partials, rule)
-    fresh = copy.deepcopy(partials[0])
-    fresh.optimizer_ = fresh._new_optimizer(N_FEATURES, len(CLASSES))
-    weights, accumulators = _merge_one_by_one(
-        rule, fresh, partials, start.eps, _coef, _coef_accumulator
-    )
-    np.testing.assert_allclose(merged.coef_, weights, rtol=1e-13, atol=1e-15)
-    np.testing.assert_allclose(merged.coef_accumulator_, accumulators, rtol=1e-15)
-    assert merged.t_ == partials[0].t_ + partials[1].t_
-    assert not start.__sklearn_is_fitted__()
+    with pytest.raises(ValueError, match="start model is not fitted"):
+        merge_partial_models(start, partials)
 
 
 def test_the_partial_models_are_left_as_they_were_and_the_merge_trains_on():
@@ -203,6 +196,7 @@ def test_regressor_intercept_and_weights_merge():
     X = sp.random(300, N_FEATURES, density=0.1, random_state=0, format="csr")
     y = np.asarray(X @ rng.normal(size=N_FEATURES)) + 3.0
     start = AdagradRegressor(batch_size=10, random_state=0)
+    start.partial_fit(X[:20], y[:20])
     partials = []
     for rows in (slice(0, 150), slice(150, None)):
         partial = copy.deepcopy(start)
@@ -210,11 +204,9 @@ def test_regressor_intercept_and_weights_merge():
             partial.partial_fit(X[rows], y[rows])
         partials.append(partial)
     merged = merge_partial_models(start, partials)
-    fresh = copy.deepcopy(partials[0])
-    fresh.optimizer_ = fresh._new_optimizer(N_FEATURES, 1)
     intercept, _ = _merge_one_by_one(
         "weighted_average",
-        fresh,
+        start,
         partials,
         start.eps,
         _intercept,
