@@ -127,7 +127,7 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
         self : object
             Fitted wrapper; the model is ``estimator_``.
         """
-        self._validate_params()
+        self._validate()
         model = clone(self.estimator)
         blocks = _row_blocks(X, y, sample_weight)
         for _ in range(self.max_iter):
@@ -155,13 +155,21 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
         self : object
             Fitted wrapper; the model is ``estimator_``.
         """
-        self._validate_params()
+        self._validate()
         start = self.estimator_ if hasattr(self, "estimator_") else self.estimator
         model = clone(start) if start is self.estimator else start
         blocks = _row_blocks(X, y, sample_weight)
         self.estimator_ = self._epoch(model, blocks, classes).compute()
         self.n_iter_ = 1
         return self
+
+    def _validate(self):
+        self._validate_params()
+        if int(getattr(self.estimator, "average", 0)):
+            raise ValueError(
+                "DataParallel needs an estimator with average=False: the running "
+                "averages of partial models have no meaningful merge."
+            )
 
     def _epoch(self, model, blocks, classes):
         """The delayed merged model of one epoch from ``model``."""
