@@ -57,7 +57,7 @@ N_SPLITS = 3
 FACTOR = 3
 
 FULL = dict(
-    max_docs_per_class=120,
+    max_docs_per_class=80,
     grid={
         "lr": [0.03, 0.1, 0.3, 1.0],
         "eps": [1e-10, 1e-3, 1e-1],
@@ -141,6 +141,9 @@ def plot(results: dict, full_best: float, path: Path) -> None:
             axes.plot(resources[rows], scores[rows], "o-", color="tab:blue", alpha=0.4)
         axes.axhline(full_best, color="tab:red", linestyle="--", label="full grid")
         axes.set_xscale("log")
+        axes.minorticks_off()
+        budgets = sorted(set(resources.tolist()))
+        axes.set_xticks(budgets, [f"{budget:,}" for budget in budgets])
         budget = "epochs" if name.endswith("epochs") else "training samples"
         axes.set_xlabel(f"budget per candidate ({budget})")
         axes.set_ylabel("mean CV accuracy")
