@@ -240,12 +240,16 @@ The defaults that depend on the data are rules, written as `'auto'`, and
 resolved when a fit starts (the values used are the fitted `lr_` and
 `alpha_`):
 
-- `batch_size='auto'`: about 100 steps per pass, `n_samples / 100` rows per
-  step, at least 32 and at most 1024. A fixed batch gives a small data set
-  only a few steps per epoch (1,000 rows in batches of 1,024 is one step), so
-  a fit ends after a few dozen steps per feature; large data sets keep the
-  1024-row batches that make an epoch cheap. At most 32 rows are fitted full
-  batch, where a weight of k is exactly k copies of a row.
+- `batch_size='auto'`: `n_samples / 32` rows per step in `fit`, at least 32
+  and at most 1024. A fixed batch gives a small data set only a few steps per
+  epoch (1,000 rows in batches of 1,024 is one step), so a fit ends after a
+  few dozen steps per feature; from about 32,000 rows on, data sets keep the
+  1024-row batches that make an epoch cheap (smaller steps touch almost as
+  many features for fewer rows, so an epoch of them costs several times
+  more). At most 32 rows are fitted full batch, where a weight of k is
+  exactly k copies of a row. `partial_fit` steps 1024 rows at a time: its
+  chunk is a piece of a larger stream, and a call should cost what its steps
+  cost.
 - `alpha='auto'`: `0.1 / n`, `n` the total sample weight (the number of rows
   when unweighted). The best penalty shrinks as the data grows: `1e-4`
   (`SGDClassifier`'s) suits a thousand documents, `3e-6` (our former default)

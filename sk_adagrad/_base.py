@@ -218,9 +218,13 @@ class BaseAdagrad(BaseEstimator):
         return 1.0
 
     def _batch_size_for(self, n_samples):
-        if self.batch_size == "auto":
-            return defaults.auto_batch_size(n_samples)
-        return int(self.batch_size)
+        """Rows per step of a fit on ``n_samples`` rows (None: a stream of
+        ``partial_fit`` calls)."""
+        if self.batch_size != "auto":
+            return int(self.batch_size)
+        if n_samples is None:
+            return defaults.STREAM_BATCH_SIZE
+        return defaults.auto_batch_size(n_samples)
 
     def _new_optimizer(self, n_features, n_outputs):
         return SparseAdagrad(
@@ -289,13 +293,22 @@ class BaseAdagrad(BaseEstimator):
         return coef, intercept
 
     def _run_pass(
-        self, engine, X, targets, sample_weight, rows, with_loss=True, stats=None
+        self,
+        engine,
+        X,
+        targets,
+        sample_weight,
+        rows,
+        batch_size,
+        with_loss=True,
+        stats=None,
     ):
-        """One pass over ``rows`` (all rows when None) in mini-batches; returns the
-        weighted mean loss, measured on each batch before its step."""
+        """One pass over ``rows`` (all rows when None) in mini-batches of
+        ``batch_size`` rows; returns the weighted mean loss, measured on each
+        batch before its step."""
         loss_sum = 0.0
         n_rows = X.shape[0] if rows is None else len(rows)
-        batches = batch_rows(n_rows, self._batch_size_for(n_rows), rows)
+        batches = batch_rows(n_rows, batch_size, rows)
         n_threads = effective_n_threads(self.n_threads)
 
         def prepare(batch):
@@ -363,6 +376,7 @@ class BaseAdagrad(BaseEstimator):
         track_objective = bool(self.verbose) or (
             self.tol is not None and not self.early_stopping
         )
+        batch_size = self._batch_size_for(len(train_rows))
         best, stalled = np.inf, 0
         reason = f"max_iter={self.max_iter} epochs run"
         for epoch in range(1, self.max_iter + 1):
@@ -372,7 +386,14 @@ class BaseAdagrad(BaseEstimator):
                 rows = rng.permutation(len(targets) if train is None else train)
             stats = StepStats() if self.verbose >= 2 else None
             objective = self._run_pass(
-                engine, X, targets, sample_weight, rows, track_objective, stats
+                engine,
+                X,
+                targets,
+                sample_weight,
+                rows,
+                batch_size,
+                track_objective,
+                stats,
             )
             criterion, message = objective, f"objective {objective:.6g}"
             if validation is not None:
@@ -501,7 +522,15 @@ class BaseAdagrad(BaseEstimator):
             if self.shuffle
             else None
         )
-        self._run_pass(engine, X, targets, sample_weight, rows, with_loss=False)
+        self._run_pass(
+            engine,
+            X,
+            targets,
+            sample_weight,
+            rows,
+            self._batch_size_for(None),
+            with_loss=False,
+        )
         self.optimizer_ = engine
         self.n_iter_ = 1
         return self

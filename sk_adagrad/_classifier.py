@@ -80,10 +80,11 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
     initial_accumulator_value : float, default=0.0
         Starting value of every accumulator ``G``.
     batch_size : int or 'auto', default='auto'
-        Rows per mini-batch (per Adagrad step). ``'auto'`` gives each pass
-        about 100 steps: ``n_samples / 100`` rows, at least 32 (a data set of
-        at most 32 rows is one exact step per epoch) and at most 1024; in
-        ``partial_fit`` ``n_samples`` is the number of rows of the call.
+        Rows per mini-batch (per Adagrad step). ``'auto'`` is
+        ``n_samples / 32`` rows in ``fit``, at least 32 (a data set of at most
+        32 rows is one exact step per epoch) and at most 1024 (reached at about
+        32,000 rows); 1024 in ``partial_fit``, whose chunk is a piece of a
+        larger stream.
     max_iter : int, default=100
         Maximum number of epochs (passes over the training data) in ``fit``.
     tol : float or None, default=1e-3

@@ -36,13 +36,19 @@ ALPHA_PER_SAMPLE = 0.1
 # measured best on the largest corpora.
 STREAM_ALPHA = 3e-6
 
-# batch_size='auto' gives an epoch about STEPS_PER_EPOCH steps, within
-# [MIN_BATCH_SIZE, MAX_BATCH_SIZE] rows per step: a data set of at most
-# MIN_BATCH_SIZE rows is fitted full batch, each epoch one exact step (where a
-# weight of k is exactly k copies of a row).
-STEPS_PER_EPOCH = 100
+# batch_size='auto' gives a fit about STEPS_PER_EPOCH steps per epoch, within
+# [MIN_BATCH_SIZE, MAX_BATCH_SIZE] rows per step: a small data set gets enough
+# steps to learn in a few epochs, and from about 32,000 rows on the 1024-row
+# steps that make an epoch cheap (a smaller step touches almost as many
+# features for fewer rows). A data set of at most MIN_BATCH_SIZE rows is fitted
+# full batch, each epoch one exact step (where a weight of k is exactly k
+# copies of a row). partial_fit, whose chunk is a piece of a larger stream,
+# steps STREAM_BATCH_SIZE rows at a time, so that a call costs about what its
+# step costs.
+STEPS_PER_EPOCH = 32
 MIN_BATCH_SIZE = 32
 MAX_BATCH_SIZE = 1024
+STREAM_BATCH_SIZE = MAX_BATCH_SIZE
 
 
 def auto_batch_size(n_samples: int) -> int:

@@ -86,13 +86,16 @@ def test_the_intercept_starts_at_the_best_constant():
     assert_allclose(model.predict(X), y)
 
 
-def test_auto_batch_size_gives_about_a_hundred_steps_an_epoch():
+def test_auto_batch_size_gives_small_data_enough_steps_and_large_data_cheap_ones():
     assert defaults.auto_batch_size(10) == defaults.MIN_BATCH_SIZE
-    assert defaults.auto_batch_size(5_000) == 50
+    assert defaults.auto_batch_size(6_400) == 200
     assert defaults.auto_batch_size(10**7) == defaults.MAX_BATCH_SIZE
     X, y = datasets.make_classification(n_samples=4000, random_state=0)
     model = AdagradClassifier(max_iter=2, tol=None).fit(X, y)
-    assert model.t_ == 2 * 100
+    assert model.t_ == 2 * 32
+    # A partial_fit chunk is a piece of a stream: one step of up to 1024 rows.
+    model.partial_fit(X[:1000], y[:1000])
+    assert model.t_ == 2 * 32 + 1
 
 
 def test_auto_alpha_counts_sample_weight_as_copies_of_rows():
