@@ -216,14 +216,16 @@ class BaseAdagrad(BaseEstimator):
             engine.begin()
         try:
             yield
+            # Inside the try: a failure before the commit point is rolled back,
+            # and past it (one assignment) nothing is left to fail.
+            if engine is not None:
+                engine.commit()
         except BaseException:
             if engine is not None:
                 engine.rollback()
             self.__dict__.clear()
             self.__dict__.update(saved)
             raise
-        if engine is not None:
-            engine.commit()
 
     def _fit(self, X, y, sample_weight):
         self._validate_params()

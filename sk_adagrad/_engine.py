@@ -34,7 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._batches import ActiveColumns
-from ._journal import Journal
+from ._journal import Journal, RowStamps
 from ._rows import put_rows, take_rows
 
 
@@ -145,7 +145,7 @@ class SparseAdagrad:
         self._materialized = None
         self._column_finder = None
         self._buffers = {}
-        self._saved_marks = None
+        self._row_stamps = None
         self._materializing = threading.Lock()
 
     # -- hyperparameters ---------------------------------------------------------
@@ -499,19 +499,20 @@ class SparseAdagrad:
 
     def begin(self):
         """Start recording changes so that :meth:`rollback` can undo them."""
-        if self._saved_marks is None:
-            # One mark per feature, kept across calls and cleared row by row, so
-            # that a call costs nothing in proportion to n_features.
-            self._saved_marks = np.zeros(self.coef.shape[0], dtype=bool)
-        self._journal = Journal(self, self._saved_marks)
+        if self._row_stamps is None:
+            # One stamp per feature, kept across calls, so that a call costs
+            # nothing in proportion to n_features.
+            self._row_stamps = RowStamps(self.coef.shape[0])
+        self._journal = Journal(self, self._row_stamps)
 
     def commit(self):
-        self._journal.release()
+        """Keep the changes since :meth:`begin`. The commit point is this one
+        assignment: up to it, :meth:`rollback` undoes the call; nothing after it
+        can fail."""
         self._journal = None
 
     def rollback(self):
         self._journal.restore(self)
-        self._journal.release()
         self._journal = None
         self._materialized = None
 
@@ -525,7 +526,7 @@ class SparseAdagrad:
         state["_materialized"] = None
         state["_column_finder"] = None
         state["_buffers"] = {}
-        state["_saved_marks"] = None
+        state["_row_stamps"] = None
         del state["_materializing"]
         return state
 

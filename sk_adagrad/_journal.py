@@ -3,9 +3,17 @@
 A journal copies the engine's small state when a call begins and, before a step
 first writes a row of the per-feature arrays, that row's values; restoring them
 undoes the call exactly. Its memory is bounded by the rows the call touches.
+
+Which rows a journal has saved is read from stamps kept across calls, one per
+feature: a row is saved when its stamp is the journal's own number. A journal
+stamps rows only once their copies are recorded, and ending a journal (commit)
+clears nothing: the next journal has a new number. So a call that fails anywhere,
+even inside the journal, can never leave a row counted as saved by a later call.
 """
 
 import copy
+
+import numpy as np
 
 from ._rows import take_rows
 
@@ -26,20 +34,32 @@ _SCALARS = (
 )
 
 
+class RowStamps:
+    """Per feature, the number of the last journal that saved its row."""
+
+    def __init__(self, n_rows):
+        self.stamps = np.zeros(n_rows, dtype=np.uint32)
+        self.last_number = 0
+
+    def new_number(self):
+        """A number no row carries yet."""
+        if self.last_number == np.iinfo(self.stamps.dtype).max:
+            self.stamps[:] = 0
+            self.last_number = 0
+        self.last_number += 1
+        return self.last_number
+
+
 class Journal:
     """The rows an engine had before a call first touched them, and its small
     state; memory is bounded by the rows the call touches."""
 
-    def __init__(self, engine, saved_marks):
+    def __init__(self, engine, stamps):
         self.scalars = {name: copy.copy(getattr(engine, name)) for name in _SCALARS}
-        self.saved = saved_marks
+        self.stamps = stamps
+        self.number = stamps.new_number()
         self.rows = []
         self.saved_every_row = False
-
-    def release(self):
-        """Clear the marks this journal set."""
-        for rows, _ in self.rows:
-            self.saved[rows] = False
 
     def save_rows(self, engine, rows):
         """Save the rows ``rows`` (an index array, or ``slice(None)`` for all)
@@ -49,18 +69,17 @@ class Journal:
         if isinstance(rows, slice):
             # Whole copies, rows saved before included: restore applies the
             # older records last, so they still win.
-            self.saved_every_row = True
-            self.saved[:] = True
             self.rows.append(
                 (rows, [_copy(getattr(engine, name)) for name in _ROW_ARRAYS])
             )
+            self.saved_every_row = True
             return
-        rows = rows[~self.saved[rows]]
+        rows = rows[self.stamps.stamps[rows] != self.number]
         if rows.size:
-            self.saved[rows] = True
             self.rows.append(
                 (rows, [_take(getattr(engine, name), rows) for name in _ROW_ARRAYS])
             )
+            self.stamps.stamps[rows] = self.number
 
     def restore(self, engine):
         for rows, values in reversed(self.rows):

@@ -376,3 +376,56 @@ def test_clone_of_a_model_with_a_failed_call_is_clean(fail_at_step):
     with pytest.raises(KeyboardInterrupt):
         model.partial_fit(X, LABELS)
     assert clone(model).get_params() == params
+
+
+# -- the journal itself failing ----------------------------------------------------
+
+
+@pytest.mark.usefixtures("active_rows_only")
+@pytest.mark.parametrize("model_name", MODELS)
+def test_a_failed_journal_copy_leaves_rollback_working(
+    monkeypatch, fail_at_step, model_name
+):
+    # The journal's copy of the rows a step is about to write runs out of memory
+    # once: that call fails and is rolled back, and the rows it meant to save
+    # must not count as saved in later calls, whose failures are rolled back too.
+    from sk_adagrad import _journal
+
+    model = fitted(model_name)
+    before = snapshot(model)
+    take_rows = _journal.take_rows
+    calls = 0
+
+    def take_rows_failing_once(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise MemoryError("injected failure")
+        return take_rows(*args, **kwargs)
+
+    monkeypatch.setattr(_journal, "take_rows", take_rows_failing_once)
+    with pytest.raises(MemoryError):
+        model.partial_fit(X, targets_for(model))
+    assert calls == 1
+    assert_unchanged(model, before)
+
+    fail_at_step(3, RuntimeError("injected failure"), after_the_step=True)
+    with pytest.raises(RuntimeError):
+        model.partial_fit(X, targets_for(model))
+    assert_unchanged(model, before)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_call_failing_as_it_commits_is_rolled_back(monkeypatch, method):
+    # Up to the commit point the call is undone; the caller who sees the error
+    # finds the model as it was.
+    model = fitted("elasticnet_averaged")
+    before = snapshot(model)
+
+    def commit(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SparseAdagrad, "commit", commit)
+    with pytest.raises(KeyboardInterrupt):
+        train(model, method, X, LABELS)
+    assert_unchanged(model, before)
