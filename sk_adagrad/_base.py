@@ -212,6 +212,12 @@ class BaseAdagrad(BaseEstimator):
         the reason (bad input, divergence, an interrupt)."""
         saved = dict(self.__dict__)
         engine = saved.get("optimizer_")
+        # A generator passed in is the caller's stream: a failed call puts it
+        # back where it was.
+        generator = self.random_state
+        if not isinstance(generator, np.random.RandomState):
+            generator = None
+        generator_position = None if generator is None else generator.get_state()
         if engine is not None:
             engine.begin()
         try:
@@ -225,6 +231,8 @@ class BaseAdagrad(BaseEstimator):
                 engine.rollback()
             self.__dict__.clear()
             self.__dict__.update(saved)
+            if generator is not None:
+                generator.set_state(generator_position)
             raise
 
     def _fit(self, X, y, sample_weight):

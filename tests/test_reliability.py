@@ -429,3 +429,30 @@ def test_a_call_failing_as_it_commits_is_rolled_back(monkeypatch, method):
     with pytest.raises(KeyboardInterrupt):
         train(model, method, X, LABELS)
     assert_unchanged(model, before)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_failed_call_leaves_a_random_state_instance_where_it_was(method):
+    # Shuffling draws from the generator passed as random_state: a diverging call
+    # must not move it, so the estimator pickles as before and trains on as one
+    # that never failed.
+    def make():
+        model = MODELS["regressor"]().set_params(
+            random_state=np.random.RandomState(3), shuffle=True
+        )
+        return model.fit(X, TARGETS)
+
+    model, untouched = make(), make()
+    before = snapshot(model)
+    position = model.random_state.get_state()
+    model.set_params(lr=1e300)
+    with np.errstate(all="ignore"), pytest.raises(DivergenceError):
+        train(model, method, X, TARGETS)
+    model.set_params(lr=untouched.lr)
+    assert_unchanged(model, before)
+    after = model.random_state.get_state()
+    assert all(np.array_equal(a, b) for a, b in zip(after, position, strict=True))
+
+    train(model, method, X, TARGETS)
+    train(untouched, method, X, TARGETS)
+    assert pickle.dumps(model) == pickle.dumps(untouched)
