@@ -29,6 +29,7 @@ updates do not depend on how it was split.
 import threading
 from concurrent.futures import wait
 from dataclasses import dataclass
+from operator import attrgetter
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,6 +37,7 @@ import scipy.sparse as sp
 from ._batches import ActiveColumns
 from ._journal import Journal, RowStamps
 from ._rows import put_rows, take_rows
+from ._state import EngineState
 
 
 class DivergenceError(FloatingPointError):
@@ -121,26 +123,17 @@ class SparseAdagrad:
         fit_intercept,
         average_from_sample,
     ):
-        self.loss = loss
-        self.schedule = schedule
-        self.penalty = penalty
-        self.eps = eps
-        self.fit_intercept = fit_intercept
-        self.average_from_sample = average_from_sample
-        self.coef = np.zeros((n_features, n_outputs))
-        self.coef_accumulator = np.full(
-            (n_features, n_outputs), initial_accumulator_value
+        self.state = EngineState.new(
+            n_features,
+            n_outputs,
+            initial_accumulator_value=initial_accumulator_value,
+            average_from_sample=average_from_sample,
+            loss=loss,
+            schedule=schedule,
+            penalty=penalty,
+            eps=eps,
+            fit_intercept=fit_intercept,
         )
-        self.intercept = np.zeros(n_outputs)
-        self.intercept_accumulator = np.full(n_outputs, initial_accumulator_value)
-        self.last_step = np.zeros(n_features, dtype=np.int64)
-        self.t = 0
-        self.samples_seen = 0
-        self.rate_history = RateHistory()
-        # The average covers steps average_start..t once averaging has begun.
-        self.average_start = None
-        self.coef_sum = np.zeros_like(self.coef) if average_from_sample else None
-        self.intercept_sum = np.zeros(n_outputs)
         self._journal = None
         self._materialized = None
         self._column_finder = None
@@ -502,8 +495,8 @@ class SparseAdagrad:
         if self._row_stamps is None:
             # One stamp per feature, kept across calls, so that a call costs
             # nothing in proportion to n_features.
-            self._row_stamps = RowStamps(self.coef.shape[0])
-        self._journal = Journal(self, self._row_stamps)
+            self._row_stamps = RowStamps(self.state.n_rows)
+        self._journal = Journal(self.state, self._row_stamps)
 
     def commit(self):
         """Keep the changes since :meth:`begin`. The commit point is this one
@@ -512,13 +505,13 @@ class SparseAdagrad:
         self._journal = None
 
     def rollback(self):
-        self._journal.restore(self)
+        self._journal.restore()
         self._journal = None
         self._materialized = None
 
     def _journal_rows(self, rows):
         if self._journal is not None:
-            self._journal.save_rows(self, rows)
+            self._journal.save_rows(rows)
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -533,6 +526,21 @@ class SparseAdagrad:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._materializing = threading.Lock()
+
+
+def _state_field(name):
+    """An engine attribute that is a field of its state: the engine's code reads
+    ``self.coef`` while everything it stores stays in one object. Reads go
+    through a C-level getter, as fast as a plain attribute lookup."""
+
+    def set_field(engine, value):
+        setattr(engine.state, name, value)
+
+    return property(attrgetter(f"state.{name}"), set_field)
+
+
+for _name in EngineState.row_fields() + EngineState.small_fields():
+    setattr(SparseAdagrad, _name, _state_field(_name))
 
 
 # A sparse batch is stepped in place, with no gathers, scatters nor catch-up,
@@ -644,38 +652,3 @@ def _denominator(G, eps):
     if eps == 0.0:
         H[H == 0.0] = 1.0
     return H
-
-
-class RateHistory:
-    """``sums[t]``: the sum of the rates of steps 1..t (``sums[0] = 0``), which the
-    lazy L1 catch-up searches under ``lr_decay``. Grows by doubling, so an append
-    costs O(1) amortised."""
-
-    def __init__(self):
-        self._buffer = np.zeros(1024)
-        self._size = 1
-
-    @property
-    def sums(self):
-        return self._buffer[: self._size]
-
-    def append(self, rate):
-        if self._size == self._buffer.size:
-            self._buffer = np.concatenate([self._buffer, np.zeros_like(self._buffer)])
-        self._buffer[self._size] = self._buffer[self._size - 1] + rate
-        self._size += 1
-
-    def __getstate__(self):
-        # Only the filled part is state: the spare room beyond it may hold what a
-        # rolled-back call wrote there.
-        return {"sums": self.sums.copy()}
-
-    def __setstate__(self, state):
-        self._size = state["sums"].size
-        self._buffer = np.zeros(max(1024, 2 * self._size))
-        self._buffer[: self._size] = state["sums"]
-
-    def __copy__(self):
-        clone = RateHistory.__new__(RateHistory)
-        clone._buffer, clone._size = self._buffer, self._size
-        return clone

@@ -1,8 +1,9 @@
-"""Undo records for the engine, so that a failed call leaves a model as it was.
+"""Undo records for a model's state, so that a failed call leaves it as it was.
 
-A journal copies the engine's small state when a call begins and, before a step
-first writes a row of the per-feature arrays, that row's values; restoring them
-undoes the call exactly. Its memory is bounded by the rows the call touches.
+A journal copies the state's small fields when a call begins and, before a step
+first writes a row of the row fields, that row's values; restoring them undoes
+the call exactly. Its memory is bounded by the rows the call touches. It reads
+the fields from the state's own list of them (see ``_state``).
 
 Which rows a journal has saved is read from stamps kept across calls, one per
 feature: a row is saved when its stamp is the journal's own number. A journal
@@ -16,22 +17,6 @@ import copy
 import numpy as np
 
 from ._rows import take_rows
-
-_ROW_ARRAYS = ("coef", "coef_accumulator", "last_step", "coef_sum")
-_SCALARS = (
-    "intercept",
-    "intercept_accumulator",
-    "intercept_sum",
-    "t",
-    "samples_seen",
-    "rate_history",
-    "average_start",
-    "loss",
-    "schedule",
-    "penalty",
-    "eps",
-    "fit_intercept",
-)
 
 
 class RowStamps:
@@ -51,17 +36,20 @@ class RowStamps:
 
 
 class Journal:
-    """The rows an engine had before a call first touched them, and its small
-    state; memory is bounded by the rows the call touches."""
+    """The rows a state had before a call first touched them, and its small
+    fields; memory is bounded by the rows the call touches."""
 
-    def __init__(self, engine, stamps):
-        self.scalars = {name: copy.copy(getattr(engine, name)) for name in _SCALARS}
+    def __init__(self, state, stamps):
+        self.state = state
+        self.small = {
+            name: copy.copy(getattr(state, name)) for name in state.small_fields()
+        }
         self.stamps = stamps
         self.number = stamps.new_number()
-        self.rows = []
+        self.records = []
         self.saved_every_row = False
 
-    def save_rows(self, engine, rows):
+    def save_rows(self, rows):
         """Save the rows ``rows`` (an index array, or ``slice(None)`` for all)
         that this journal has not saved yet."""
         if self.saved_every_row:
@@ -69,30 +57,33 @@ class Journal:
         if isinstance(rows, slice):
             # Whole copies, rows saved before included: restore applies the
             # older records last, so they still win.
-            self.rows.append(
-                (rows, [_copy(getattr(engine, name)) for name in _ROW_ARRAYS])
-            )
+            self.records.append((rows, self._row_values(_copy, rows)))
             self.saved_every_row = True
             return
         rows = rows[self.stamps.stamps[rows] != self.number]
         if rows.size:
-            self.rows.append(
-                (rows, [_take(getattr(engine, name), rows) for name in _ROW_ARRAYS])
-            )
+            self.records.append((rows, self._row_values(_take, rows)))
             self.stamps.stamps[rows] = self.number
 
-    def restore(self, engine):
-        for rows, values in reversed(self.rows):
-            for name, value in zip(_ROW_ARRAYS, values, strict=True):
+    def _row_values(self, extract, rows):
+        return {
+            name: extract(getattr(self.state, name), rows)
+            for name in self.state.row_fields()
+        }
+
+    def restore(self):
+        """Write the saved rows and small fields back into the state."""
+        for rows, values in reversed(self.records):
+            for name, value in values.items():
                 if value is not None:
-                    getattr(engine, name)[rows] = value
-        for name, value in self.scalars.items():
-            setattr(engine, name, value)
+                    getattr(self.state, name)[rows] = value
+        for name, value in self.small.items():
+            setattr(self.state, name, value)
 
 
 def _take(array, rows):
     return None if array is None else take_rows(array, rows)
 
 
-def _copy(array):
+def _copy(array, rows):
     return None if array is None else array.copy()

@@ -456,3 +456,32 @@ def test_a_failed_call_leaves_a_random_state_instance_where_it_was(method):
     train(model, method, X, TARGETS)
     train(untouched, method, X, TARGETS)
     assert pickle.dumps(model) == pickle.dumps(untouched)
+
+
+def test_the_journal_restores_every_field_of_the_state():
+    # Every field, whatever it holds, is saved and restored from the state's own
+    # list of its fields: change them all, in place where they are arrays, and
+    # the journal must undo each change.
+    from dataclasses import fields
+
+    from sk_adagrad._journal import Journal, RowStamps
+
+    engine = fitted("elasticnet_averaged").optimizer_
+    state = engine.state
+    before = pickle.dumps(state)
+    journal = Journal(state, RowStamps(state.n_rows))
+    rows = np.array([0, 2])
+    journal.save_rows(rows)
+    assert set(state.row_fields()) | set(state.small_fields()) == {
+        f.name for f in fields(state)
+    }
+    for name in state.row_fields():
+        getattr(state, name)[rows] += 1
+    for name in state.small_fields():
+        value = getattr(state, name)
+        if isinstance(value, np.ndarray):
+            value += 1.0
+        setattr(state, name, object())
+    assert pickle.dumps(state) != before
+    journal.restore()
+    assert pickle.dumps(state) == before
