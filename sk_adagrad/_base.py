@@ -12,13 +12,18 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._batches import batch_rows, canonical_csr, prefetched
 from ._engine import SparseAdagrad, StepStats
 from ._penalty import ElasticNet
 from ._schedule import Schedule
+from ._sklearn_private import (
+    Interval,
+    StrOptions,
+    check_sample_weight,
+    validate_params,
+)
 from ._threads import effective_n_threads
 
 _COMMON_CONSTRAINTS = {
@@ -236,12 +241,10 @@ class BaseAdagrad(BaseEstimator):
             raise
 
     def _fit(self, X, y, sample_weight):
-        self._validate_params()
+        validate_params(self)
         reuse = self.warm_start and self.__sklearn_is_fitted__()
         X, y = self._validate_X(X, y, reset=not reuse, **self._y_check_params())
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
         targets, sample_weight = self._prepare_y(y, sample_weight, reset=not reuse)
         n_outputs = self._n_outputs()
         engine = self._optimizer_for(X.shape[1], n_outputs, reuse)
@@ -317,12 +320,10 @@ class BaseAdagrad(BaseEstimator):
         return None
 
     def _partial_fit(self, X, y, sample_weight, classes=None):
-        self._validate_params()
+        validate_params(self)
         first = not self.__sklearn_is_fitted__()
         X, y = self._validate_X(X, y, reset=first, **self._y_check_params())
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
         targets, sample_weight = self._prepare_y(
             y, sample_weight, reset=first, classes=classes, partial=True
         )

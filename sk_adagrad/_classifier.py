@@ -3,17 +3,14 @@
 import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import (
-    _check_partial_fit_first_call,
-    check_classification_targets,
-)
+from sklearn.utils.multiclass import check_classification_targets
 
 from . import _defaults as defaults
 from ._base import BaseAdagrad
 from ._losses import CLASSIFICATION_LOSSES, MultinomialLog, make_loss
+from ._sklearn_private import StrOptions, check_partial_fit_first_call
 
 
 def _has_proba(estimator):
@@ -314,7 +311,7 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
     def _prepare_y(self, y, sample_weight, reset, classes=None, partial=False):
         check_classification_targets(y)
         if partial:
-            _check_partial_fit_first_call(self, classes)
+            check_partial_fit_first_call(self, classes)
             # Refused on every call: weighting each chunk by its own class
             # frequencies would silently train another model.
             if self.class_weight == "balanced":
