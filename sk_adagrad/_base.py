@@ -198,14 +198,14 @@ class BaseAdagrad(BaseEstimator):
 
         def prepare(batch):
             return (
-                engine.columns_to_step(X[batch], n_threads),
+                engine.plan_step(X[batch], n_threads),
                 self._encode_targets(targets[batch]),
                 sample_weight[batch],
             )
 
         with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            for shards, Y, weights in prefetched(prepare, batches, pool):
-                loss_sum += engine.step(shards, Y, weights, with_loss, stats, pool)
+            for planned, Y, weights in prefetched(prepare, batches, pool):
+                loss_sum += engine.step(planned, Y, weights, with_loss, stats, pool)
         total_weight = (
             sample_weight.sum() if rows is None else sample_weight[rows].sum()
         )

@@ -49,16 +49,19 @@ class Journal:
         self.records = []
         self.saved_every_row = False
 
-    def save_rows(self, rows):
-        """Save the rows ``rows`` (an index array, or ``slice(None)`` for all)
-        that this journal has not saved yet."""
+    def save_every_row(self):
+        """Save every row (once per journal)."""
         if self.saved_every_row:
             return
-        if isinstance(rows, slice):
-            # Whole copies, rows saved before included: restore applies the
-            # older records last, so they still win.
-            self.records.append((rows, self._row_values(_copy, rows)))
-            self.saved_every_row = True
+        # Whole copies, rows saved before included: restore applies the older
+        # records last, so they still win.
+        self.records.append((slice(None), self._row_values(_copy, slice(None))))
+        self.saved_every_row = True
+
+    def save_rows(self, rows):
+        """Save the rows ``rows`` (an index array) that this journal has not
+        saved yet."""
+        if self.saved_every_row:
             return
         rows = rows[self.stamps.stamps[rows] != self.number]
         if rows.size:

@@ -242,17 +242,17 @@ def widened(X, y, sample_weight, residual, seed):
 @pytest.fixture
 def active_row_steps(monkeypatch):
     """Count the steps by path, failing the test if any is taken in place."""
-    from sk_adagrad._engine import SparseAdagrad
+    from sk_adagrad._engine import ACTIVE_ROWS, SparseAdagrad
 
     counts = {"active rows": 0, "in place": 0}
-    columns_to_step = SparseAdagrad.columns_to_step
+    plan_step = SparseAdagrad.plan_step
 
     def counting(self, X_batch, n_shards=1):
-        shards = columns_to_step(self, X_batch, n_shards)
-        counts["in place" if isinstance(shards[0][0], slice) else "active rows"] += 1
-        return shards
+        planned = plan_step(self, X_batch, n_shards)
+        counts["active rows" if planned.path is ACTIVE_ROWS else "in place"] += 1
+        return planned
 
-    monkeypatch.setattr(SparseAdagrad, "columns_to_step", counting)
+    monkeypatch.setattr(SparseAdagrad, "plan_step", counting)
     yield counts
     assert counts["in place"] == 0
     assert counts["active rows"] == N_COPIES * MINI_BATCHES["max_iter"]
