@@ -81,8 +81,10 @@ class StepStats:
 
 
 class SparseAdagrad:
-    """State and update of Adagrad on an ``(n_features, n_outputs)`` weight matrix
-    and an intercept vector.
+    """Adagrad on an ``(n_features, n_outputs)`` weight matrix and an intercept
+    vector. Everything it stores about the model is in ``state``, an
+    :class:`~sk_adagrad._state.EngineState` whose fields it reads as its own
+    attributes (``self.coef``); the rest is scratch, rebuilt when needed.
 
     Parameters
     ----------
