@@ -204,13 +204,14 @@ def plan(scenarios):
     runs = []
     rotation = itertools.count()
     for code in sorted(reached, key=point_name):
-        for which in ("first", "second", "last"):
-            turn = next(rotation)
-            options = reached[code]
-            scenario, n_calls = options[turn % len(options)]
-            k = {"first": 1, "second": 2, "last": n_calls}[which]
-            if k > n_calls or (which == "last" and n_calls <= 2):
+        # The last call counts as a third k where there are more than two.
+        for least_calls in (1, 2, 3):
+            options = [option for option in reached[code] if option[1] >= least_calls]
+            if not options:
                 continue
+            turn = next(rotation)
+            scenario, n_calls = options[turn % len(options)]
+            k = n_calls if least_calls == 3 else least_calls
             runs.append(Run(scenario, code, k, EXCEPTIONS[turn % len(EXCEPTIONS)]))
     return runs
 
