@@ -228,7 +228,7 @@ class BaseAdagrad(BaseEstimator):
         try:
             yield
             # Inside the try: a failure before the commit point is rolled back,
-            # and past it (one assignment) nothing is left to fail.
+            # and past it (one assignment) the call has nothing left to do.
             if engine is not None:
                 engine.commit()
         except BaseException:

@@ -448,8 +448,8 @@ class SparseAdagrad:
 
     def commit(self):
         """Keep the changes since :meth:`begin`. The commit point is this one
-        assignment: up to it, :meth:`rollback` undoes the call; nothing after it
-        can fail."""
+        assignment: up to it, :meth:`rollback` undoes the call, and the caller
+        makes it the last thing a call does."""
         self._journal = None
 
     def rollback(self):
