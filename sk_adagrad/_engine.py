@@ -32,6 +32,7 @@ import threading
 from concurrent.futures import wait
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -548,8 +549,7 @@ def _shard_bounds(n_rows, n_outputs, n_shards):
     return list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))
 
 
-@dataclass(frozen=True)
-class PlannedStep:
+class PlannedStep(NamedTuple):
     """A batch ready for a step: the path that steps it, :data:`IN_PLACE` or
     :data:`ACTIVE_ROWS`, and its shards ``(columns, block)`` over disjoint
     features: the features a shard updates and the batch restricted to them."""

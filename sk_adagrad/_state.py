@@ -11,6 +11,7 @@ added here is journaled without anything else to change.
 """
 
 from dataclasses import dataclass, field, fields
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -75,12 +76,15 @@ class EngineState:
             **hyperparameters,
         )
 
+    # The journal asks for these at every step: listed once, not per call.
     @classmethod
+    @cache
     def row_fields(cls) -> tuple[str, ...]:
         """Names of the fields with one row per feature."""
         return tuple(f.name for f in fields(cls) if f.metadata.get("rows"))
 
     @classmethod
+    @cache
     def small_fields(cls) -> tuple[str, ...]:
         """Names of the other fields."""
         return tuple(f.name for f in fields(cls) if not f.metadata.get("rows"))
