@@ -40,30 +40,44 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         one-vs-rest probability estimates.
     penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
         Regularisation term ``R``.
-    alpha : float, default=3e-6
+    alpha : float or 'auto', default='auto'
         Strength of the penalty (the same scale as ``SGDClassifier``'s alpha).
+        ``'auto'`` is ``0.1 / n``, ``n`` the total sample weight of the
+        training rows (their number when unweighted): the penalty weighs less
+        as the data grows, as with a fixed ``C`` in ``LogisticRegression``.
+        ``partial_fit``, which cannot know the length of the stream, uses
+        3e-6. The value used is ``alpha_``.
     l1_ratio : float, default=0.15
         Mixing of L1 in ``'elasticnet'``: ``R = l1_ratio |w|_1 +
         (1 - l1_ratio) / 2 |w|_2^2``.
     fit_intercept : bool, default=True
-        Whether to learn an intercept (never penalised).
-    lr : float, default=0.3
-        Adagrad's base learning rate.
+        Whether to learn an intercept (never penalised). It starts at the
+        best constant model of the training data, or of the first
+        ``partial_fit`` call (for ``log_loss``, the class log-odds or
+        log-priors, smoothed by half a sample so that a class absent from the
+        first chunk of a stream starts finite).
+    lr : float or 'auto', default='auto'
+        Adagrad's base learning rate; ``'auto'`` is 1.0 for ``log_loss``, whose
+        gradients fade as the margins grow, and 0.3 for the other losses. The
+        value used is ``lr_``.
     lr_decay : float, default=0.0
         Step ``t`` uses ``lr / (1 + (t - 1) lr_decay)``.
     eps : float, default=1e-10
         Added to ``sqrt(G)`` in the denominator, as in torch.
     initial_accumulator_value : float, default=0.0
         Starting value of every accumulator ``G``.
-    batch_size : int, default=1024
-        Rows per mini-batch (per Adagrad step).
+    batch_size : int or 'auto', default='auto'
+        Rows per mini-batch (per Adagrad step). ``'auto'`` gives each pass
+        about 100 steps: ``n_samples / 100`` rows, at least 32 (a data set of
+        at most 32 rows is one exact step per epoch) and at most 1024; in
+        ``partial_fit`` ``n_samples`` is the number of rows of the call.
     max_iter : int, default=100
         Maximum number of epochs (passes over the training data) in ``fit``.
     tol : float or None, default=1e-3
         Stop when the epoch objective (or the validation score with
         ``early_stopping``) has not improved by ``tol`` for ``n_iter_no_change``
         epochs. ``None`` runs exactly ``max_iter`` epochs.
-    n_iter_no_change : int, default=2
+    n_iter_no_change : int, default=5
         Number of epochs without improvement before stopping.
     shuffle : bool, default=True
         Shuffle the rows before each epoch (and within each ``partial_fit``).
@@ -79,9 +93,10 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         Report the average of the iterates (Polyak-Ruppert) as ``coef_``; an
         integer starts averaging once that many samples have been seen.
     verbose : int, default=0
-        Print one line per epoch (objective, validation score, time); 2 adds
-        the number of nonzeros and active features per step and the mean step
-        size.
+        Print one line per epoch (objective, validation score, time), why the
+        fit stopped, and its training objective against the best constant
+        model's; 2 adds the number of nonzeros and active features per step
+        and the mean step size.
     class_weight : dict, 'balanced' or None, default=None
         Weights multiplying ``sample_weight`` per class.
     multi_class : {'auto', 'multinomial', 'ovr'}, default='auto'
@@ -90,8 +105,16 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         Threads that share each step, each updating its own part of the
         features; a step too small to share runs on one. None uses the CPUs
         available, at most 2 and at most ``OMP_NUM_THREADS`` when that is set
-        (as in the workers of a grid search run by joblib). The fitted model is
-        the same for any number, up to the rounding of sums of margins.
+        (joblib sets it in the process workers of a parallel search), and one
+        thread in a worker thread of a parallel joblib call, so that fits run
+        side by side never oversubscribe the cores. A fit whose steps are
+        shared (multi-class models on large vocabularies) already uses two
+        cores, so on a two-core machine a search's ``n_jobs`` adds no cores:
+        it swaps threads within each fit for fits side by side on one thread
+        each, and does not halve the search's time. Binary models and small
+        vocabularies step on one thread, and there ``n_jobs`` uses the idle
+        core. The fitted model is the same for any number, up to the rounding
+        of sums of margins.
 
     Attributes
     ----------
@@ -106,6 +129,9 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         reloaded model resumes ``partial_fit`` exactly.
     t_ : int
         Number of Adagrad steps over the model's life.
+    lr_, alpha_ : float
+        The learning rate and penalty strength used (what ``'auto'`` stands
+        for on the training data).
     n_iter_ : int
         Epochs run by the last call (1 for ``partial_fit``).
     classes_ : ndarray of shape (n_classes,)
@@ -114,6 +140,38 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    AdagradRegressor : The same training for regression.
+    sklearn.linear_model.SGDClassifier : The same losses and penalties, plain
+        SGD steps, one binary problem after another for multi-class.
+    sklearn.linear_model.LogisticRegression : An exact solver of the
+        ``log_loss`` objective.
+    sk_adagrad.dask.DataParallel : Data-parallel epochs on a Dask cluster.
+
+    Notes
+    -----
+    Each mini-batch step is ``torch.optim.Adagrad``'s update [2]_ on the
+    batch's (sparse) gradient ``g`` of the weighted mean loss, with the
+    per-coordinate step sizes of Adagrad [1]_: at step ``t`` (``t_``),
+    ``G += g ** 2`` and ``w -= lr_t * g / (sqrt(G) + eps)`` with
+    ``lr_t = lr / (1 + (t - 1) * lr_decay)``. The penalty is not added to the
+    gradient (as torch's ``weight_decay`` is) but applied as a proximal step
+    with each coordinate's own step size; for the features absent from a batch
+    it is caught up in closed form when they are next needed, so a step costs
+    time in proportion to the batch's nonzeros, whatever ``n_features``. The
+    objective is ``SGDClassifier``'s: the weighted mean loss plus ``alpha`` times the
+    elastic-net penalty, the intercept unpenalised (see the user guide's
+    algorithm page).
+
+    References
+    ----------
+    .. [1] J. Duchi, E. Hazan and Y. Singer, "Adaptive Subgradient Methods for
+       Online Learning and Stochastic Optimization", Journal of Machine
+       Learning Research 12, pp. 2121-2159, 2011.
+    .. [2] PyTorch, ``torch.optim.Adagrad``,
+       https://pytorch.org/docs/stable/generated/torch.optim.Adagrad.html
 
     Examples
     --------
@@ -356,6 +414,9 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
             and n_outputs > 1
             and self.multi_class in ("auto", "multinomial")
         )
+
+    def _base_lr(self):
+        return defaults.LOG_LOSS_LR if self.loss == "log_loss" else defaults.BASE_LR
 
     def _n_outputs(self):
         n_classes = len(self.classes_)

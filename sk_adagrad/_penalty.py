@@ -44,6 +44,9 @@ class ElasticNet:
     def is_zero(self) -> bool:
         return self.l1 == 0.0 and self.l2 == 0.0
 
+    def value(self, W) -> float:
+        return self.l1 * np.abs(W).sum() + 0.5 * self.l2 * np.square(W).sum()
+
     def prox(self, W, step):
         """One proximal step of size ``step`` (elementwise), in place."""
         if self.is_zero:

@@ -28,29 +28,43 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         The loss; ``squared_error`` is ``(y - p) ** 2 / 2``.
     penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
         Regularisation term ``R``.
-    alpha : float, default=3e-6
+    alpha : float or 'auto', default='auto'
         Strength of the penalty (the same scale as ``SGDRegressor``'s alpha).
+        ``'auto'`` is ``0.1 / n``, ``n`` the total sample weight of the
+        training rows (their number when unweighted); ``partial_fit``, which
+        cannot know the length of the stream, uses 3e-6. The value used is
+        ``alpha_``.
     l1_ratio : float, default=0.15
         Mixing of L1 in ``'elasticnet'``.
     fit_intercept : bool, default=True
-        Whether to learn an intercept (never penalised).
-    lr : float, default=0.3
-        Adagrad's base learning rate.
+        Whether to learn an intercept (never penalised). It starts at the
+        best constant model of the training data, or of the first
+        ``partial_fit`` call: the weighted mean target (the weighted median
+        for ``huber`` and ``epsilon_insensitive``).
+    lr : float or 'auto', default='auto'
+        Adagrad's base learning rate. ``'auto'`` is 0.3 times the (weighted)
+        standard deviation of the target: Adagrad's first steps are about
+        ``lr`` whatever the gradient's scale, so the step must be in the
+        target's units. With ``eps`` near 0 the fit is then equivariant to
+        the target's scale. ``partial_fit`` takes the scale of its first call.
+        The value used is ``lr_``.
     lr_decay : float, default=0.0
         Step ``t`` uses ``lr / (1 + (t - 1) lr_decay)``.
     eps : float, default=1e-10
         Added to ``sqrt(G)`` in the denominator, as in torch.
     initial_accumulator_value : float, default=0.0
         Starting value of every accumulator ``G``.
-    batch_size : int, default=1024
-        Rows per mini-batch.
+    batch_size : int or 'auto', default='auto'
+        Rows per mini-batch. ``'auto'`` gives each pass about 100 steps:
+        ``n_samples / 100`` rows, at least 32 and at most 1024; in
+        ``partial_fit`` ``n_samples`` is the number of rows of the call.
     max_iter : int, default=100
         Maximum number of epochs in ``fit``.
     tol : float or None, default=1e-3
         Stop when the epoch objective (or the validation R^2 with
         ``early_stopping``) has not improved by ``tol`` for ``n_iter_no_change``
         epochs; ``None`` runs exactly ``max_iter`` epochs.
-    n_iter_no_change : int, default=2
+    n_iter_no_change : int, default=5
         Number of epochs without improvement before stopping.
     shuffle : bool, default=True
         Shuffle the rows before each epoch (and within each ``partial_fit``).
@@ -66,17 +80,26 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         Report the average of the iterates as ``coef_``; an integer starts
         averaging once that many samples have been seen.
     verbose : int, default=0
-        Print one line per epoch (objective, validation score, time); 2 adds
-        the number of nonzeros and active features per step and the mean step
-        size.
+        Print one line per epoch (objective, validation score, time), why the
+        fit stopped, and its training objective against the best constant
+        model's; 2 adds the number of nonzeros and active features per step
+        and the mean step size.
     epsilon : float, default=0.1
         Threshold of the ``huber`` and epsilon-insensitive losses.
     n_threads : int or None, default=None
         Threads that share each step, each updating its own part of the
         features; a step too small to share runs on one. None uses the CPUs
         available, at most 2 and at most ``OMP_NUM_THREADS`` when that is set
-        (as in the workers of a grid search run by joblib). The fitted model is
-        the same for any number, up to the rounding of sums of margins.
+        (joblib sets it in the process workers of a parallel search), and one
+        thread in a worker thread of a parallel joblib call, so that fits run
+        side by side never oversubscribe the cores. A fit whose steps are
+        shared (multi-class models on large vocabularies) already uses two
+        cores, so on a two-core machine a search's ``n_jobs`` adds no cores:
+        it swaps threads within each fit for fits side by side on one thread
+        each, and does not halve the search's time. Binary models and small
+        vocabularies step on one thread, and there ``n_jobs`` uses the idle
+        core. The fitted model is the same for any number, up to the rounding
+        of sums of margins.
 
     Attributes
     ----------
@@ -90,12 +113,49 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         The complete training state.
     t_ : int
         Number of Adagrad steps over the model's life.
+    lr_, alpha_ : float
+        The learning rate and penalty strength used (what ``'auto'`` stands
+        for on the training data).
     n_iter_ : int
         Epochs run by the last call (1 for ``partial_fit``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    AdagradClassifier : The same training for classification.
+    sklearn.linear_model.SGDRegressor : The same losses and penalties, plain
+        SGD steps.
+    sklearn.linear_model.Ridge : An exact solver of the ``squared_error``
+        objective with ``penalty="l2"``.
+    sklearn.linear_model.Lasso : The same with ``penalty="l1"``.
+    sklearn.linear_model.ElasticNet : The same with ``penalty="elasticnet"``.
+    sk_adagrad.dask.DataParallel : Data-parallel epochs on a Dask cluster.
+
+    Notes
+    -----
+    Each mini-batch step is ``torch.optim.Adagrad``'s update [2]_ on the
+    batch's (sparse) gradient ``g`` of the weighted mean loss, with the
+    per-coordinate step sizes of Adagrad [1]_: at step ``t`` (``t_``),
+    ``G += g ** 2`` and ``w -= lr_t * g / (sqrt(G) + eps)`` with
+    ``lr_t = lr / (1 + (t - 1) * lr_decay)``. The penalty is not added to the
+    gradient (as torch's ``weight_decay`` is) but applied as a proximal step
+    with each coordinate's own step size; for the features absent from a batch
+    it is caught up in closed form when they are next needed, so a step costs
+    time in proportion to the batch's nonzeros, whatever ``n_features``. The
+    objective is ``SGDRegressor``'s: the weighted mean loss plus ``alpha`` times the
+    elastic-net penalty, the intercept unpenalised (see the user guide's
+    algorithm page).
+
+    References
+    ----------
+    .. [1] J. Duchi, E. Hazan and Y. Singer, "Adaptive Subgradient Methods for
+       Online Learning and Stochastic Optimization", Journal of Machine
+       Learning Research 12, pp. 2121-2159, 2011.
+    .. [2] PyTorch, ``torch.optim.Adagrad``,
+       https://pytorch.org/docs/stable/generated/torch.optim.Adagrad.html
 
     Examples
     --------
@@ -228,6 +288,9 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
 
     def _n_outputs(self):
         return 1
+
+    def _target_scale(self, targets, sample_weight):
+        return defaults.target_scale(targets, sample_weight)
 
     def _make_loss(self, n_outputs):
         return make_loss(self.loss, epsilon=self.epsilon)

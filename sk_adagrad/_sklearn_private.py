@@ -7,11 +7,12 @@ core tests run against both the declared minimum versions and the newest ones
 (``.ci/run``).
 """
 
-# Parameter constraints checked by BaseEstimator._validate_params: an invalid
+# Parameter constraints checked by BaseEstimator._validate_params (ranges, string
+# options, an estimator parameter with the methods it needs): an invalid
 # parameter raises InvalidParameterError at fit time, naming the parameter and
 # what it accepts, with the message of scikit-learn's own estimators (as
 # SGDClassifier(alpha=-1).fit does).
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 # The classes a first partial_fit must be given, and their consistency with
 # later calls: the checks and messages of SGDClassifier.partial_fit.
@@ -22,6 +23,7 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call
 from sklearn.utils.validation import _check_sample_weight
 
 __all__ = [
+    "HasMethods",
     "Interval",
     "StrOptions",
     "check_partial_fit_first_call",

@@ -41,7 +41,9 @@ def half_mse_gradients(X, y, sample_weight, w, b):
     """Gradients of ``sum_i s_i (x_i.w + b - y_i)^2 / 2 / sum_i s_i``."""
     X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
     residual = X @ w + b - y
-    weighted = sample_weight * residual / sample_weight.sum()
+    # Weighted as the estimators weight each batch, so that the rounding of a
+    # near-zero gradient (the intercept starts at the weighted mean) agrees.
+    weighted = residual * (sample_weight / sample_weight.sum())
     return X.T @ weighted, np.array([weighted.sum()])
 
 
@@ -53,8 +55,10 @@ def torch_adagrad_trajectory(
     lr_decay=0.0,
     eps=1e-10,
     initial_accumulator_value=0.0,
+    intercept_start=0.0,
 ):
-    """Run torch's Adagrad on the weighted half MSE of a linear model.
+    """Run torch's Adagrad on the weighted half MSE of a linear model, from zero
+    weights and the intercept ``intercept_start``.
 
     Parameters
     ----------
@@ -68,7 +72,7 @@ def torch_adagrad_trajectory(
         ``intercept_accumulator`` (copies) and ``t``.
     """
     w = np.zeros(n_features)
-    b = np.zeros(1)
+    b = np.full(1, float(intercept_start))
     sums = [
         np.full(n_features, float(initial_accumulator_value)),
         np.full(1, float(initial_accumulator_value)),
@@ -116,11 +120,12 @@ class EagerAdagrad:
     l2: float = 0.0
     fit_intercept: bool = True
     average: int = 0
+    intercept_start: object = 0.0
 
     def __post_init__(self):
         shape = (self.n_features, self.n_outputs)
         self.w = np.zeros(shape)
-        self.b = np.zeros(self.n_outputs)
+        self.b = np.zeros(self.n_outputs) + self.intercept_start
         self.G = np.full(shape, float(self.initial_accumulator_value))
         self.G_b = np.full(self.n_outputs, float(self.initial_accumulator_value))
         self.t = 0
