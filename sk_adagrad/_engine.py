@@ -420,11 +420,12 @@ class SparseAdagrad:
         )
 
     def _weights_at_now(self, rows, out=None):
-        """Weights of ``rows`` at the current step, as a new array: written into
-        ``out`` if given (``rows`` an index array or a slice), else a gather
-        (``rows`` an index array)."""
+        """Weights of ``rows`` (an index array or a slice) at the current step, as
+        a new array (``out`` if given)."""
         if out is None:
-            W = take_rows(self.coef, rows)
+            W = self.coef[rows]
+            if np.may_share_memory(W, self.coef):
+                W = W.copy()  # a view: the catch-up below must not write the state
         else:
             np.copyto(out, self.coef[rows])
             W = out
