@@ -14,14 +14,19 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import validate_data
 
 from . import _defaults as defaults
 from ._batches import batch_rows, canonical_csr, prefetched
 from ._engine import SparseAdagrad, StepStats
 from ._penalty import ElasticNet
 from ._schedule import Schedule
+from ._sklearn_private import (
+    Interval,
+    StrOptions,
+    check_sample_weight,
+    validate_params,
+)
 from ._threads import effective_n_threads
 
 _COMMON_CONSTRAINTS = {
@@ -313,14 +318,14 @@ class BaseAdagrad(BaseEstimator):
 
         def prepare(batch):
             return (
-                engine.columns_to_step(X[batch], n_threads),
+                engine.plan_step(X[batch], n_threads),
                 self._encode_targets(targets[batch]),
                 sample_weight[batch],
             )
 
         with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            for shards, Y, weights in prefetched(prepare, batches, pool):
-                loss_sum += engine.step(shards, Y, weights, with_loss, stats, pool)
+            for planned, Y, weights in prefetched(prepare, batches, pool):
+                loss_sum += engine.step(planned, Y, weights, with_loss, stats, pool)
         total_weight = (
             sample_weight.sum() if rows is None else sample_weight[rows].sum()
         )
@@ -332,26 +337,34 @@ class BaseAdagrad(BaseEstimator):
         the reason (bad input, divergence, an interrupt)."""
         saved = dict(self.__dict__)
         engine = saved.get("optimizer_")
+        # A generator passed in is the caller's stream: a failed call puts it
+        # back where it was.
+        generator = self.random_state
+        if not isinstance(generator, np.random.RandomState):
+            generator = None
+        generator_position = None if generator is None else generator.get_state()
         if engine is not None:
             engine.begin()
         try:
             yield
+            # Inside the try: a failure before the commit point is rolled back,
+            # and past it (one assignment) the call has nothing left to do.
+            if engine is not None:
+                engine.commit()
         except BaseException:
             if engine is not None:
                 engine.rollback()
             self.__dict__.clear()
             self.__dict__.update(saved)
+            if generator is not None:
+                generator.set_state(generator_position)
             raise
-        if engine is not None:
-            engine.commit()
 
     def _fit(self, X, y, sample_weight, coef_init=None, intercept_init=None):
-        self._validate_params()
+        validate_params(self)
         reuse = self.warm_start and self.__sklearn_is_fitted__()
         X, y = self._validate_X(X, y, reset=not reuse, **self._y_check_params())
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
         targets, sample_weight = self._prepare_y(y, sample_weight, reset=not reuse)
         rng = check_random_state(self.random_state)
         train, validation = self._split(targets, sample_weight, rng)
@@ -498,16 +511,14 @@ class BaseAdagrad(BaseEstimator):
         return None
 
     def _partial_fit(self, X, y, sample_weight, classes=None):
-        self._validate_params()
+        validate_params(self)
         if self.early_stopping:
             # partial_fit makes one pass and never stops: held-out rows would
             # only be dropped.
             raise ValueError("early_stopping should be False with partial_fit")
         first = not self.__sklearn_is_fitted__()
         X, y = self._validate_X(X, y, reset=first, **self._y_check_params())
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
         targets, sample_weight = self._prepare_y(
             y, sample_weight, reset=first, classes=classes, partial=True
         )

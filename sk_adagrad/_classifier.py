@@ -5,13 +5,9 @@ from numbers import Real
 import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import (
-    _check_partial_fit_first_call,
-    check_classification_targets,
-)
+from sklearn.utils.multiclass import check_classification_targets
 
 from . import _defaults as defaults
 from ._base import BaseAdagrad
@@ -21,6 +17,7 @@ from ._losses import (
     MultinomialLog,
     make_loss,
 )
+from ._sklearn_private import Interval, StrOptions, check_partial_fit_first_call
 
 
 def _has_proba(estimator):
@@ -399,7 +396,7 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
     def _prepare_y(self, y, sample_weight, reset, classes=None, partial=False):
         check_classification_targets(y)
         if partial:
-            _check_partial_fit_first_call(self, classes)
+            check_partial_fit_first_call(self, classes)
             # Refused on every call: weighting each chunk by its own class
             # frequencies would silently train another model.
             if self.class_weight == "balanced":

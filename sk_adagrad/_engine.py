@@ -17,7 +17,9 @@ When a batch holds about as many stored entries as there are features (dense
 input, or sparse data with few features), gathering and scattering the active
 rows costs more than stepping every row where it lies: such a step updates all
 features in place and eagerly, which gives the same result, an inactive
-feature's gradient being zero. Either way a step costs O(nnz(batch) x K).
+feature's gradient being zero. Either way a step costs O(nnz(batch) x K). The
+two paths are two small objects with one interface (``IN_PLACE`` and
+``ACTIVE_ROWS``), chosen once per batch by ``SparseAdagrad.plan_step``.
 
 A large step is shared between threads by features: each shard gathers its
 rows, catches them up and computes its part of the margins; after the loss,
@@ -29,13 +31,16 @@ updates do not depend on how it was split.
 import threading
 from concurrent.futures import wait
 from dataclasses import dataclass
+from operator import attrgetter
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
 from ._batches import ActiveColumns
-from ._journal import Journal
+from ._journal import Journal, RowStamps
 from ._rows import put_rows, take_rows
+from ._state import EngineState
 
 
 class DivergenceError(FloatingPointError, ValueError):
@@ -56,20 +61,12 @@ class StepStats:
     step_size_sum: float = 0.0
     coordinates: int = 0
 
-    def record(self, shards, rate, eps):
-        """Count a step whose ``shards`` (gathered, then stepped) hold their
-        new accumulators."""
+    def record(self, planned, shards, rate, eps):
+        """Count a step of ``planned`` whose ``shards`` (gathered, then stepped)
+        hold their new accumulators."""
         self.steps += 1
         for shard in shards:
-            G, block = shard.G, shard.block
-            if isinstance(shard.columns, slice):
-                # Stepped in place: count the features present in the batch.
-                present = (
-                    np.unique(block.indices)
-                    if sp.issparse(block)
-                    else np.flatnonzero(block.any(axis=0))
-                )
-                G = G[present]
+            G, block = planned.path.stepped_accumulators(shard), shard.block
             step_sizes = rate / _denominator(G, eps)
             self.active_features += G.shape[0]
             self.nonzeros += (
@@ -89,8 +86,10 @@ class StepStats:
 
 
 class SparseAdagrad:
-    """State and update of Adagrad on an ``(n_features, n_outputs)`` weight matrix
-    and an intercept vector.
+    """Adagrad on an ``(n_features, n_outputs)`` weight matrix and an intercept
+    vector. Everything it stores about the model is in ``state``, an
+    :class:`~sk_adagrad._state.EngineState` whose fields it reads as its own
+    attributes (``self.coef``); the rest is scratch, rebuilt when needed.
 
     Parameters
     ----------
@@ -125,31 +124,22 @@ class SparseAdagrad:
         fit_intercept,
         average_from_sample,
     ):
-        self.loss = loss
-        self.schedule = schedule
-        self.penalty = penalty
-        self.eps = eps
-        self.fit_intercept = fit_intercept
-        self.average_from_sample = average_from_sample
-        self.coef = np.zeros((n_features, n_outputs))
-        self.coef_accumulator = np.full(
-            (n_features, n_outputs), initial_accumulator_value
+        self.state = EngineState.new(
+            n_features,
+            n_outputs,
+            initial_accumulator_value=initial_accumulator_value,
+            average_from_sample=average_from_sample,
+            loss=loss,
+            schedule=schedule,
+            penalty=penalty,
+            eps=eps,
+            fit_intercept=fit_intercept,
         )
-        self.intercept = np.zeros(n_outputs)
-        self.intercept_accumulator = np.full(n_outputs, initial_accumulator_value)
-        self.last_step = np.zeros(n_features, dtype=np.int64)
-        self.t = 0
-        self.samples_seen = 0
-        self.rate_history = RateHistory()
-        # The average covers steps average_start..t once averaging has begun.
-        self.average_start = None
-        self.coef_sum = np.zeros_like(self.coef) if average_from_sample else None
-        self.intercept_sum = np.zeros(n_outputs)
         self._journal = None
         self._materialized = None
         self._column_finder = None
         self._buffers = {}
-        self._saved_marks = None
+        self._row_stamps = None
         self._materializing = threading.Lock()
 
     # -- hyperparameters ---------------------------------------------------------
@@ -182,11 +172,26 @@ class SparseAdagrad:
 
     # -- the step ----------------------------------------------------------------
 
-    def step(self, shards, Y, sample_weight, with_loss=True, stats=None, pool=None):
-        """One Adagrad step on a batch, given as the ``shards`` that
-        :meth:`columns_to_step` made of its rows; returns the batch's weighted
-        loss sum, computed at the weights before the step (0 unless
-        ``with_loss``).
+    def plan_step(self, X_batch, n_shards=1):
+        """Choose how a step on ``X_batch`` runs (see :class:`PlannedStep`): in
+        place when the batch holds about as many entries as there are features
+        (or is dense), on its active rows otherwise; split into at most
+        ``n_shards`` shards over disjoint features, one when too small to share.
+        It reads no training state, so the next batch can be planned while a
+        step runs (not two batches at once: they share scratch space)."""
+        n_features, n_outputs = self.coef.shape
+        if not sp.issparse(X_batch) or (
+            n_features * (n_outputs + 2) <= IN_PLACE_RATIO * X_batch.nnz
+        ):
+            path = IN_PLACE
+        else:
+            path = ACTIVE_ROWS
+        return PlannedStep(path, path.split(self, X_batch, n_shards))
+
+    def step(self, planned, Y, sample_weight, with_loss=True, stats=None, pool=None):
+        """One Adagrad step on a batch, as :meth:`plan_step` planned it; returns
+        the batch's weighted loss sum, computed at the weights before the step (0
+        unless ``with_loss``).
         ``stats``, a :class:`StepStats`, collects the step's size if given.
         ``pool``, a thread pool, steps the shards after the first in its threads
         (the calling thread steps the first); without it they run in turn.
@@ -195,19 +200,14 @@ class SparseAdagrad:
         loss, accumulator, weight or intercept raises :class:`DivergenceError`.
         """
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._step(shards, Y, sample_weight, with_loss, stats, pool)
+            return self._step(planned, Y, sample_weight, with_loss, stats, pool)
 
-    def _step(self, shards, Y, sample_weight, with_loss, stats, pool):
+    def _step(self, planned, Y, sample_weight, with_loss, stats, pool):
         t = self.t + 1
         rate = self.schedule.rate(t)
-        if isinstance(shards[0][0], slice):
-            if self.last_step.min() < self.t:
-                self.settle()  # stepping in place applies any pending steps first
-            self._journal_rows(slice(None))
-        else:
-            for columns, _ in shards:
-                self._journal_rows(columns)
-        gathered = _each_shard(pool, self._gather_shard, shards, t)
+        path = planned.path
+        path.begin(self, planned.shards)
+        gathered = _each_shard(pool, self._gather_shard, planned.shards, path, t)
 
         Z = gathered[0].margins
         for shard in gathered[1:]:
@@ -227,16 +227,36 @@ class SparseAdagrad:
         # Advancing first lets the shards add step t to a running average that
         # opens at step t.
         self._advance(t, rate, len(Y))
-        finite = _each_shard(pool, self._update_shard, gathered, dZ, rate, t)
+        finite = _each_shard(pool, self._update_shard, gathered, path, dZ, rate, t)
         if not all(finite):
             finite_G = all(np.isfinite(shard.G).all() for shard in gathered)
             what = "weights" if finite_G else "accumulator"
             raise DivergenceError(self._divergence_message(t, what))
         if stats is not None:
-            stats.record(gathered, rate, self.eps)
+            stats.record(planned, gathered, rate, self.eps)
         if self.average_start is not None:
             self.intercept_sum += self.intercept
         return loss_sum
+
+    def _gather_shard(self, shard, index, path, t):
+        """A shard's rows brought up to step ``t - 1``, with their part of the
+        margins."""
+        columns, block = shard
+        W, G, missed_sum = path.gather(self, columns, index, t - 1)
+        return _GatheredShard(columns, block, W, G, missed_sum, block @ W)
+
+    def _update_shard(self, shard, index, path, dZ, rate, t):
+        """Step a gathered shard's rows and, if they are all finite, write them
+        back (and add them to the running average); return whether they were.
+        A failed step may leave other shards written: the call's journal undoes
+        them."""
+        grad = shard.block.T @ dZ
+        finite = True
+        for rows in _row_blocks(shard.W.shape):
+            finite &= self._update_rows(shard.W[rows], shard.G[rows], grad[rows], rate)
+        if finite:
+            path.write_back(self, shard, index, t)
+        return finite
 
     def _step_intercept(self, grad, rate, t):
         self.intercept_accumulator += grad**2
@@ -249,94 +269,6 @@ class SparseAdagrad:
         ):
             raise DivergenceError(self._divergence_message(t, "intercept"))
 
-    def _gather_shard(self, shard, index, t):
-        """Gather a shard's rows, bring them up to step ``t - 1`` and compute
-        their part of the margins."""
-        columns, block = shard
-        W = self._gather("coef", columns, index)
-        G = self._gather("coef_accumulator", columns, index)
-        missed_sum = self._catch_up_gathered(W, G, columns, t - 1, index)
-        return _GatheredShard(columns, block, W, G, missed_sum, block @ W)
-
-    def _update_shard(self, shard, index, dZ, rate, t):
-        """Step a gathered shard's rows and, if they are all finite, write them
-        back (and add them to the running average); return whether they were.
-        A failed step may leave other shards written: the call's journal undoes
-        them."""
-        grad = shard.block.T @ dZ
-        finite = True
-        for rows in _row_blocks(shard.W.shape):
-            finite &= self._update_rows(shard.W[rows], shard.G[rows], grad[rows], rate)
-        if not finite:
-            return False
-        columns = shard.columns
-        self._scatter("coef", columns, shard.W)
-        self._scatter("coef_accumulator", columns, shard.G)
-        self.last_step[columns] = t
-        if self.average_start is not None:
-            averaged = self._gather("coef_sum", columns, index)
-            averaged += shard.W
-            if shard.missed_sum is not None:
-                averaged += shard.missed_sum
-            self._scatter("coef_sum", columns, averaged)
-        return True
-
-    def columns_to_step(self, X_batch, n_shards=1):
-        """Split a step on ``X_batch`` into at most ``n_shards`` shards ``(columns,
-        block)`` over disjoint features: the features a shard updates and the
-        batch restricted to them; ``columns`` is a slice when every feature is
-        updated in place. A batch too small to share is one shard.
-        It reads no training state, so the next batch can be prepared while a
-        step runs (not two batches at once: they share scratch space)."""
-        n_features, n_outputs = self.coef.shape
-        if not sp.issparse(X_batch) or (
-            n_features * (n_outputs + 2) <= IN_PLACE_RATIO * X_batch.nnz
-        ):
-            bounds = _shard_bounds(n_features, n_outputs, n_shards)
-            if len(bounds) == 1:
-                return [(slice(None), X_batch)]
-            return [(slice(lo, hi), X_batch[:, lo:hi]) for lo, hi in bounds]
-        columns, block = self._active_columns(X_batch)
-        bounds = _shard_bounds(columns.size, n_outputs, n_shards)
-        if len(bounds) == 1:
-            return [(columns, block)]
-        return [(columns[lo:hi], block[:, lo:hi]) for lo, hi in bounds]
-
-    def _gather(self, name, columns, shard=0):
-        """Rows ``columns`` of a per-feature array: a copy in the shard's workspace
-        buffer, or a view when the rows are stepped in place (a slice)."""
-        array = getattr(self, name)
-        if isinstance(columns, slice):
-            return array[columns]
-        workspace = self._workspace((name, shard), len(columns))
-        return take_rows(array, columns, out=workspace)
-
-    def _scatter(self, name, columns, values):
-        """Write back rows taken by :meth:`_gather`."""
-        if not isinstance(columns, slice):
-            put_rows(getattr(self, name), columns, values)
-
-    def _catch_up_gathered(self, W, G, columns, t, shard=0):
-        """Bring gathered rows up to step ``t`` in place; return the sum of their
-        missed iterates in the average window, or None if there is none."""
-        if isinstance(columns, slice) or (
-            self.penalty.is_zero and self.average_start is None
-        ):
-            return None
-        total = None
-        if self.average_start is not None:
-            total = self._workspace(("missed_sum", shard), len(columns))
-        return self._catch_up_in_blocks(W, G, self.last_step[columns], t, total)
-
-    def _catch_up_in_blocks(self, W, G, last, t, total):
-        """:meth:`_catch_up` over blocks of rows, so that its temporaries stay in
-        cache; fills ``total`` (if not None) with the sums of missed iterates."""
-        for rows in _row_blocks(W.shape):
-            block_total = self._catch_up(W[rows], G[rows], last[rows], t)
-            if total is not None:
-                total[rows] = block_total
-        return total
-
     def _update_rows(self, W, G, grad, rate):
         """Adagrad step and proximal penalty step on rows of state, in place;
         returns whether the rows are all finite (checked while in cache)."""
@@ -347,6 +279,15 @@ class SparseAdagrad:
         W -= grad
         self.penalty.prox(W, step_size)
         return np.isfinite(G).all() and np.isfinite(W).all()
+
+    def _catch_up_in_blocks(self, W, G, last, t, total):
+        """:meth:`_catch_up` over blocks of rows, so that its temporaries stay in
+        cache; fills ``total`` (if not None) with the sums of missed iterates."""
+        for rows in _row_blocks(W.shape):
+            block_total = self._catch_up(W[rows], G[rows], last[rows], t)
+            if total is not None:
+                total[rows] = block_total
+        return total
 
     def _catch_up(self, W, G, last, t):
         """Apply to ``W`` (in place) the penalty steps missed since ``last`` up to
@@ -499,11 +440,13 @@ class SparseAdagrad:
     def _weights_at_now(self, rows, out=None):
         """Weights of ``rows`` (an index array or a slice) at the current step, as
         a new array (``out`` if given)."""
-        if out is not None:
+        if out is None:
+            W = self.coef[rows]
+            if np.may_share_memory(W, self.coef):
+                W = W.copy()  # a view: the catch-up below must not write the state
+        else:
             np.copyto(out, self.coef[rows])
             W = out
-        else:
-            W = self.coef[rows].copy() if isinstance(rows, slice) else self.coef[rows]
         total = None if self.average_start is None else np.empty_like(W)
         self._catch_up_in_blocks(
             W, self.coef_accumulator[rows], self.last_step[rows], self.t, total
@@ -516,7 +459,7 @@ class SparseAdagrad:
 
     def settle(self):
         """Bring every feature up to the current step, in place (O(n_features))."""
-        self._journal_rows(slice(None))
+        self._journal_every_row()
         total = None if self.average_start is None else np.empty_like(self.coef)
         self._catch_up_in_blocks(
             self.coef, self.coef_accumulator, self.last_step, self.t, total
@@ -530,25 +473,30 @@ class SparseAdagrad:
 
     def begin(self):
         """Start recording changes so that :meth:`rollback` can undo them."""
-        if self._saved_marks is None:
-            # One mark per feature, kept across calls and cleared row by row, so
-            # that a call costs nothing in proportion to n_features.
-            self._saved_marks = np.zeros(self.coef.shape[0], dtype=bool)
-        self._journal = Journal(self, self._saved_marks)
+        if self._row_stamps is None:
+            # One stamp per feature, kept across calls, so that a call costs
+            # nothing in proportion to n_features.
+            self._row_stamps = RowStamps(self.state.n_rows)
+        self._journal = Journal(self.state, self._row_stamps)
 
     def commit(self):
-        self._journal.release()
+        """Keep the changes since :meth:`begin`. The commit point is this one
+        assignment: up to it, :meth:`rollback` undoes the call, and the caller
+        makes it the last thing a call does."""
         self._journal = None
 
     def rollback(self):
-        self._journal.restore(self)
-        self._journal.release()
+        self._journal.restore()
         self._journal = None
         self._materialized = None
 
     def _journal_rows(self, rows):
         if self._journal is not None:
-            self._journal.save_rows(self, rows)
+            self._journal.save_rows(rows)
+
+    def _journal_every_row(self):
+        if self._journal is not None:
+            self._journal.save_every_row()
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -556,13 +504,28 @@ class SparseAdagrad:
         state["_materialized"] = None
         state["_column_finder"] = None
         state["_buffers"] = {}
-        state["_saved_marks"] = None
+        state["_row_stamps"] = None
         del state["_materializing"]
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._materializing = threading.Lock()
+
+
+def _state_field(name):
+    """An engine attribute that is a field of its state: the engine's code reads
+    ``self.coef`` while everything it stores stays in one object. Reads go
+    through a C-level getter, as fast as a plain attribute lookup."""
+
+    def set_field(engine, value):
+        setattr(engine.state, name, value)
+
+    return property(attrgetter(f"state.{name}"), set_field)
+
+
+for _name in EngineState.row_fields() + EngineState.small_fields():
+    setattr(SparseAdagrad, _name, _state_field(_name))
 
 
 # A sparse batch is stepped in place, with no gathers, scatters nor catch-up,
@@ -616,6 +579,109 @@ def _shard_bounds(n_rows, n_outputs, n_shards):
     n_shards = max(1, min(n_shards, n_rows * n_outputs // SHARD_ENTRIES))
     edges = np.linspace(0, n_rows, n_shards + 1).astype(int)
     return list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))
+
+
+class PlannedStep(NamedTuple):
+    """A batch ready for a step: the path that steps it, :data:`IN_PLACE` or
+    :data:`ACTIVE_ROWS`, and its shards ``(columns, block)`` over disjoint
+    features: the features a shard updates and the batch restricted to them."""
+
+    path: object
+    shards: list
+
+
+class _InPlace:
+    """Every feature stepped where it lies: a shard's columns are a slice and
+    its rows views of the state, so nothing is gathered, caught up or written
+    back. The pending penalty steps of earlier batches are settled first."""
+
+    def split(self, engine, X_batch, n_shards):
+        n_features, n_outputs = engine.coef.shape
+        bounds = _shard_bounds(n_features, n_outputs, n_shards)
+        if len(bounds) == 1:
+            return [(slice(None), X_batch)]
+        return [(slice(lo, hi), X_batch[:, lo:hi]) for lo, hi in bounds]
+
+    def begin(self, engine, shards):
+        if engine.last_step.min() < engine.t:
+            engine.settle()
+        engine._journal_every_row()
+
+    def gather(self, engine, columns, index, t):
+        """The rows of ``columns`` (views), up to date already, and no missed
+        iterates."""
+        return engine.coef[columns], engine.coef_accumulator[columns], None
+
+    def write_back(self, engine, shard, index, t):
+        engine.last_step[shard.columns] = t
+        if engine.average_start is not None:
+            engine.coef_sum[shard.columns] += shard.W
+
+    def stepped_accumulators(self, shard):
+        """The accumulators of the features present in the shard's batch."""
+        block = shard.block
+        present = (
+            np.unique(block.indices)
+            if sp.issparse(block)
+            else np.flatnonzero(block.any(axis=0))
+        )
+        return shard.G[present]
+
+
+class _ActiveRows:
+    """Only the features present in the batch: their rows are gathered into the
+    shard's workspace, caught up on the penalty steps they missed, stepped and
+    scattered back; the others wait, their steps pending (see ``_penalty``)."""
+
+    def split(self, engine, X_batch, n_shards):
+        columns, block = engine._active_columns(X_batch)
+        bounds = _shard_bounds(columns.size, engine.coef.shape[1], n_shards)
+        if len(bounds) == 1:
+            return [(columns, block)]
+        return [(columns[lo:hi], block[:, lo:hi]) for lo, hi in bounds]
+
+    def begin(self, engine, shards):
+        for columns, _ in shards:
+            engine._journal_rows(columns)
+
+    def gather(self, engine, columns, index, t):
+        """Copies of the rows of ``columns`` brought up to step ``t``, and the sum
+        of their missed iterates in the average window (or None)."""
+        W = self._take(engine, "coef", columns, index)
+        G = self._take(engine, "coef_accumulator", columns, index)
+        if engine.penalty.is_zero and engine.average_start is None:
+            return W, G, None
+        total = None
+        if engine.average_start is not None:
+            total = engine._workspace(("missed_sum", index), len(columns))
+        last = engine.last_step[columns]
+        return W, G, engine._catch_up_in_blocks(W, G, last, t, total)
+
+    def write_back(self, engine, shard, index, t):
+        columns = shard.columns
+        put_rows(engine.coef, columns, shard.W)
+        put_rows(engine.coef_accumulator, columns, shard.G)
+        engine.last_step[columns] = t
+        if engine.average_start is not None:
+            averaged = self._take(engine, "coef_sum", columns, index)
+            averaged += shard.W
+            if shard.missed_sum is not None:
+                averaged += shard.missed_sum
+            put_rows(engine.coef_sum, columns, averaged)
+
+    def stepped_accumulators(self, shard):
+        return shard.G
+
+    @staticmethod
+    def _take(engine, name, columns, index):
+        """Rows ``columns`` of a row field, in the shard's workspace buffer for
+        it: gathering into the same memory every step spares the allocator."""
+        workspace = engine._workspace((name, index), len(columns))
+        return take_rows(getattr(engine, name), columns, out=workspace)
+
+
+IN_PLACE = _InPlace()
+ACTIVE_ROWS = _ActiveRows()
 
 
 @dataclass
@@ -674,38 +740,3 @@ def _denominator(G, eps):
     if eps == 0.0:
         H[H == 0.0] = 1.0
     return H
-
-
-class RateHistory:
-    """``sums[t]``: the sum of the rates of steps 1..t (``sums[0] = 0``), which the
-    lazy L1 catch-up searches under ``lr_decay``. Grows by doubling, so an append
-    costs O(1) amortised."""
-
-    def __init__(self):
-        self._buffer = np.zeros(1024)
-        self._size = 1
-
-    @property
-    def sums(self):
-        return self._buffer[: self._size]
-
-    def append(self, rate):
-        if self._size == self._buffer.size:
-            self._buffer = np.concatenate([self._buffer, np.zeros_like(self._buffer)])
-        self._buffer[self._size] = self._buffer[self._size - 1] + rate
-        self._size += 1
-
-    def __getstate__(self):
-        # Only the filled part is state: the spare room beyond it may hold what a
-        # rolled-back call wrote there.
-        return {"sums": self.sums.copy()}
-
-    def __setstate__(self, state):
-        self._size = state["sums"].size
-        self._buffer = np.zeros(max(1024, 2 * self._size))
-        self._buffer[: self._size] = state["sums"]
-
-    def __copy__(self):
-        clone = RateHistory.__new__(RateHistory)
-        clone._buffer, clone._size = self._buffer, self._size
-        return clone

@@ -5,11 +5,11 @@ from numbers import Real
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _defaults as defaults
 from ._base import BaseAdagrad
 from ._losses import REGRESSION_LOSSES, make_loss
+from ._sklearn_private import Interval, StrOptions
 
 
 class AdagradRegressor(RegressorMixin, BaseAdagrad):

@@ -78,9 +78,6 @@ class _ConstantRateSteps:
         mask to skip them would make the loop several times slower."""
         return np.power(1.0 + self.per_step, -k)
 
-    def log_product(self, k):
-        return -k * self.log_step
-
     def product_minus_one(self, k):
         """``A_k - 1``, accurate when ``A_k`` is close to 1."""
         return np.expm1(-k * self.log_step)

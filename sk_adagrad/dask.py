@@ -20,10 +20,10 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._merge import MERGE_RULES, merge_partial_models
+from ._sklearn_private import HasMethods, Interval, StrOptions, validate_params
 
 __all__ = ["DataParallel", "merge_partial_models"]
 
@@ -164,7 +164,7 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
         return self
 
     def _validate(self):
-        self._validate_params()
+        validate_params(self)
         if int(getattr(self.estimator, "average", 0)):
             raise ValueError(
                 "DataParallel needs an estimator with average=False: the running "

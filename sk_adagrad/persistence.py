@@ -23,7 +23,7 @@ must be reviewed and added to ``trusted`` by the user.
 """
 
 from ._classifier import AdagradClassifier
-from ._engine import RateHistory, SparseAdagrad
+from ._engine import SparseAdagrad
 from ._losses import (
     BinaryLog,
     EpsilonInsensitive,
@@ -38,6 +38,7 @@ from ._losses import (
 from ._penalty import ElasticNet
 from ._regressor import AdagradRegressor
 from ._schedule import Schedule
+from ._state import EngineState, RateHistory
 
 __all__ = ["SKOPS_TRUSTED_TYPES"]
 
@@ -46,6 +47,7 @@ _STORED_CLASSES = (
     AdagradClassifier,
     AdagradRegressor,
     SparseAdagrad,
+    EngineState,
     RateHistory,
     Schedule,
     ElasticNet,

@@ -1,4 +1,5 @@
-"""Full-batch training converges to the exact minimiser of the objective.
+"""Training converges to the exact minimiser of the objective: full batches on
+either step path, and mini-batches on the active-row path (at the end).
 
 The oracles are scikit-learn's exact solvers for the same objective:
 
@@ -183,3 +184,152 @@ def test_multiclass_one_vs_rest_log_loss_converges_per_class():
         ).fit(X, y == k, sample_weight=sample_weight)
         assert_allclose(model.coef_[k], binary.coef_[0], rtol=COEF_RTOL, atol=1e-12)
         assert_allclose(model.intercept_[k], binary.intercept_[0], rtol=COEF_RTOL)
+
+
+# -- mini-batches on the active-row path ---------------------------------------------
+#
+# A mini-batch steps only the features present in it and catches the others up
+# lazily when they next appear. Mini-batches do not converge exactly in general,
+# so the problems below are built to have a fixed point common to every batch:
+# the rows of a small problem are repeated in N_COPIES consecutive batches, and
+# every copy after the first brings EXTRA_FEATURES features of its own, which
+# are orthogonal to the weighted residual (the loss derivative) at the small
+# problem's optimum. The optimum of the whole problem is then the small one's
+# with the extra weights at 0, every batch's proximal step leaves it where it is,
+# and Adagrad reaches it to rounding; meanwhile the extra features miss the
+# steps of the other batches and are caught up in closed form each time they
+# return. The oracle solves the whole problem (the features of the wide matrix
+# that no row holds have weight 0, whatever the penalty) and must find the
+# extra weights at 0 too. The wide matrix has so many features for the
+# entries of a batch that every step takes the active-row path.
+# At a fixed point common to all batches, a feature absent from a batch can only
+# sit at 0 (the proximal step moves anything else), so these tests hold the
+# gathers, scatters and catch-ups of the active-row path to the exact optimum;
+# the closed forms' values on nonzero weights are held to the eager steps by
+# tests/test_lazy_penalty.py.
+
+N_COPIES, EXTRA_FEATURES, WIDE_FEATURES = 3, 4, 4000
+MINI_BATCHES = dict(FULL_BATCH, max_iter=500)
+
+
+def widened(X, y, sample_weight, residual, seed):
+    """The problem ``(X, y, sample_weight)`` repeated in ``N_COPIES`` batches
+    of ``len(X)`` rows, with extra features orthogonal to ``sample_weight *
+    residual``; returns the wide sparse matrix, the targets, the weights, the
+    dense matrix of its used features and their columns in the wide one."""
+    rng = np.random.default_rng(seed)
+    n_samples = X.shape[0]
+    weighted_residual = (sample_weight * residual.T).T.reshape(n_samples, -1)
+    copies = []
+    for copy in range(N_COPIES):
+        extras = np.zeros((n_samples, EXTRA_FEATURES * (N_COPIES - 1)))
+        if copy:
+            for j in range(EXTRA_FEATURES * (copy - 1), EXTRA_FEATURES * copy):
+                rows = rng.choice(n_samples, n_samples // 3, replace=False)
+                basis, _ = np.linalg.qr(weighted_residual[rows])
+                column = rng.normal(size=rows.size)
+                extras[rows, j] = column - basis @ (basis.T @ column)
+        copies.append(np.hstack([X, extras]))
+    used = np.vstack(copies)
+    columns = np.sort(rng.choice(WIDE_FEATURES, used.shape[1], replace=False))
+    wide = sp.csr_array(
+        (used[used != 0], (np.nonzero(used)[0], columns[np.nonzero(used)[1]])),
+        shape=(used.shape[0], WIDE_FEATURES),
+    )
+    return wide, np.tile(y, N_COPIES), np.tile(sample_weight, N_COPIES), used, columns
+
+
+@pytest.fixture
+def active_row_steps(monkeypatch):
+    """Count the steps by path, failing the test if any is taken in place."""
+    from sk_adagrad._engine import ACTIVE_ROWS, SparseAdagrad
+
+    counts = {"active rows": 0, "in place": 0}
+    plan_step = SparseAdagrad.plan_step
+
+    def counting(self, X_batch, n_shards=1):
+        planned = plan_step(self, X_batch, n_shards)
+        counts["active rows" if planned.path is ACTIVE_ROWS else "in place"] += 1
+        return planned
+
+    monkeypatch.setattr(SparseAdagrad, "plan_step", counting)
+    yield counts
+    assert counts["in place"] == 0
+    assert counts["active rows"] == N_COPIES * MINI_BATCHES["max_iter"]
+
+
+def assert_wide_coef(model_coef, oracle_coef, columns):
+    model_coef = np.atleast_2d(model_coef)
+    unused = np.setdiff1d(np.arange(WIDE_FEATURES), columns)
+    assert not model_coef[:, unused].any()
+    used = model_coef[:, columns]
+    assert_allclose(used, np.atleast_2d(oracle_coef), rtol=COEF_RTOL, atol=1e-12)
+    extra = used[:, -EXTRA_FEATURES * (N_COPIES - 1) :]
+    assert_allclose(extra, 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["ridge", "lasso", "elasticnet"])
+def test_mini_batches_on_active_rows_converge_to_the_exact_solvers(
+    active_row_steps, solver
+):
+    X, y, _, sample_weight = regression_data(4)
+    alpha = 0.05
+    l1_ratio = {"ridge": 0.0, "lasso": 1.0, "elasticnet": 0.4}[solver]
+
+    def oracle(X, y, sample_weight):
+        if solver == "ridge":
+            exact = Ridge(alpha=alpha * sample_weight.sum(), solver="cholesky")
+        else:
+            exact = ElasticNet(alpha, l1_ratio=l1_ratio, tol=1e-15, max_iter=100_000)
+        return exact.fit(X, y, sample_weight=sample_weight)
+
+    small = oracle(X, y, sample_weight)
+    residual = X @ small.coef_ + small.intercept_ - y
+    wide, y_wide, weights, used, columns = widened(X, y, sample_weight, residual, 4)
+    exact = oracle(used, y_wide, weights)
+    model = AdagradRegressor(
+        loss="squared_error",
+        penalty={"ridge": "l2", "lasso": "l1", "elasticnet": "elasticnet"}[solver],
+        alpha=alpha,
+        l1_ratio=l1_ratio,
+        **dict(MINI_BATCHES, batch_size=len(y)),
+    ).fit(wide, y_wide, sample_weight=weights)
+    assert_wide_coef(model.coef_, exact.coef_, columns)
+    assert_allclose(model.intercept_, [exact.intercept_], rtol=COEF_RTOL)
+    if solver != "ridge":
+        assert (exact.coef_ == 0).sum() >= 2
+        assert_array_equal(model.coef_[columns] == 0, exact.coef_ == 0)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_mini_batches_on_active_rows_converge_to_logistic_regression(
+    active_row_steps, n_classes
+):
+    X, y, sample_weight = classification_data(5, n_classes)
+    alpha = 0.02
+
+    def oracle(X, sample_weight):
+        C = 1.0 / (alpha * sample_weight.sum())
+        exact = LogisticRegression(
+            C=C, solver="newton-cholesky", tol=1e-14, max_iter=1000
+        )
+        return exact.fit(X, np.resize(y, X.shape[0]), sample_weight=sample_weight)
+
+    small = oracle(X, sample_weight)
+    # The loss derivative at the optimum: predicted probabilities minus the
+    # one-hot labels (of the positive class alone for two classes).
+    residual = small.predict_proba(X) - (y[:, None] == np.arange(n_classes))
+    if n_classes == 2:
+        residual = residual[:, 1]
+    wide, y_wide, weights, used, columns = widened(X, y, sample_weight, residual, 5)
+    exact = oracle(used, weights)
+    model = AdagradClassifier(
+        loss="log_loss",
+        penalty="l2",
+        alpha=alpha,
+        **dict(MINI_BATCHES, batch_size=len(y)),
+    ).fit(wide, y_wide, sample_weight=weights)
+    assert_wide_coef(model.coef_, exact.coef_, columns)
+    centred = model.intercept_ - model.intercept_.mean() * (n_classes > 2)
+    expected = exact.intercept_ - exact.intercept_.mean() * (n_classes > 2)
+    assert_allclose(centred, expected, rtol=COEF_RTOL, atol=1e-12)

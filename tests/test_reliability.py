@@ -380,3 +380,112 @@ def test_clone_of_a_model_with_a_failed_call_is_clean(fail_at_step):
     with pytest.raises(KeyboardInterrupt):
         model.partial_fit(X, LABELS)
     assert clone(model).get_params() == params
+
+
+# -- the journal itself failing ----------------------------------------------------
+
+
+@pytest.mark.usefixtures("active_rows_only")
+@pytest.mark.parametrize("model_name", MODELS)
+def test_a_failed_journal_copy_leaves_rollback_working(
+    monkeypatch, fail_at_step, model_name
+):
+    # The journal's copy of the rows a step is about to write runs out of memory
+    # once: that call fails and is rolled back, and the rows it meant to save
+    # must not count as saved in later calls, whose failures are rolled back too.
+    from sk_adagrad import _journal
+
+    model = fitted(model_name)
+    before = snapshot(model)
+    take_rows = _journal.take_rows
+    calls = 0
+
+    def take_rows_failing_once(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise MemoryError("injected failure")
+        return take_rows(*args, **kwargs)
+
+    monkeypatch.setattr(_journal, "take_rows", take_rows_failing_once)
+    with pytest.raises(MemoryError):
+        model.partial_fit(X, targets_for(model))
+    assert calls == 1
+    assert_unchanged(model, before)
+
+    fail_at_step(3, RuntimeError("injected failure"), after_the_step=True)
+    with pytest.raises(RuntimeError):
+        model.partial_fit(X, targets_for(model))
+    assert_unchanged(model, before)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_call_failing_as_it_commits_is_rolled_back(monkeypatch, method):
+    # Up to the commit point the call is undone; the caller who sees the error
+    # finds the model as it was.
+    model = fitted("elasticnet_averaged")
+    before = snapshot(model)
+
+    def commit(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SparseAdagrad, "commit", commit)
+    with pytest.raises(KeyboardInterrupt):
+        train(model, method, X, LABELS)
+    assert_unchanged(model, before)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_failed_call_leaves_a_random_state_instance_where_it_was(method):
+    # Shuffling draws from the generator passed as random_state: a diverging call
+    # must not move it, so the estimator pickles as before and trains on as one
+    # that never failed.
+    def make():
+        model = MODELS["regressor"]().set_params(
+            random_state=np.random.RandomState(3), shuffle=True
+        )
+        return model.fit(X, TARGETS)
+
+    model, untouched = make(), make()
+    before = snapshot(model)
+    position = model.random_state.get_state()
+    model.set_params(lr=1e300)
+    with np.errstate(all="ignore"), pytest.raises(DivergenceError):
+        train(model, method, X, TARGETS)
+    model.set_params(lr=untouched.lr)
+    assert_unchanged(model, before)
+    after = model.random_state.get_state()
+    assert all(np.array_equal(a, b) for a, b in zip(after, position, strict=True))
+
+    train(model, method, X, TARGETS)
+    train(untouched, method, X, TARGETS)
+    assert pickle.dumps(model) == pickle.dumps(untouched)
+
+
+def test_the_journal_restores_every_field_of_the_state():
+    # Every field, whatever it holds, is saved and restored from the state's own
+    # list of its fields: change them all, in place where they are arrays, and
+    # the journal must undo each change.
+    from dataclasses import fields
+
+    from sk_adagrad._journal import Journal, RowStamps
+
+    engine = fitted("elasticnet_averaged").optimizer_
+    state = engine.state
+    before = pickle.dumps(state)
+    journal = Journal(state, RowStamps(state.n_rows))
+    rows = np.array([0, 2])
+    journal.save_rows(rows)
+    assert set(state.row_fields()) | set(state.small_fields()) == {
+        f.name for f in fields(state)
+    }
+    for name in state.row_fields():
+        getattr(state, name)[rows] += 1
+    for name in state.small_fields():
+        value = getattr(state, name)
+        if isinstance(value, np.ndarray):
+            value += 1.0
+        setattr(state, name, object())
+    assert pickle.dumps(state) != before
+    journal.restore()
+    assert pickle.dumps(state) == before

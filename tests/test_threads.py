@@ -43,7 +43,9 @@ def test_shards_split_the_batch_by_disjoint_features(monkeypatch, in_place, n_sh
     monkeypatch.setattr(_engine, "SHARD_ENTRIES", 1)
     monkeypatch.setattr(_engine, "IN_PLACE_RATIO", np.inf if in_place else 0.0)
     X_batch = sparse_text_like(40, 300, 5)
-    shards = engine_for(300, 4).columns_to_step(X_batch, n_shards)
+    planned = engine_for(300, 4).plan_step(X_batch, n_shards)
+    assert planned.path is (_engine.IN_PLACE if in_place else _engine.ACTIVE_ROWS)
+    shards = planned.shards
     assert len(shards) == n_shards
     features = [np.arange(300)[columns] for columns, _ in shards]
     covered = np.concatenate(features)
@@ -57,7 +59,7 @@ def test_shards_split_the_batch_by_disjoint_features(monkeypatch, in_place, n_sh
 
 def test_a_small_step_is_not_shared():
     X_batch = sparse_text_like(40, 300, 5)
-    assert len(engine_for(300, 4).columns_to_step(X_batch, 2)) == 1
+    assert len(engine_for(300, 4).plan_step(X_batch, 2).shards) == 1
 
 
 @pytest.fixture

@@ -1,0 +1,52 @@
+"""The private parts of scikit-learn this package uses, and nowhere else.
+
+Each gives the package a behaviour that scikit-learn's own estimators have and
+that its public API does not expose; the comment above each says which. Private
+names can change between releases, so they are imported here only, and the
+core tests run against both the declared minimum versions and the newest ones
+(``.ci/run``).
+"""
+
+# Parameter constraints checked by BaseEstimator._validate_params (ranges, string
+# options, an estimator parameter with the methods it needs): an invalid
+# parameter raises InvalidParameterError at fit time, naming the parameter and
+# what it accepts, with the message of scikit-learn's own estimators (as
+# SGDClassifier(alpha=-1).fit does).
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+# The classes a first partial_fit must be given, and their consistency with
+# later calls: the checks and messages of SGDClassifier.partial_fit.
+from sklearn.utils.multiclass import _check_partial_fit_first_call
+
+# sample_weight as SGDClassifier.fit takes it: None for ones, a scalar, or an
+# array of the samples' length, refused when negative, with its messages.
+from sklearn.utils.validation import _check_sample_weight
+
+__all__ = [
+    "HasMethods",
+    "Interval",
+    "StrOptions",
+    "check_partial_fit_first_call",
+    "check_sample_weight",
+    "validate_params",
+]
+
+check_partial_fit_first_call = _check_partial_fit_first_call
+
+
+def validate_params(estimator):
+    """Check the estimator's parameters against its ``_parameter_constraints``
+    (see Interval and StrOptions above)."""
+    estimator._validate_params()
+
+
+def check_sample_weight(sample_weight, X, dtype):
+    """Validated non-negative sample weights of ``dtype``, not all zero."""
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=dtype, ensure_non_negative=True
+    )
+    # Recent scikit-learn refuses all-zero weights inside the helper, older
+    # releases do not: refused here, with its message, whatever the release.
+    if not sample_weight.any():
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return sample_weight
