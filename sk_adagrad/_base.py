@@ -132,15 +132,18 @@ class BaseAdagrad(BaseEstimator):
 
     # -- training ----------------------------------------------------------------
 
-    def _validate_X(self, X, y="no_validation", reset=True, **kwargs):
-        """Validated X (canonical CSR or C-ordered float array), with y if given."""
+    def _validate_X(
+        self, X, y="no_validation", reset=True, dtype=(np.float64, np.float32), **kwargs
+    ):
+        """Validated X (canonical CSR or C-ordered float array of ``dtype``, or of
+        the first of its types unless X has one of them), with y if given."""
         checked = validate_data(
             self,
             X,
             y,
             reset=reset,
             accept_sparse=("csr", "csc", "coo"),
-            dtype=(np.float64, np.float32),
+            dtype=dtype,
             order="C",
             **kwargs,
         )
@@ -157,16 +160,25 @@ class BaseAdagrad(BaseEstimator):
             fit_intercept=bool(self.fit_intercept),
         )
 
-    def _new_optimizer(self, n_features, n_outputs):
+    def _new_optimizer(self, n_features, n_outputs, dtype=np.float64):
         return SparseAdagrad(
             n_features,
             n_outputs,
+            dtype=dtype,
             initial_accumulator_value=float(self.initial_accumulator_value),
             average_from_sample=int(self.average),
             **self._engine_settings(n_outputs),
         )
 
-    def _optimizer_for(self, n_features, n_outputs, reuse):
+    def _training_dtype(self, reuse):
+        """The dtype training data is validated to: a model keeps the dtype it
+        was created with, and later batches are cast to it (a float32 model
+        stays float32 on float64 batches, a float64 model computes in float64
+        on float32 ones); a new model takes X's float type, float64 for any
+        other."""
+        return self.optimizer_.dtype if reuse else (np.float64, np.float32)
+
+    def _optimizer_for(self, n_features, n_outputs, reuse, dtype):
         if reuse:
             engine = self.optimizer_
             if int(self.average) != engine.average_from_sample:
@@ -178,7 +190,7 @@ class BaseAdagrad(BaseEstimator):
                 )
             engine.configure(**self._engine_settings(n_outputs))
             return engine
-        return self._new_optimizer(n_features, n_outputs)
+        return self._new_optimizer(n_features, n_outputs, dtype)
 
     def _run_pass(
         self, engine, X, targets, sample_weight, rows, with_loss=True, stats=None
@@ -228,13 +240,19 @@ class BaseAdagrad(BaseEstimator):
     def _fit(self, X, y, sample_weight):
         self._validate_params()
         reuse = self.warm_start and self.__sklearn_is_fitted__()
-        X, y = self._validate_X(X, y, reset=not reuse, **self._y_check_params())
+        X, y = self._validate_X(
+            X,
+            y,
+            reset=not reuse,
+            dtype=self._training_dtype(reuse),
+            **self._y_check_params(),
+        )
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         targets, sample_weight = self._prepare_y(y, sample_weight, reset=not reuse)
         n_outputs = self._n_outputs()
-        engine = self._optimizer_for(X.shape[1], n_outputs, reuse)
+        engine = self._optimizer_for(X.shape[1], n_outputs, reuse, X.dtype)
         rng = check_random_state(self.random_state)
         train, validation = self._split(targets, sample_weight, rng)
 
@@ -309,14 +327,22 @@ class BaseAdagrad(BaseEstimator):
     def _partial_fit(self, X, y, sample_weight, classes=None):
         self._validate_params()
         first = not self.__sklearn_is_fitted__()
-        X, y = self._validate_X(X, y, reset=first, **self._y_check_params())
+        X, y = self._validate_X(
+            X,
+            y,
+            reset=first,
+            dtype=self._training_dtype(not first),
+            **self._y_check_params(),
+        )
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         targets, sample_weight = self._prepare_y(
             y, sample_weight, reset=first, classes=classes, partial=True
         )
-        engine = self._optimizer_for(X.shape[1], self._n_outputs(), reuse=not first)
+        engine = self._optimizer_for(
+            X.shape[1], self._n_outputs(), reuse=not first, dtype=X.dtype
+        )
         rows = (
             self._partial_fit_rng(engine.t).permutation(len(y))
             if self.shuffle

@@ -194,6 +194,8 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data; CSR is used as is, CSC/COO are converted once.
+            float32 data makes a float32 model (warm starts keep the model's
+            dtype and cast X to it).
         y : array-like of shape (n_samples,)
             Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -213,7 +215,8 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            A chunk of training data.
+            A chunk of training data. The first call's float type (float32,
+            else float64) is the model's; later chunks are cast to it.
         y : array-like of shape (n_samples,)
             Its labels, all in ``classes``.
         classes : array-like of shape (n_classes,), default=None

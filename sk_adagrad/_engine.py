@@ -106,6 +106,11 @@ class SparseAdagrad:
     average_from_sample : int
         Average the iterates of the steps after which at least this many samples
         have been seen; 0 disables averaging.
+    dtype : {np.float64, np.float32}, default=np.float64
+        Floating type of the whole state (weights, accumulators, averages) and
+        of the step's margins and gradients; the training data is expected in
+        it. Only the step counter, the rate history and the closed-form
+        catch-up factors stay in float64.
     """
 
     def __init__(
@@ -120,6 +125,7 @@ class SparseAdagrad:
         initial_accumulator_value,
         fit_intercept,
         average_from_sample,
+        dtype=np.float64,
     ):
         self.loss = loss
         self.schedule = schedule
@@ -127,12 +133,14 @@ class SparseAdagrad:
         self.eps = eps
         self.fit_intercept = fit_intercept
         self.average_from_sample = average_from_sample
-        self.coef = np.zeros((n_features, n_outputs))
+        self.coef = np.zeros((n_features, n_outputs), dtype=dtype)
         self.coef_accumulator = np.full(
-            (n_features, n_outputs), initial_accumulator_value
+            (n_features, n_outputs), initial_accumulator_value, dtype=dtype
         )
-        self.intercept = np.zeros(n_outputs)
-        self.intercept_accumulator = np.full(n_outputs, initial_accumulator_value)
+        self.intercept = np.zeros(n_outputs, dtype=dtype)
+        self.intercept_accumulator = np.full(
+            n_outputs, initial_accumulator_value, dtype=dtype
+        )
         self.last_step = np.zeros(n_features, dtype=np.int64)
         self.t = 0
         self.samples_seen = 0
@@ -140,13 +148,18 @@ class SparseAdagrad:
         # The average covers steps average_start..t once averaging has begun.
         self.average_start = None
         self.coef_sum = np.zeros_like(self.coef) if average_from_sample else None
-        self.intercept_sum = np.zeros(n_outputs)
+        self.intercept_sum = np.zeros_like(self.intercept)
         self._journal = None
         self._materialized = None
         self._column_finder = None
         self._buffers = {}
         self._saved_marks = None
         self._materializing = threading.Lock()
+
+    @property
+    def dtype(self):
+        """The floating type of the state, which the weights' array holds."""
+        return self.coef.dtype
 
     # -- hyperparameters ---------------------------------------------------------
 
@@ -180,6 +193,7 @@ class SparseAdagrad:
             return self._step(shards, Y, sample_weight, with_loss, stats, pool)
 
     def _step(self, shards, Y, sample_weight, with_loss, stats, pool):
+        Y = Y.astype(self.dtype, copy=False)
         t = self.t + 1
         rate = self.schedule.rate(t)
         if isinstance(shards[0][0], slice):
@@ -371,7 +385,7 @@ class SparseAdagrad:
         shard has its own buffers (``key`` names the array and the shard)."""
         buffer = self._buffers.get(key)
         if buffer is None or buffer.shape[0] < n_rows:
-            buffer = np.empty((max(n_rows, 1024), self.coef.shape[1]))
+            buffer = np.empty((max(n_rows, 1024), self.coef.shape[1]), self.dtype)
             self._buffers[key] = buffer
         return buffer[:n_rows]
 
@@ -426,20 +440,24 @@ class SparseAdagrad:
         memory, which halved the cost of reading ``coef_`` after every pass."""
         materialized = self._materialized
         if materialized is not None:
-            return _by_output(materialized[0].shape, materialized[0].__getitem__)
+            return _by_output(
+                materialized[0].shape, self.dtype, materialized[0].__getitem__
+            )
         n_features, n_outputs = self.coef.shape
         # A buffer of this call's own: concurrent reads must not share one.
-        buffer = np.empty((_rows_per_block(n_outputs), n_outputs))
+        buffer = np.empty((_rows_per_block(n_outputs), n_outputs), self.dtype)
 
         def rows_at_now(rows):
             n_rows = len(range(n_features)[rows])
             return self._weights_at_now(rows, buffer[:n_rows])
 
-        return _by_output(self.coef.shape, rows_at_now)
+        return _by_output(self.coef.shape, self.dtype, rows_at_now)
 
     def accumulators_by_output(self):
         """The accumulators in a new ``(n_outputs, n_features)`` array."""
-        return _by_output(self.coef.shape, self.coef_accumulator.__getitem__)
+        return _by_output(
+            self.coef.shape, self.dtype, self.coef_accumulator.__getitem__
+        )
 
     def intercept_at_now(self):
         """The intercept at the current step (averaged once averaging has
@@ -567,13 +585,14 @@ def _row_blocks(shape):
 SHARD_ENTRIES = 2**18
 
 
-def _by_output(shape, rows_of):
-    """A new ``(n_outputs, n_rows)`` array, the transpose of the ``shape`` array
-    whose rows ``rows`` are ``rows_of(rows)``, filled a block of rows at a time:
+def _by_output(shape, dtype, rows_of):
+    """A new ``(n_outputs, n_rows)`` array of ``dtype``, the transpose of the
+    ``shape`` array whose rows ``rows`` are ``rows_of(rows)``, filled a block of
+    rows at a time:
     transposing block by block stays in cache where a whole transposition
     does not."""
     n_rows, n_outputs = shape
-    out = np.empty((n_outputs, n_rows))
+    out = np.empty((n_outputs, n_rows), dtype)
     for rows in _row_blocks(shape):
         out[:, rows] = rows_of(rows).T
     return out

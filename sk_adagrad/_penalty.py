@@ -88,6 +88,13 @@ class ElasticNet:
         ndarray of shape (n_rows, n_outputs) or None
             The sum of iterates, when ``sum_after`` is given.
         """
+        # The closed forms run in float64 whatever the state's dtype: in float32,
+        # a power over thousands of missed steps, the step at which an L1-shrunk
+        # weight reaches zero (a count read off a quotient) and the Stirling
+        # series of a decayed schedule would lose the agreement with the steps
+        # taken one by one; only the caught-up weights (and sums of iterates)
+        # are rounded back to the state's dtype, by the caller's arrays.
+        H = np.asarray(H, dtype=np.float64)
         n = n_missed[:, None].astype(np.float64)
         k0 = None if sum_after is None else sum_after[:, None].astype(np.float64)
         if self.is_zero:
