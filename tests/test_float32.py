@@ -120,8 +120,8 @@ def float32_tolerance(n_steps):
     coordinate about 8 times (the gradient's sum, its square, the accumulator,
     the square root, the step size, the product, the difference, the proximal
     step), each by at most U, and the lazy path rounds in another order (its
-    closed-form catch-up, in float64, rounds once where the eager path rounds
-    every step); bounded by 8 U per step. Observed on these problems: at most
+    closed-form catch-up takes float64 powers where the eager path rounds every
+    step); bounded by 8 U per step. Observed on these problems: at most
     5 U after 27 steps, where the bound is 216 U."""
     return 8 * n_steps * U
 
