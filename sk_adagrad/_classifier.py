@@ -315,7 +315,12 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         return {}
 
     def _prepare_y(self, y, sample_weight, reset, classes=None, partial=False):
-        check_classification_targets(y)
+        if not (partial and hasattr(self, "classes_") and y.dtype.kind in "biuUS"):
+            # Later partial_fit calls skip it for integer, boolean and string
+            # labels: those are classification targets exactly when they are
+            # among classes_, which the check below establishes, and its
+            # np.unique of the labels costs more than a small chunk's step.
+            check_classification_targets(y)
         if partial:
             _check_partial_fit_first_call(self, classes)
             # Refused on every call: weighting each chunk by its own class

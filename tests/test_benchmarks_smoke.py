@@ -147,3 +147,12 @@ def test_step_paths_times_both_paths_and_restores_the_rules():
     assert picked[(20, 400_000)]["picked"] == "active rows"
     page = step_paths.render_page(rows, thread_rows, repeats=1, n_samples=3000)
     assert page.count("\n| ") == len(rows) + len(thread_rows) + 2
+
+
+def test_partial_fit_overhead_prints_the_split(tiny_text, capsys):
+    from benchmarks import partial_fit_overhead
+
+    partial_fit_overhead.main(["--calls", "2"])
+    table = capsys.readouterr().out
+    assert table.count("| float32") == 2 and table.count("| float64") == 2
+    assert "outside share" in table
