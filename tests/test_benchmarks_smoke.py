@@ -90,6 +90,7 @@ def test_suite_runs_and_reports_every_row(tiny_text, tmp_path):
     rows = run.run_suite(ctx, verbose=False)
 
     sections = {row.section for row in rows}
+    assert ("Vowpal Wabbit" in sections) == run.vowpal_wabbit_available()
     assert sections >= {
         "epoch, multi-class",
         "epoch, binary",
