@@ -755,6 +755,34 @@ def bench_float32(ctx: Context) -> list[Row]:
     return rows
 
 
+def bench_float32_vs_sgd(ctx: Context) -> list[Row]:
+    """One epoch of ours against SGD's, both on float32 X (and so both
+    training float32 models): the text set (c), multinomial log_loss and OvR
+    hinge, and the binary problem (a), hinge."""
+    cases = [("text32", "log_loss", 0.8), ("text32", "hinge", 0.8)]
+    cases.append(("binary32", "hinge", 1.2))
+    tasks = {}
+    for name, loss, _ in cases:
+        split = ctx.data(name)
+        X, y = split.X_train, split.y_train
+        tasks[f"ours {name} {loss}"] = fit_task(our_classifier(loss=loss), X, y)
+        tasks[f"sgd {name} {loss}"] = fit_task(sgd_classifier(loss=loss), X, y)
+    times = time_interleaved(tasks, ctx.repeats)
+    return [
+        Row(
+            "float32",
+            f"epoch, {loss} vs SGD",
+            ctx.data(name).label,
+            "ours",
+            times[f"ours {name} {loss}"],
+            "SGD",
+            times[f"sgd {name} {loss}"],
+            target=target,
+        )
+        for name, loss, target in cases
+    ]
+
+
 def bench_elasticnet_average(ctx: Context) -> list[Row]:
     """Epoch time with penalty='elasticnet', average=True vs penalty=None."""
     split = ctx.data("binary")
@@ -1026,6 +1054,7 @@ BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
     "partial_fit": bench_partial_fit_hashed,
     "memory": bench_memory,
     "float32": bench_float32,
+    "float32_vs_sgd": bench_float32_vs_sgd,
     "elasticnet": bench_elasticnet_average,
     "regression": bench_regression,
     "dense": bench_dense,
@@ -1211,11 +1240,12 @@ test set of the time-to-accuracy rows.
 - **float32**: epoch time on the float32 copies of (a), (b) and (c)
   (a float32 model) against float64, with every step forced onto the
   active-row path and onto the in-place path; the memory of the fitted
-  model's state on (c), float32 against float64; and
-  the peak of `tracemalloc` during one `fit` on float32 X against the size
-  of a float64 copy of X (a silent conversion would cost at least two
-  thirds of it; allocations are deterministic, so one traced fit is
-  enough).
+  model's state on (c), float32 against float64; the peak of `tracemalloc`
+  during one `fit` on float32 X against the size of a float64 copy of X (a
+  silent conversion would cost at least two thirds of it; allocations are
+  deterministic, so one traced fit is enough); and one epoch of ours
+  against `SGDClassifier`'s, both on the float32 copies of (c) and (a) (SGD
+  then trains in float32 too).
 - **Vowpal Wabbit**: the tool a user of fast sparse linear models would
   pick instead, at its defaults with `--oaa K`, one pass and 5 passes over
   the training part of (c), against our epochs at our defaults; time and
