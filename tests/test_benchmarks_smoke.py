@@ -157,3 +157,9 @@ def test_partial_fit_overhead_prints_the_split(tiny_text, capsys):
     table = capsys.readouterr().out
     assert table.count("| float32") == 2 and table.count("| float64") == 2
     assert "outside share" in table
+    X, y = partial_fit_overhead.hashed_batch(n_documents=50)
+    rows = partial_fit_overhead.measure(X, y, n_calls=2)
+    assert all(0 < row["kernel"] <= row["call"] for row in rows)
+    page = partial_fit_overhead.render_page(rows, "a batch", 2)
+    assert page.startswith("# Small partial_fit calls\n")
+    assert page.count("\n| ") == len(rows) + 1  # the header and the rows
