@@ -190,7 +190,10 @@ when scikit-learn's configuration says so, the parameters; the CPU count that
 decides how many threads may share a step is read once per process. What
 remains outside the kernel is mostly scikit-learn's `validate_data` (the
 format, shape and feature-name checks of X and y), the gather of the
-shuffled rows and the label lookup.
+shuffled rows and the label lookup. Before these changes (commit 3b0eaa6),
+the same measurement gave 1.56 ms outside the kernel of a 3.05 ms call (52%)
+for float64 with the defaults, and 1.51 ms of 2.98 ms (51%) with the two
+settings.
 """
 
 
