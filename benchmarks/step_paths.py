@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO_DIR))
 from benchmarks import datasets  # noqa: E402
 from benchmarks.machine import machine_description  # noqa: E402
 from sk_adagrad import AdagradClassifier, _engine  # noqa: E402
-from sk_adagrad._defaults import BATCH_SIZE  # noqa: E402
+from sk_adagrad._defaults import MAX_BATCH_SIZE as BATCH_SIZE  # noqa: E402
 
 DOCS_PAGE = REPO_DIR / "docs" / "step_paths.md"
 N_SAMPLES = 60_000
@@ -180,7 +180,8 @@ def render_page(
 Measured on {today} UTC with `python benchmarks/step_paths.py --write-docs` on:
 {machine_description()}.
 
-One epoch of `AdagradClassifier()` (defaults, `batch_size={BATCH_SIZE}`) on
+One epoch of `AdagradClassifier(batch_size={BATCH_SIZE})` (the batch that
+`batch_size='auto'` gives large data) on
 RCV1-like data of {n_samples:,} rows with about {NNZ_PER_ROW} stored entries per
 row, each path forced, on one thread; median of {repeats} repeats. "Active
 features" is the mean fraction of the features present in a batch.

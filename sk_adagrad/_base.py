@@ -16,6 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from . import _defaults as defaults
 from ._batches import batch_rows, canonical_csr, prefetched
 from ._engine import SparseAdagrad, StepStats
 from ._penalty import ElasticNet
@@ -24,14 +25,14 @@ from ._threads import effective_n_threads
 
 _COMMON_CONSTRAINTS = {
     "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
-    "alpha": [Interval(Real, 0, None, closed="left")],
+    "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
     "l1_ratio": [Interval(Real, 0, 1, closed="both")],
     "fit_intercept": ["boolean"],
-    "lr": [Interval(Real, 0, None, closed="neither")],
+    "lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
     "lr_decay": [Interval(Real, 0, None, closed="left")],
     "eps": [Interval(Real, 0, None, closed="left")],
     "initial_accumulator_value": [Interval(Real, 0, None, closed="left")],
-    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
     "tol": [Interval(Real, 0, None, closed="left"), None],
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -44,6 +45,11 @@ _COMMON_CONSTRAINTS = {
     "verbose": ["verbose"],
     "n_threads": [Interval(Integral, 1, None, closed="left"), None],
 }
+
+
+# The check that a fit beats a constant model reads at most this many rows: its
+# cost stays a small part of one epoch on large data.
+CONSTANT_CHECK_ROWS = 20_000
 
 
 class BaseAdagrad(BaseEstimator):
@@ -159,13 +165,38 @@ class BaseAdagrad(BaseEstimator):
         return X if y is None else (X, y)
 
     def _engine_settings(self, n_outputs):
+        """Engine hyperparameters; ``'auto'`` ones as :meth:`_resolve_auto` set
+        them."""
+        lr = self.__dict__.get("lr_", self.lr)
+        alpha = self.__dict__.get("alpha_", self.alpha)
         return dict(
             loss=self._make_loss(n_outputs),
-            schedule=Schedule(float(self.lr), float(self.lr_decay)),
-            penalty=ElasticNet.from_params(self.penalty, self.alpha, self.l1_ratio),
+            schedule=Schedule(float(lr), float(self.lr_decay)),
+            penalty=ElasticNet.from_params(self.penalty, float(alpha), self.l1_ratio),
             eps=float(self.eps),
             fit_intercept=bool(self.fit_intercept),
         )
+
+    def _resolve_auto(self, targets, sample_weight, auto_alpha, keep):
+        """Set ``lr_`` and ``alpha_``, the values ``'auto'`` stands for on this
+        data (or the values given). With ``keep``, values resolved by an
+        earlier call stay: a stream keeps its step sizes and penalty."""
+        if self.lr != "auto":
+            self.lr_ = float(self.lr)
+        elif not (keep and hasattr(self, "lr_")):
+            self.lr_ = defaults.BASE_LR * self._target_scale(targets, sample_weight)
+        if self.alpha != "auto":
+            self.alpha_ = float(self.alpha)
+        elif not (keep and hasattr(self, "alpha_")):
+            self.alpha_ = auto_alpha
+
+    def _target_scale(self, targets, sample_weight):
+        return 1.0
+
+    def _batch_size_for(self, n_samples):
+        if self.batch_size == "auto":
+            return defaults.auto_batch_size(n_samples)
+        return int(self.batch_size)
 
     def _new_optimizer(self, n_features, n_outputs, dtype=np.float64):
         return SparseAdagrad(
@@ -185,7 +216,11 @@ class BaseAdagrad(BaseEstimator):
         other."""
         return self.optimizer_.dtype if reuse else (np.float64, np.float32)
 
-    def _optimizer_for(self, n_features, n_outputs, reuse, dtype):
+    def _optimizer_for(
+        self, n_features, n_outputs, reuse, targets, sample_weight, dtype
+    ):
+        """The engine to train: the fitted one when ``reuse``, else a new one of
+        ``dtype`` whose intercept starts at the best constant for ``targets``."""
         if reuse:
             engine = self.optimizer_
             if int(self.average) != engine.average_from_sample:
@@ -197,7 +232,15 @@ class BaseAdagrad(BaseEstimator):
                 )
             engine.configure(**self._engine_settings(n_outputs))
             return engine
-        return self._new_optimizer(n_features, n_outputs, dtype)
+        engine = self._new_optimizer(n_features, n_outputs, dtype)
+        if self.fit_intercept:
+            # Start from the best constant model rather than from 0: a
+            # regression target far from 0 or rare classes are then fitted
+            # from the first step instead of after many.
+            engine.intercept[:] = engine.loss.best_constant(
+                self._encode_targets(targets), sample_weight
+            )
+        return engine
 
     def _run_pass(
         self, engine, X, targets, sample_weight, rows, with_loss=True, stats=None
@@ -205,9 +248,8 @@ class BaseAdagrad(BaseEstimator):
         """One pass over ``rows`` (all rows when None) in mini-batches; returns the
         weighted mean loss, measured on each batch before its step."""
         loss_sum = 0.0
-        batches = batch_rows(
-            X.shape[0] if rows is None else len(rows), self.batch_size, rows
-        )
+        n_rows = X.shape[0] if rows is None else len(rows)
+        batches = batch_rows(n_rows, self._batch_size_for(n_rows), rows)
         n_threads = effective_n_threads(self.n_threads)
 
         def prepare(batch):
@@ -258,15 +300,29 @@ class BaseAdagrad(BaseEstimator):
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         targets, sample_weight = self._prepare_y(y, sample_weight, reset=not reuse)
-        n_outputs = self._n_outputs()
-        engine = self._optimizer_for(X.shape[1], n_outputs, reuse, X.dtype)
         rng = check_random_state(self.random_state)
         train, validation = self._split(targets, sample_weight, rng)
+        train_rows = np.arange(len(targets)) if train is None else train
+        self._resolve_auto(
+            targets[train_rows],
+            sample_weight[train_rows],
+            auto_alpha=defaults.auto_alpha(sample_weight[train_rows]),
+            keep=False,
+        )
+        engine = self._optimizer_for(
+            X.shape[1],
+            self._n_outputs(),
+            reuse,
+            targets[train_rows],
+            sample_weight[train_rows],
+            X.dtype,
+        )
 
         track_objective = bool(self.verbose) or (
             self.tol is not None and not self.early_stopping
         )
         best, stalled = np.inf, 0
+        reason = f"max_iter={self.max_iter} epochs run"
         for epoch in range(1, self.max_iter + 1):
             start = time.perf_counter()
             rows = train
@@ -294,6 +350,11 @@ class BaseAdagrad(BaseEstimator):
                 stalled = stalled + 1 if criterion > best - self.tol else 0
                 best = min(best, criterion)
                 if stalled >= self.n_iter_no_change:
+                    watched = "objective" if validation is None else "validation score"
+                    reason = (
+                        f"the {watched} did not improve by tol={self.tol:g} for "
+                        f"{self.n_iter_no_change} epochs"
+                    )
                     break
         else:
             if self.tol is not None:
@@ -303,9 +364,45 @@ class BaseAdagrad(BaseEstimator):
                     ConvergenceWarning,
                     stacklevel=3,
                 )
+        if self.verbose:
+            print(f"Stopped after epoch {epoch}: {reason}.")
+        self._warn_if_worse_than_constant(engine, X, targets, sample_weight, train_rows)
         self.optimizer_ = engine
         self.n_iter_ = epoch
         return self
+
+    def _warn_if_worse_than_constant(self, engine, X, targets, sample_weight, rows):
+        """Warn when the training objective of the fitted model is worse than that
+        of the best constant model (an intercept alone, no penalty), measured on
+        at most ``CONSTANT_CHECK_ROWS`` training rows spread evenly."""
+        if len(rows) > CONSTANT_CHECK_ROWS:
+            rows = rows[np.linspace(0, len(rows) - 1, CONSTANT_CHECK_ROWS).astype(int)]
+        weights = sample_weight[rows]
+        if weights.sum() <= 0:
+            return
+        Y = self._encode_targets(targets[rows])
+        loss = engine.loss
+        constant_margins = np.broadcast_to(loss.best_constant(Y, weights), Y.shape)
+        constant = np.average(loss.value(Y, constant_margins), weights=weights)
+        with np.errstate(over="ignore", invalid="ignore"):
+            margins = engine.margins(X[rows])
+            model = np.average(loss.value(Y, margins), weights=weights)
+            model += engine.penalty_value()
+        if self.verbose:
+            print(
+                f"Training objective {model:.6g}; best constant model {constant:.6g}."
+            )
+        if not model <= constant:
+            warnings.warn(
+                f"The fitted model's training objective ({model:.4g}) is worse than "
+                "that of the best constant model, an intercept alone "
+                f"({constant:.4g}). Standardise the features (StandardScaler), "
+                f"lower lr (now {self.lr_:.3g}) or raise max_iter (now "
+                f"{self.max_iter}) and n_iter_no_change (now "
+                f"{self.n_iter_no_change}).",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
 
     def _split(self, targets, sample_weight, rng):
         """Training rows (None for all) and held-out rows for early stopping."""
@@ -347,8 +444,11 @@ class BaseAdagrad(BaseEstimator):
         targets, sample_weight = self._prepare_y(
             y, sample_weight, reset=first, classes=classes, partial=True
         )
+        self._resolve_auto(
+            targets, sample_weight, auto_alpha=defaults.STREAM_ALPHA, keep=not first
+        )
         engine = self._optimizer_for(
-            X.shape[1], self._n_outputs(), reuse=not first, dtype=X.dtype
+            X.shape[1], self._n_outputs(), not first, targets, sample_weight, X.dtype
         )
         rows = (
             self._partial_fit_rng(engine.t).permutation(len(y))

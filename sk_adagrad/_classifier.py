@@ -43,30 +43,43 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         one-vs-rest probability estimates.
     penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
         Regularisation term ``R``.
-    alpha : float, default=3e-6
+    alpha : float or 'auto', default='auto'
         Strength of the penalty (the same scale as ``SGDClassifier``'s alpha).
+        ``'auto'`` is ``0.1 / n``, ``n`` the total sample weight of the
+        training rows (their number when unweighted): the penalty weighs less
+        as the data grows, as with a fixed ``C`` in ``LogisticRegression``.
+        ``partial_fit``, which cannot know the length of the stream, uses
+        3e-6. The value used is ``alpha_``.
     l1_ratio : float, default=0.15
         Mixing of L1 in ``'elasticnet'``: ``R = l1_ratio |w|_1 +
         (1 - l1_ratio) / 2 |w|_2^2``.
     fit_intercept : bool, default=True
-        Whether to learn an intercept (never penalised).
-    lr : float, default=0.3
-        Adagrad's base learning rate.
+        Whether to learn an intercept (never penalised). It starts at the
+        best constant model of the training data, or of the first
+        ``partial_fit`` call (for ``log_loss``, the class log-odds or
+        log-priors, smoothed by half a sample so that a class absent from the
+        first chunk of a stream starts finite).
+    lr : float or 'auto', default='auto'
+        Adagrad's base learning rate; ``'auto'`` is 0.3. The value used is
+        ``lr_``.
     lr_decay : float, default=0.0
         Step ``t`` uses ``lr / (1 + (t - 1) lr_decay)``.
     eps : float, default=1e-10
         Added to ``sqrt(G)`` in the denominator, as in torch.
     initial_accumulator_value : float, default=0.0
         Starting value of every accumulator ``G``.
-    batch_size : int, default=1024
-        Rows per mini-batch (per Adagrad step).
+    batch_size : int or 'auto', default='auto'
+        Rows per mini-batch (per Adagrad step). ``'auto'`` gives each pass
+        about 100 steps: ``n_samples / 100`` rows, at least 32 (a data set of
+        at most 32 rows is one exact step per epoch) and at most 1024; in
+        ``partial_fit`` ``n_samples`` is the number of rows of the call.
     max_iter : int, default=100
         Maximum number of epochs (passes over the training data) in ``fit``.
     tol : float or None, default=1e-3
         Stop when the epoch objective (or the validation score with
         ``early_stopping``) has not improved by ``tol`` for ``n_iter_no_change``
         epochs. ``None`` runs exactly ``max_iter`` epochs.
-    n_iter_no_change : int, default=2
+    n_iter_no_change : int, default=5
         Number of epochs without improvement before stopping.
     shuffle : bool, default=True
         Shuffle the rows before each epoch (and within each ``partial_fit``).
@@ -82,9 +95,10 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         Report the average of the iterates (Polyak-Ruppert) as ``coef_``; an
         integer starts averaging once that many samples have been seen.
     verbose : int, default=0
-        Print one line per epoch (objective, validation score, time); 2 adds
-        the number of nonzeros and active features per step and the mean step
-        size.
+        Print one line per epoch (objective, validation score, time), why the
+        fit stopped, and its training objective against the best constant
+        model's; 2 adds the number of nonzeros and active features per step
+        and the mean step size.
     class_weight : dict, 'balanced' or None, default=None
         Weights multiplying ``sample_weight`` per class.
     multi_class : {'auto', 'multinomial', 'ovr'}, default='auto'
@@ -109,6 +123,9 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         reloaded model resumes ``partial_fit`` exactly.
     t_ : int
         Number of Adagrad steps over the model's life.
+    lr_, alpha_ : float
+        The learning rate and penalty strength used (what ``'auto'`` stands
+        for on the training data).
     n_iter_ : int
         Epochs run by the last call (1 for ``partial_fit``).
     classes_ : ndarray of shape (n_classes,)

@@ -1,13 +1,69 @@
-"""Default hyperparameters shared by both estimators.
+"""Default hyperparameters shared by both estimators, and the rules that turn
+the ``'auto'`` defaults into numbers for the data at hand.
 
-Each value was chosen from measurements on sparse text (tf-idf uni+bigrams of
-the 55-class docstring corpus); docs/defaults.md holds the tables that justify
-them and says where they differ from torch's and scikit-learn's.
+docs/defaults.md holds the measurements behind each rule, across data sizes
+(a thousand rows to hundreds of thousands), kinds (sparse text, dense, raw and
+standardised) and tasks, and says where they differ from torch's and
+scikit-learn's.
 """
 
-LR = 0.3
-ALPHA = 3e-6
+import numpy as np
+
+LR = "auto"
+ALPHA = "auto"
+BATCH_SIZE = "auto"
 INITIAL_ACCUMULATOR_VALUE = 0.0
-BATCH_SIZE = 1024
 MAX_ITER = 100
-N_ITER_NO_CHANGE = 2
+N_ITER_NO_CHANGE = 5
+
+# lr='auto': Adagrad's first step of every coordinate is about lr, so lr is in
+# the units of the weights. Classification margins and standardised targets
+# need weights of order one; a regression target of scale s needs s times more,
+# and Adagrad's steps, being blind to the gradient's scale, do not grow with it.
+BASE_LR = 0.3
+
+# alpha='auto' is ALPHA_PER_SAMPLE / n, n the total sample weight (the number of
+# rows when unweighted): the penalty's weight relative to the mean loss shrinks
+# as the data grows, as a prior of fixed strength does (LogisticRegression's
+# C fixed is alpha = 1 / (C n)); counting weight, not rows, keeps a weight of k
+# equivalent to k copies of a row.
+ALPHA_PER_SAMPLE = 0.1
+# partial_fit sees a stream whose length it does not know: it takes the value
+# measured best on the largest corpora.
+STREAM_ALPHA = 3e-6
+
+# batch_size='auto' gives an epoch about STEPS_PER_EPOCH steps, within
+# [MIN_BATCH_SIZE, MAX_BATCH_SIZE] rows per step: a data set of at most
+# MIN_BATCH_SIZE rows is fitted full batch, each epoch one exact step (where a
+# weight of k is exactly k copies of a row).
+STEPS_PER_EPOCH = 100
+MIN_BATCH_SIZE = 32
+MAX_BATCH_SIZE = 1024
+
+
+def auto_batch_size(n_samples: int) -> int:
+    """Rows per step for a pass over ``n_samples`` rows."""
+    return int(
+        np.clip(round(n_samples / STEPS_PER_EPOCH), MIN_BATCH_SIZE, MAX_BATCH_SIZE)
+    )
+
+
+def auto_alpha(sample_weight: np.ndarray) -> float:
+    """Penalty strength for a fit on rows of these weights."""
+    total = sample_weight.sum()
+    return ALPHA_PER_SAMPLE / (total if total > 0 else max(len(sample_weight), 1))
+
+
+def target_scale(y: np.ndarray, sample_weight: np.ndarray) -> float:
+    """Weighted standard deviation of a regression target (1 when it is 0 or
+    the weights are all 0: the intercept alone then fits it)."""
+    total = sample_weight.sum()
+    largest = np.max(np.abs(y), initial=0.0)
+    if total <= 0 or not 0 < largest < np.inf:
+        return 1.0
+    # In units of the largest target, so that targets near the float range do
+    # not overflow when squared.
+    unit = y / largest
+    mean = sample_weight @ unit / total
+    scale = largest * float(np.sqrt(sample_weight @ np.square(unit - mean) / total))
+    return scale if 0 < scale < np.inf else 1.0

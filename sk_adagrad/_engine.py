@@ -453,6 +453,19 @@ class SparseAdagrad:
 
         return _by_output(self.coef.shape, self.dtype, rows_at_now)
 
+    def penalty_value(self):
+        """The penalty of the weights at the current step, computed a block of
+        rows at a time: no model-sized copy, and nothing cached."""
+        if self.penalty.is_zero:
+            return 0.0
+        n_features, n_outputs = self.coef.shape
+        buffer = np.empty((_rows_per_block(n_outputs), n_outputs))
+        total = 0.0
+        for rows in _row_blocks(self.coef.shape):
+            n_rows = len(range(n_features)[rows])
+            total += self.penalty.value(self._weights_at_now(rows, buffer[:n_rows]))
+        return total
+
     def accumulators_by_output(self):
         """The accumulators in a new ``(n_outputs, n_features)`` array."""
         return _by_output(

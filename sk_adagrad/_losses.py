@@ -11,14 +11,46 @@ and an encoded target ``Y`` of the same shape:
 ``(n_samples,)``, so that the epoch objective that ``tol`` watches is, for
 one-vs-rest, the mean of the binary problems' objectives (each of which is what
 ``SGDClassifier`` watches); ``derivative`` returns ``dL/dZ``, shape
-``(n_samples, n_outputs)``.
+``(n_samples, n_outputs)``; ``best_constant`` returns the margin of each output
+that a model with no features (an intercept alone) would fit, the start of the
+intercept and the baseline a fitted model must beat.
 The definitions match scikit-learn's ``SGDClassifier``/``SGDRegressor``.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, logsumexp, softmax
+from scipy.special import expit, logit, logsumexp, softmax
+
+# Class frequencies are smoothed as if every class had been seen this many
+# times more (by weight share), so that a class absent from the first chunk of
+# a stream, or a class with zero weight, gets a finite starting margin.
+_PRIOR_SMOOTHING = 0.5
+
+
+def _positive_share(Y, sample_weight):
+    """Per output, the smoothed weighted share of the samples whose target is
+    +1 (Y in {-1, +1}, or one-hot)."""
+    n_samples = max(len(Y), 1)
+    total = sample_weight.sum()
+    weights = sample_weight / total if total > 0 else np.full(len(Y), 1 / n_samples)
+    positive = weights @ (Y > 0)
+    return (positive + _PRIOR_SMOOTHING / n_samples) / (
+        1 + 2 * _PRIOR_SMOOTHING / n_samples
+    )
+
+
+def _weighted_median(y, sample_weight):
+    order = np.argsort(y)
+    cumulative = np.cumsum(sample_weight[order])
+    if cumulative[-1] <= 0:
+        return float(np.median(y))
+    return float(y[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])])
+
+
+def _weighted_mean(Y, sample_weight):
+    total = sample_weight.sum()
+    return sample_weight @ Y / total if total > 0 else Y.mean(axis=0)
 
 
 @dataclass(frozen=True)
@@ -35,6 +67,12 @@ class Hinge:
         # lets the perceptron leave its all-zero starting point.
         return np.where(Y * Z <= self.threshold, -Y, 0.0)
 
+    def best_constant(self, Y, sample_weight):
+        # The mean hinge of a constant b in [-t, t] is linear in b: the sign of
+        # the majority (0 for the perceptron, whose constant loss is 0 anyway).
+        share = _positive_share(Y, sample_weight)
+        return self.threshold * np.sign(2 * share - 1)
+
 
 @dataclass(frozen=True)
 class SquaredHinge:
@@ -47,6 +85,10 @@ class SquaredHinge:
 
     def derivative(self, Y, Z):
         return -2.0 * Y * np.maximum(0.0, self.threshold - Y * Z)
+
+    def best_constant(self, Y, sample_weight):
+        # p (t - b)^2 + (1 - p) (t + b)^2 is least at b = t (2p - 1).
+        return self.threshold * (2 * _positive_share(Y, sample_weight) - 1)
 
 
 @dataclass(frozen=True)
@@ -64,6 +106,10 @@ class ModifiedHuber:
         yz = Y * Z
         return np.where(yz >= -1.0, -2.0 * Y * np.maximum(0.0, 1.0 - yz), -4.0 * Y)
 
+    def best_constant(self, Y, sample_weight):
+        # Within [-1, 1] it is the squared hinge: least at 2p - 1.
+        return 2 * _positive_share(Y, sample_weight) - 1
+
 
 @dataclass(frozen=True)
 class BinaryLog:
@@ -74,6 +120,9 @@ class BinaryLog:
 
     def derivative(self, Y, Z):
         return -Y * expit(-Y * Z)
+
+    def best_constant(self, Y, sample_weight):
+        return logit(_positive_share(Y, sample_weight))
 
 
 @dataclass(frozen=True)
@@ -86,6 +135,10 @@ class MultinomialLog:
     def derivative(self, Y, Z):
         return softmax(Z, axis=1) - Y
 
+    def best_constant(self, Y, sample_weight):
+        log_prior = np.log(_positive_share(Y, sample_weight))
+        return log_prior - log_prior.mean()
+
 
 @dataclass(frozen=True)
 class SquaredError:
@@ -96,6 +149,9 @@ class SquaredError:
 
     def derivative(self, Y, Z):
         return Z - Y
+
+    def best_constant(self, Y, sample_weight):
+        return _weighted_mean(Y, sample_weight)
 
 
 @dataclass(frozen=True)
@@ -113,6 +169,11 @@ class Huber:
     def derivative(self, Y, Z):
         return np.clip(Z - Y, -self.epsilon, self.epsilon)
 
+    def best_constant(self, Y, sample_weight):
+        # The median, the exact minimiser as epsilon goes to 0 (a start, not an
+        # optimum, for larger epsilon).
+        return np.array([_weighted_median(y, sample_weight) for y in Y.T])
+
 
 @dataclass(frozen=True)
 class EpsilonInsensitive:
@@ -127,6 +188,8 @@ class EpsilonInsensitive:
         r = Z - Y
         return np.where(np.abs(r) > self.epsilon, np.sign(r), 0.0)
 
+    best_constant = Huber.best_constant
+
 
 @dataclass(frozen=True)
 class SquaredEpsilonInsensitive:
@@ -140,6 +203,10 @@ class SquaredEpsilonInsensitive:
     def derivative(self, Y, Z):
         r = Z - Y
         return 2.0 * np.sign(r) * np.maximum(0.0, np.abs(r) - self.epsilon)
+
+    def best_constant(self, Y, sample_weight):
+        # The mean, the exact minimiser as epsilon goes to 0.
+        return _weighted_mean(Y, sample_weight)
 
 
 CLASSIFICATION_LOSSES = (

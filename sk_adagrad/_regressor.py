@@ -28,29 +28,43 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         The loss; ``squared_error`` is ``(y - p) ** 2 / 2``.
     penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
         Regularisation term ``R``.
-    alpha : float, default=3e-6
+    alpha : float or 'auto', default='auto'
         Strength of the penalty (the same scale as ``SGDRegressor``'s alpha).
+        ``'auto'`` is ``0.1 / n``, ``n`` the total sample weight of the
+        training rows (their number when unweighted); ``partial_fit``, which
+        cannot know the length of the stream, uses 3e-6. The value used is
+        ``alpha_``.
     l1_ratio : float, default=0.15
         Mixing of L1 in ``'elasticnet'``.
     fit_intercept : bool, default=True
-        Whether to learn an intercept (never penalised).
-    lr : float, default=0.3
-        Adagrad's base learning rate.
+        Whether to learn an intercept (never penalised). It starts at the
+        best constant model of the training data, or of the first
+        ``partial_fit`` call: the weighted mean target (the weighted median
+        for ``huber`` and ``epsilon_insensitive``).
+    lr : float or 'auto', default='auto'
+        Adagrad's base learning rate. ``'auto'`` is 0.3 times the (weighted)
+        standard deviation of the target: Adagrad's first steps are about
+        ``lr`` whatever the gradient's scale, so the step must be in the
+        target's units. With ``eps`` near 0 the fit is then equivariant to
+        the target's scale. ``partial_fit`` takes the scale of its first call.
+        The value used is ``lr_``.
     lr_decay : float, default=0.0
         Step ``t`` uses ``lr / (1 + (t - 1) lr_decay)``.
     eps : float, default=1e-10
         Added to ``sqrt(G)`` in the denominator, as in torch.
     initial_accumulator_value : float, default=0.0
         Starting value of every accumulator ``G``.
-    batch_size : int, default=1024
-        Rows per mini-batch.
+    batch_size : int or 'auto', default='auto'
+        Rows per mini-batch. ``'auto'`` gives each pass about 100 steps:
+        ``n_samples / 100`` rows, at least 32 and at most 1024; in
+        ``partial_fit`` ``n_samples`` is the number of rows of the call.
     max_iter : int, default=100
         Maximum number of epochs in ``fit``.
     tol : float or None, default=1e-3
         Stop when the epoch objective (or the validation R^2 with
         ``early_stopping``) has not improved by ``tol`` for ``n_iter_no_change``
         epochs; ``None`` runs exactly ``max_iter`` epochs.
-    n_iter_no_change : int, default=2
+    n_iter_no_change : int, default=5
         Number of epochs without improvement before stopping.
     shuffle : bool, default=True
         Shuffle the rows before each epoch (and within each ``partial_fit``).
@@ -66,9 +80,10 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         Report the average of the iterates as ``coef_``; an integer starts
         averaging once that many samples have been seen.
     verbose : int, default=0
-        Print one line per epoch (objective, validation score, time); 2 adds
-        the number of nonzeros and active features per step and the mean step
-        size.
+        Print one line per epoch (objective, validation score, time), why the
+        fit stopped, and its training objective against the best constant
+        model's; 2 adds the number of nonzeros and active features per step
+        and the mean step size.
     epsilon : float, default=0.1
         Threshold of the ``huber`` and epsilon-insensitive losses.
     n_threads : int or None, default=None
@@ -90,6 +105,9 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         The complete training state.
     t_ : int
         Number of Adagrad steps over the model's life.
+    lr_, alpha_ : float
+        The learning rate and penalty strength used (what ``'auto'`` stands
+        for on the training data).
     n_iter_ : int
         Epochs run by the last call (1 for ``partial_fit``).
     n_features_in_ : int
@@ -230,6 +248,9 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
 
     def _n_outputs(self):
         return 1
+
+    def _target_scale(self, targets, sample_weight):
+        return defaults.target_scale(targets, sample_weight)
 
     def _make_loss(self, n_outputs):
         return make_loss(self.loss, epsilon=self.epsilon)

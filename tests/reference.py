@@ -44,7 +44,9 @@ def half_mse_gradients(X, y, sample_weight, w, b):
     X = X.toarray() if sp.issparse(X) else np.asarray(X)
     X, y, sample_weight = (np.asarray(a, dtype=dtype) for a in (X, y, sample_weight))
     residual = X @ w + b - y
-    weighted = sample_weight * residual / sample_weight.sum()
+    # Weighted as the estimators weight each batch, so that the rounding of a
+    # near-zero gradient (the intercept starts at the weighted mean) agrees.
+    weighted = residual * (sample_weight / sample_weight.sum())
     return X.T @ weighted, np.array([weighted.sum()])
 
 
@@ -57,8 +59,10 @@ def torch_adagrad_trajectory(
     eps=1e-10,
     initial_accumulator_value=0.0,
     dtype=np.float64,
+    intercept_start=0.0,
 ):
-    """Run torch's Adagrad on the weighted half MSE of a linear model.
+    """Run torch's Adagrad on the weighted half MSE of a linear model, from zero
+    weights and the intercept ``intercept_start``.
 
     Parameters
     ----------
@@ -75,7 +79,7 @@ def torch_adagrad_trajectory(
         ``intercept_accumulator`` (copies) and ``t``.
     """
     w = np.zeros(n_features, dtype=dtype)
-    b = np.zeros(1, dtype=dtype)
+    b = np.full(1, float(intercept_start), dtype=dtype)
     sums = [
         np.full(n_features, float(initial_accumulator_value), dtype=dtype),
         np.full(1, float(initial_accumulator_value), dtype=dtype),
@@ -126,11 +130,13 @@ class EagerAdagrad:
     fit_intercept: bool = True
     average: int = 0
     dtype: type = np.float64
+    intercept_start: object = 0.0
 
     def __post_init__(self):
         shape = (self.n_features, self.n_outputs)
         self.w = np.zeros(shape, dtype=self.dtype)
-        self.b = np.zeros(self.n_outputs, dtype=self.dtype)
+        # The start rounded to the dtype, as the estimators' intercept is.
+        self.b = (np.zeros(self.n_outputs) + self.intercept_start).astype(self.dtype)
         self.G = np.full(shape, float(self.initial_accumulator_value), self.dtype)
         self.G_b = np.full(
             self.n_outputs, float(self.initial_accumulator_value), self.dtype

@@ -35,6 +35,7 @@ from fitted_models import (
 )
 from fitted_models import train as call
 from sklearn.base import is_classifier
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sk_adagrad import AdagradClassifier, DivergenceError
@@ -577,6 +578,9 @@ def test_tiny_values_train_without_warnings(model_name, method):
     for X_tiny, y in _extreme_calls(model, 1e-300):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
+            # Features of 1e-300 carry no signal: a fit may rightly warn that
+            # it is no better than a constant; no numerical warning may appear.
+            warnings.simplefilter("ignore", ConvergenceWarning)
             call(model, method, X_tiny, y)
             assert_finite_state(model)
             margins = (

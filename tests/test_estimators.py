@@ -30,7 +30,8 @@ def test_binary_shapes_follow_sklearn(three_classes):
 
 def test_multiclass_trains_all_outputs_in_one_pass(three_classes):
     X, y = three_classes
-    model = AdagradClassifier(random_state=0, max_iter=3, tol=None).fit(X, y)
+    model = AdagradClassifier(random_state=0, max_iter=3, tol=None, batch_size=16)
+    model.fit(X, y)
     assert model.coef_.shape == (3, X.shape[1])
     # One step per mini-batch, whatever the number of classes.
     assert model.t_ == 3 * int(np.ceil(X.shape[0] / model.batch_size))
@@ -119,7 +120,14 @@ def test_verbose_prints_one_line_per_epoch_and_step_statistics(three_classes, ca
     X, y = three_classes
     AdagradClassifier(max_iter=3, tol=None, verbose=1).fit(X, y)
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 3 and all(line.startswith("-- Epoch") for line in lines)
+    assert len(lines) == 5 and all(line.startswith("-- Epoch") for line in lines[:3])
+    # Why the fit stopped, and how it compares with the best constant model.
+    assert lines[3] == "Stopped after epoch 3: max_iter=3 epochs run."
+    assert lines[4].startswith("Training objective ")
+    assert "best constant model" in lines[4]
+    AdagradClassifier(max_iter=50, tol=1e-2, n_iter_no_change=2, verbose=1).fit(X, y)
+    stop = capsys.readouterr().out.strip().splitlines()[-2]
+    assert "did not improve by tol=0.01 for 2 epochs" in stop
     AdagradClassifier(max_iter=2, tol=None, verbose=2).fit(X, y)
     out = capsys.readouterr().out
     assert out.count("mean step size") == 2 and "active features per step" in out

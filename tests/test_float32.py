@@ -11,6 +11,7 @@ float32 model is rounded to float32 first, and trains exactly as its float32
 copy would.
 """
 
+import dataclasses
 import pickle
 
 import numpy as np
@@ -59,16 +60,35 @@ def float32_state(model):
 # in another order (torch divides the gradient by sqrt(G) + eps, the engine
 # multiplies it by the step size) and the margins mix every weight, so the
 # rounding is relative to the largest weight: rtol 1e-6 of each value or of the
-# largest.
+# largest weight (intercept included; of the largest accumulator for the
+# accumulators).
 TORCH_RTOL = 1e-6
 
 
-def assert_torch_close(actual, desired, name=""):
-    atol = TORCH_RTOL * np.abs(desired).max()
+# The intercept starts at the best constant of the first batch, where its
+# gradient is rounding noise: with a zero initial accumulator, Adagrad's first
+# step divides that noise by its own size, a step of lr in the direction the
+# noise happens to take, which two correct float32 implementations need not
+# share (in float64 the reference sums in the engine's order and agrees to the
+# bit). With a positive initial accumulator that first step is as small as the
+# noise, and the float32 trajectories are comparable.
+FLOAT32_SETTINGS = [
+    dict(lr=0.5, lr_decay=0.05, initial_accumulator_value=0.01),
+    *(s for s in SETTINGS if s.get("initial_accumulator_value")),
+]
+
+
+def assert_torch_close(actual, desired, scale, name=""):
+    """Within TORCH_RTOL of each value or of ``scale``, the largest weight."""
+    atol = TORCH_RTOL * scale
     assert_allclose(actual, desired, rtol=TORCH_RTOL, atol=atol, err_msg=name)
 
 
-@pytest.mark.parametrize("settings", SETTINGS)
+def largest_weight(state):
+    return max(np.abs(state["coef"]).max(), np.abs(state["intercept"]).max())
+
+
+@pytest.mark.parametrize("settings", FLOAT32_SETTINGS)
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
 @pytest.mark.usefixtures("step_path")
 def test_float32_fit_is_torch_adagrad_in_float32(settings, sparse):
@@ -79,14 +99,20 @@ def test_float32_fit_is_torch_adagrad_in_float32(settings, sparse):
         [(X, y, sample_weight)] * n_steps,
         X.shape[1],
         dtype=np.float32,
-        **reference_settings(settings),
+        **reference_settings(settings, y, sample_weight),
     )[-1]
     data = sp.csr_array(X) if sparse else X
     model = regressor(batch_size=len(y), max_iter=n_steps, **settings)
     model.fit(data, y, sample_weight=sample_weight)
     state = float32_state(model)
-    for name in ("coef", "intercept", "coef_accumulator", "intercept_accumulator"):
-        assert_torch_close(state[name + "_"], expected[name], name)
+    assert_torch_close(state["coef_"], expected["coef"], largest_weight(expected))
+    assert_torch_close(
+        state["intercept_"], expected["intercept"], largest_weight(expected)
+    )
+    accumulators = ("coef_accumulator", "intercept_accumulator")
+    scale = max(np.abs(expected[name]).max() for name in accumulators)
+    for name in accumulators:
+        assert_torch_close(state[name + "_"], expected[name], scale, name)
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
@@ -100,7 +126,11 @@ def test_float32_partial_fit_follows_torch_step_by_step(sparse):
         for rows in (slice(s, s + batch_size) for s in range(0, len(y), batch_size))
     ]
     expected = torch_adagrad_trajectory(
-        batches, X.shape[1], dtype=np.float32, **reference_settings(settings)
+        batches,
+        X.shape[1],
+        dtype=np.float32,
+        # The intercept starts at the best constant of the first call's batch.
+        **reference_settings(settings, *batches[0][1:]),
     )
     model = regressor(batch_size=batch_size, **settings)
     for (X_batch, y_batch, w_batch), state in zip(batches, expected, strict=True):
@@ -108,8 +138,9 @@ def test_float32_partial_fit_follows_torch_step_by_step(sparse):
             sp.csr_array(X_batch) if sparse else X_batch, y_batch, sample_weight=w_batch
         )
         assert model.t_ == state["t"]
-        assert_torch_close(model.coef_, state["coef"])
-        assert_torch_close(model.intercept_, state["intercept"])
+        scale = largest_weight(state)
+        assert_torch_close(model.coef_, state["coef"], scale)
+        assert_torch_close(model.intercept_, state["intercept"], scale)
 
 
 # -- lazy == eager, sparse == dense, in float32 ---------------------------------------
@@ -156,9 +187,9 @@ def test_float32_lazy_equals_eager_on_block_sparse_data(
         initial_accumulator_value=0.05,
     )
     model.fit(sp.csr_array(X), y, sample_weight=sample_weight)
-    eager = make_eager(model, X, y)
-    eager.dtype = np.float32
-    eager.__post_init__()
+    eager = dataclasses.replace(
+        make_eager(model, X, y, sample_weight), dtype=np.float32
+    )
     eager.run(X, eager_targets(model, y), sample_weight, batch_size=4, n_epochs=3)
     state = float32_state(model)
     assert model.t_ == eager.t

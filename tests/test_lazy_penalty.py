@@ -70,15 +70,21 @@ def eager_targets(model, y):
     return encode_targets(y, list(model.classes_), multinomial=is_multinomial(model))
 
 
-def make_eager(model, X, y):
-    """The eager reference with the model's hyperparameters, for data like X, y."""
+def make_eager(model, X, y, sample_weight):
+    """The eager reference with the model's hyperparameters, for data like X, y,
+    starting from the intercept the model started from: the best constant of
+    the rows its first call was given (``y`` and ``sample_weight``)."""
     Y = eager_targets(model, y)
     multinomial = is_multinomial(model)
     penalty = ElasticNet.from_params(model.penalty, model.alpha, model.l1_ratio)
+    loss = make_loss(model.loss, epsilon=EPSILON, multinomial=multinomial)
     return EagerAdagrad(
         n_features=X.shape[1],
         n_outputs=Y.shape[1],
-        loss=make_loss(model.loss, epsilon=EPSILON, multinomial=multinomial),
+        intercept_start=(
+            loss.best_constant(Y, sample_weight) if model.fit_intercept else 0.0
+        ),
+        loss=loss,
         lr=model.lr,
         lr_decay=model.lr_decay,
         eps=model.eps,
@@ -92,7 +98,7 @@ def make_eager(model, X, y):
 
 def eager_twin(model, X_dense, y, sample_weight, n_epochs):
     """Run the eager reference with the model's hyperparameters."""
-    eager = make_eager(model, X_dense, y)
+    eager = make_eager(model, X_dense, y, sample_weight)
     return eager.run(
         X_dense,
         eager_targets(model, y),
@@ -294,8 +300,7 @@ def test_absent_features_stay_lazy_under_a_penalty(kind, penalty, lr_decay):
     assert np.all(public_after[~nonzero] == 0.0)
     # ...exactly as the eager algorithm does on the same two chunks.
     X = np.vstack([first, second])
-    y = np.concatenate([y_first, y_second])
-    eager = make_eager(model, X, y)
+    eager = make_eager(model, X, y_first, np.ones(len(first)))
     eager.run(first, eager_targets(model, y_first), np.ones(len(first)), batch_size=3)
     eager.run(
         second, eager_targets(model, y_second), np.ones(len(second)), batch_size=3

@@ -34,7 +34,7 @@ def sparse_text_like(n_samples, n_features, nnz_per_row, seed=0):
 
 
 def engine_for(n_features, n_outputs):
-    return AdagradClassifier()._new_optimizer(n_features, n_outputs)
+    return AdagradClassifier(lr=0.3, alpha=1e-5)._new_optimizer(n_features, n_outputs)
 
 
 @pytest.mark.parametrize("in_place", [False, True])
@@ -84,9 +84,13 @@ SHARED_PROBLEMS = {"in-place": (18_000, 40, 40), "active-rows": (60_000, 80, 30)
 @pytest.mark.parametrize(
     "model",
     [
-        AdagradClassifier(loss="hinge"),
-        AdagradClassifier(loss="log_loss", penalty="elasticnet", average=1000),
-        AdagradClassifier(loss="squared_hinge", penalty="l1", lr_decay=0.01),
+        AdagradClassifier(loss="hinge", batch_size=1024),
+        AdagradClassifier(
+            loss="log_loss", penalty="elasticnet", average=1000, batch_size=1024
+        ),
+        AdagradClassifier(
+            loss="squared_hinge", penalty="l1", lr_decay=0.01, batch_size=1024
+        ),
     ],
     ids=["ovr", "multinomial-elasticnet-averaged", "l1-decay"],
 )

@@ -64,10 +64,17 @@ def assert_matches(model, state):
     )
 
 
-def reference_settings(settings):
-    return {"lr_decay": 0.0, "eps": 1e-10, "initial_accumulator_value": 0.0} | (
-        settings
-    )
+def reference_settings(settings, y, sample_weight):
+    """torch's settings for ``settings``, starting from the intercept the model
+    starts from: the weighted mean of the targets of its first call (summed in
+    the same order, since the trajectory amplifies a difference in the last
+    bit)."""
+    return {
+        "lr_decay": 0.0,
+        "eps": 1e-10,
+        "initial_accumulator_value": 0.0,
+        "intercept_start": sample_weight @ y / sample_weight.sum(),
+    } | settings
 
 
 @pytest.mark.parametrize("settings", SETTINGS)
@@ -79,7 +86,7 @@ def test_full_batch_fit_is_torch_adagrad_on_mse(settings, sparse):
     expected = torch_adagrad_trajectory(
         [(X, y, sample_weight)] * n_steps,
         X.shape[1],
-        **reference_settings(settings),
+        **reference_settings(settings, y, sample_weight),
     )
     data = sp.csr_array(X) if sparse else X
     model = regressor(batch_size=len(y), max_iter=n_steps, **settings)
@@ -100,7 +107,7 @@ def test_full_batch_steps_follow_torch_one_by_one(settings, sparse):
     expected = torch_adagrad_trajectory(
         [(X, y, sample_weight)] * n_steps,
         X.shape[1],
-        **reference_settings(settings),
+        **reference_settings(settings, y, sample_weight),
     )
     data = sp.csr_array(X) if sparse else X
     # A batch larger than the data is still one step per pass.
@@ -123,8 +130,11 @@ def test_mini_batch_partial_fit_continues_the_schedule(settings, sparse):
         for start in range(0, len(yc), batch_size):
             rows = slice(start, start + batch_size)
             batches.append((Xc[rows], yc[rows], wc[rows]))
+    first = chunks[0]
     expected = torch_adagrad_trajectory(
-        batches, X.shape[1], **reference_settings(settings)
+        batches,
+        X.shape[1],
+        **reference_settings(settings, y[first], sample_weight[first]),
     )
 
     model = regressor(batch_size=batch_size, **settings)
@@ -153,7 +163,7 @@ def test_epochs_of_mini_batches_are_consecutive_torch_steps(sparse):
     ] * n_epochs
     settings = dict(lr=0.3, lr_decay=0.1, initial_accumulator_value=0.01)
     expected = torch_adagrad_trajectory(
-        batches, X.shape[1], **reference_settings(settings)
+        batches, X.shape[1], **reference_settings(settings, y, sample_weight)
     )
     model = regressor(batch_size=batch_size, max_iter=n_epochs, **settings)
     model.fit(sp.csr_array(X) if sparse else X, y, sample_weight=sample_weight)
