@@ -1,13 +1,14 @@
 """The measurements behind the default hyperparameters.
 
-On the docstring corpus (55 classes, tf-idf of uni+bigrams), this script varies
-one parameter at a time around the defaults and prints the test accuracy after
-each epoch and the CPU time per epoch; then it runs the complete default fit
+First, the defaults across data sizes and kinds against the peers
+(``benchmarks/size_study.py``). Then, on the docstring corpus (55 classes,
+tf-idf of uni+bigrams), one parameter at a time around the defaults: the test
+accuracy after each epoch and the time per epoch; and the complete default fit
 (with its stopping rule) against ``SGDClassifier``'s, the fits interleaved and
-repeated (medians). Last, it compares values of ``alpha`` on the benchmark
-suite's data sets. ``--write-docs`` writes the tables to docs/defaults.md.
+repeated (medians). ``--write-docs`` writes the tables to docs/defaults.md;
+``--quick`` keeps the small data sets of the study.
 
-    python benchmarks/defaults.py [--epochs 6] [--repeats 5] [--write-docs]
+    python benchmarks/defaults.py [--epochs 6] [--repeats 5] [--quick] [--write-docs]
 """
 
 import argparse
@@ -26,51 +27,36 @@ from sklearn.linear_model import SGDClassifier
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))
 
-from benchmarks import datasets  # noqa: E402
+from benchmarks import datasets, size_study  # noqa: E402
 from benchmarks.machine import machine_description  # noqa: E402
-from benchmarks.run import Context  # noqa: E402
-from sk_adagrad import AdagradClassifier, AdagradRegressor  # noqa: E402
+from sk_adagrad import AdagradClassifier  # noqa: E402
+from sk_adagrad._defaults import auto_alpha  # noqa: E402
 
 VARIANTS = [
     {},
-    {"lr": 0.01},
     {"lr": 0.1},
     {"lr": 1.0},
-    {"initial_accumulator_value": 0.01},
     {"initial_accumulator_value": 0.1},
-    {"batch_size": 256},
-    {"batch_size": 2048},
+    {"batch_size": 64},
+    {"batch_size": 1024},
     {"batch_size": 4096},
-    {"batch_size": 4096, "lr": 0.5},
     {"penalty": None},
-    {"alpha": 1e-6},
-    {"alpha": 1e-5},
+    {"alpha": 3e-6},
     {"alpha": 1e-4},
     {"loss": "log_loss"},
-    {"loss": "log_loss", "lr": 1.0},
+    {"loss": "log_loss", "lr": 0.3},
     {"eps": 1e-6},
+    {"average": True},
 ]
-# Complete fits: the defaults, one thread, other stopping rules, and the larger
-# batch that trades accuracy for time.
+# Complete fits: the defaults, one thread, other stopping rules, and the former
+# defaults (batch_size=1024, alpha=3e-6, n_iter_no_change=2).
 FULL_FITS = [
     {},
     {"n_threads": 1},
-    {"n_iter_no_change": 1},
-    {"n_iter_no_change": 3},
-    {"n_iter_no_change": 5},
-    {"batch_size": 4096, "lr": 0.5},
+    {"n_iter_no_change": 2},
+    {"batch_size": 1024},
+    {"batch_size": 1024, "alpha": 3e-6, "n_iter_no_change": 2},
 ]
-# The default alpha against the former one on the benchmark suite's data sets
-# (docs/performance.md), each at the better lr of the grid after every epoch.
-ALPHA_DATA_SETS = {
-    "text": AdagradClassifier,
-    "binary": AdagradClassifier,
-    "multiclass": AdagradClassifier,
-    "regression": AdagradRegressor,
-}
-ALPHAS = (3e-6, 1e-5)
-ALPHA_LRS = (0.3, 1.0)
-ALPHA_EPOCHS = 8
 
 
 def epoch_curve(estimator, data, n_epochs):
@@ -128,30 +114,6 @@ def fit_row(name, accuracy, epochs, cpu, wall):
     )
 
 
-def alpha_table(n_epochs):
-    """Markdown rows: per data set and alpha, the best test score over
-    ``ALPHA_LRS`` after epochs 1, 2, 3 and ``n_epochs``."""
-    shown = sorted({1, 2, 3, n_epochs})
-    columns = " | ".join(f"after {e}" for e in shown)
-    lines = [f"| data set | alpha | {columns} |", "|" + " --- |" * (len(shown) + 2)]
-    suite = Context()
-    for name, estimator in ALPHA_DATA_SETS.items():
-        split = suite.data(name)
-        data = split.X_train, split.X_test, split.y_train, split.y_test
-        for alpha in ALPHAS:
-            curves = [
-                epoch_curve(
-                    estimator(alpha=alpha, lr=lr, random_state=0), data, n_epochs
-                )
-                for lr in ALPHA_LRS
-            ]
-            best = np.max([scores for scores, _, _ in curves], axis=0)
-            cells = " | ".join(f"{best[e - 1]:.4f}" for e in shown)
-            lines.append(f"| {split.label} | {alpha:g} | {cells} |")
-            print(lines[-1], flush=True)
-    return lines
-
-
 def describe(params):
     return ", ".join(f"{k}={v!r}" for k, v in params.items()) or "defaults"
 
@@ -160,11 +122,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true")
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args(argv)
 
+    study = size_study.study(repeats=max(1, args.repeats // 2), quick=args.quick)
+
     data = datasets.docstring_split()
     X_train = data[0]
+    # Each epoch of the curves is one partial_fit pass, which takes the
+    # penalty of a stream; the curves use the one fit would take on this data.
+    fit_alpha = {"alpha": auto_alpha(np.ones(X_train.shape[0]))}
     shown = sorted({1, 2, 3, args.epochs})
     accuracy_columns = " | ".join(f"acc@{e}" for e in shown)
     header = f"| variant | {accuracy_columns} | CPU s/epoch | wall s/epoch |"
@@ -172,7 +140,7 @@ def main(argv=None):
     curves = {}
     for params in VARIANTS:
         accuracies, cpu, wall = epoch_curve(
-            AdagradClassifier(random_state=0, **params), data, args.epochs
+            AdagradClassifier(random_state=0, **(fit_alpha | params)), data, args.epochs
         )
         curves[describe(params)] = accuracies, cpu, wall
         cells = " | ".join(f"{accuracies[e - 1]:.4f}" for e in shown)
@@ -206,7 +174,6 @@ def main(argv=None):
         else "Within the measured epochs the defaults did not reach SGD's accuracy."
     )
     print(catch_up, flush=True)
-    alphas = alpha_table(ALPHA_EPOCHS)
 
     if args.write_docs:
         text = TEMPLATE.format(
@@ -217,8 +184,8 @@ def main(argv=None):
             fits="\n".join(fits),
             catch_up=catch_up,
             repeats=args.repeats,
-            alphas="\n".join(alphas),
-            alpha_lrs=" and ".join(f"{lr:g}" for lr in ALPHA_LRS),
+            study="\n".join(study),
+            fit_alpha=f"{fit_alpha['alpha']:.2g}",
         )
         Path(__file__).resolve().parents[1].joinpath("docs", "defaults.md").write_text(
             text
@@ -228,79 +195,81 @@ def main(argv=None):
 TEMPLATE = """# How the defaults were chosen
 
 Measured on {date} by `python benchmarks/defaults.py --write-docs`
-({machine}), on the docstring corpus (`sk_adagrad.datasets.load_docstrings`,
-55 classes), split 75/25 with `random_state=0` and vectorised by
-`TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)`: the
-training matrix is {shape}. The loss is `hinge` (one-vs-rest) unless stated.
-CPU times are process times, summed over threads, so they do not count
-waiting for a busy core; where two threads share a step, CPU time exceeds wall
-time.
+({machine}).
+
+## The rules
+
+The defaults that depend on the data are rules, written as `'auto'`, and
+resolved when a fit starts (the values used are the fitted `lr_` and
+`alpha_`):
+
+- `batch_size='auto'`: about 100 steps per pass, `n_samples / 100` rows per
+  step, at least 32 and at most 1024. A fixed batch gives a small data set
+  only a few steps per epoch (1,000 rows in batches of 1,024 is one step), so
+  a fit ends after a few dozen steps per feature; large data sets keep the
+  1024-row batches that make an epoch cheap. At most 32 rows are fitted full
+  batch, where a weight of k is exactly k copies of a row.
+- `alpha='auto'`: `0.1 / n`, `n` the total sample weight (the number of rows
+  when unweighted). The best penalty shrinks as the data grows: `1e-4`
+  (`SGDClassifier`'s) suits a thousand documents, `3e-6` (our former default)
+  tens of thousands. `partial_fit` cannot know a stream's length and uses
+  `3e-6`.
+- `lr='auto'`: 0.3, and 1.0 for `log_loss`, whose gradients fade as the
+  margins grow (it reaches a better model in about half the epochs). For
+  regression it is multiplied by the target's standard deviation: Adagrad's
+  first steps are about `lr` whatever the gradient's scale, so they must be in
+  the target's units; with `eps` near 0 the fit is then equivariant to the
+  scale of `y`.
+- The intercept starts at the best constant model (the class log-odds or
+  log-priors, the weighted mean or median target) instead of 0.
+- `n_iter_no_change=5` (`SGDClassifier`'s): with 2, an objective that rises in
+  the first epochs, as Adagrad's first steps overshoot on unscaled features,
+  ended fits early.
+- A fit whose training objective ends worse than the best constant model's
+  warns (`ConvergenceWarning`), naming what to change.
+
+## Across sizes and kinds of data
+
+Test score (accuracy; R^2 for regression) and fit time (median of the repeats,
+wall seconds) of each model's defaults on the same split, in the same run:
+ours, `SGDClassifier`/`SGDRegressor`, the dummy model (the floor), and
+`LogisticRegression`/`Ridge` with their defaults (a converged reference; its
+`C=1` underfits tf-idf text). On the text sets: one `partial_fit` pass of ours
+(a stream read once) and Vowpal Wabbit's default learner (adaptive,
+normalised, one example at a time; `--oaa K`, or `--binary`) for one pass and
+for five, its training time only. Text subsamples are vectorised on their own
+training part (`TfidfVectorizer(ngram_range=(1, 2), min_df=2,
+sublinear_tf=True)`); the test part is the same 25% of the corpus for every
+size. "not met" names what falls short of the bar: a score below SGD's, or a
+fit slower than SGD's and over one second. The machine was shared while it
+ran, so times are noisy.
+
+{study}
 
 ## One parameter at a time
 
-Test accuracy after 1, 2, 3 and more epochs, each epoch one pass of
-`partial_fit` over the training set, starting from the defaults and changing
-the parameter named in the row.
+On the whole docstring corpus (`sk_adagrad.datasets.load_docstrings`, 55
+classes), split 75/25 with `random_state=0` and vectorised as above: the
+training matrix is {shape}. Test accuracy after 1, 2, 3 and more epochs, each
+epoch one pass of `partial_fit` over the training set with the penalty a fit
+takes on this data (`alpha={fit_alpha}`), starting from the defaults and
+changing the parameter named in the row. The loss is `hinge` (one-vs-rest)
+unless stated. CPU times are process times, summed over threads.
 
 {curves}
 
-What the rows say:
-
-- `lr=0.3` (torch's default is 0.01): Adagrad's per-coordinate steps start at
-  about `lr`, and tf-idf weights of a linear text model need values of order 1;
-  0.01 and 0.1 climb slowly, 1.0 starts faster but levels off lower.
-- `initial_accumulator_value=0` (torch's): a positive start damps the first
-  steps of every feature, which on text costs accuracy for many epochs, even
-  though rare n-grams then get a full first step of `lr`.
-- `batch_size=1024`: as accurate as 256 per epoch and cheaper, because the
-  features shared by a batch are gathered, stepped and scattered once. Larger
-  batches cost less per epoch but take fewer steps: at equal training time
-  2048 is about as accurate as 1024 and 4096 less so, whatever its `lr`; after
-  a single pass, which is all a stream read once by `partial_fit` gets, every
-  doubling of the batch costs accuracy. The complete fits below show what 4096
-  buys in time.
-- `penalty='l2', alpha=3e-6`: no penalty is as accurate for the first epochs
-  but overfits later; `1e-4` (`SGDClassifier`'s default) underfits here. `1e-5`
-  ends a few tenths of a point higher on this split after six epochs or more,
-  but it gets there more slowly; on the benchmark data sets (last table) `3e-6`
-  is more accurate on (a) and (c) from the first epoch and on (d) from the
-  second, and within a point of `1e-5`, just below, on (b). The lazy L2 costs
-  20-40% more time per epoch than no penalty (over the last runs of this page;
-  the machine is shared).
-- `eps=1e-10` (torch's): `eps` only matters for coordinates whose accumulator
-  is tiny.
-- `loss='hinge'` (`SGDClassifier`'s default); `log_loss` gives probabilities
-  but needs more epochs on this corpus.
-
 ## The complete default fit against SGDClassifier's
 
-`fit` with each model's stopping rule (`tol=1e-3` on the epoch objective for
-both; `n_iter_no_change` is 5 for `SGDClassifier`, 2 for ours because Adagrad's
-objective flattens after a few epochs), each fitted {repeats} times, the models
-interleaved. Wall time is what a user waits for. `SGDClassifier` trains its
-one-vs-rest problems one after the other (`n_jobs=None`): its CPU time exceeds
-its wall time only because OpenBLAS's worker threads spin-wait after its BLAS
-calls: limited to one BLAS thread (`threadpoolctl`), it takes as long and its
-CPU time equals its wall time. Ours shares each step of this 55-class model (about
-15,000 active features per batch) between two threads (`n_threads=None` on two
-cores), and a helper thread copies the next batch's rows; the `n_threads=1`
-row runs every step on one thread. `max_iter=100` (`SGDClassifier`'s is 1000)
-is only a cap: every fit here stops within ten epochs, and a fit that reaches
-the cap warns (`ConvergenceWarning`).
+`fit` with each model's stopping rule (`tol=1e-3` on the epoch objective,
+`n_iter_no_change=5` for both), each fitted {repeats} times, the models
+interleaved. Wall time is what a user waits for. Ours shares each large step
+of this 55-class model between two threads (`n_threads=None` on two cores);
+the `n_threads=1` row runs every step on one thread. `max_iter=100`
+(`SGDClassifier`'s is 1000) is only a cap, and a fit that reaches it warns.
 
 {fits}
 
 {catch_up}
-
-## alpha on the benchmark data sets
-
-The benchmark suite's data sets (docs/performance.md: (c) the whole docstring
-corpus, (a) the synthetic binary problem, (b) the synthetic 20-class problem,
-(d) the synthetic regression problem), split 80/20: test accuracy (R^2 for the
-regression), the better of `lr` {alpha_lrs} after each epoch, for the default
-`alpha` and the former one.
-
-{alphas}
 """
 
 

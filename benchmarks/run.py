@@ -44,8 +44,13 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))
 
 import sk_adagrad  # noqa: E402
-from benchmarks import datasets  # noqa: E402
-from sk_adagrad import AdagradClassifier, AdagradRegressor, _engine  # noqa: E402
+from benchmarks import datasets, vowpal  # noqa: E402
+from sk_adagrad import (  # noqa: E402
+    AdagradClassifier,
+    AdagradRegressor,
+    _defaults,
+    _engine,
+)
 
 DOCS_PAGE = REPO_DIR / "docs" / "performance.md"
 PLOT_FILE = REPO_DIR / "docs" / "_static" / "time_to_accuracy.png"
@@ -174,10 +179,11 @@ class Split:
 
 
 def _nearest_default_first(lrs: tuple[float, ...]) -> tuple[float, ...]:
-    """The lr grid ordered by distance to our default lr (in log scale): once a
-    run reaches the target, later runs stop as soon as they are slower, so the
-    likely winner goes first."""
-    default = AdagradClassifier().lr
+    """The lr grid ordered by distance to the lr that ``lr='auto'`` gives the
+    hinge loss these runs use (in log scale): once a run reaches the target,
+    later runs stop as soon as they are slower, so the likely winner goes
+    first."""
+    default = _defaults.BASE_LR
     return tuple(sorted(lrs, key=lambda lr: abs(np.log(lr / default))))
 
 
@@ -928,39 +934,13 @@ def bench_lightning(ctx: Context) -> list[Row]:
 VW_PASSES = (1, 5)
 
 
-def vowpal_wabbit_available() -> bool:
-    """Whether the ``vowpalwabbit`` package (the ``bench`` extra) imports."""
-    try:
-        import vowpalwabbit  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def vw_lines(X, labels: np.ndarray | None = None) -> list[str]:
-    """Rows of CSR ``X`` in Vowpal Wabbit's text format, ``label | j:x_j ...``
-    (feature names are the column numbers, which VW uses as they are; without
-    labels, the lines have none)."""
-    X = X.tocsr()
-    lines = []
-    for i in range(X.shape[0]):
-        start, stop = X.indptr[i], X.indptr[i + 1]
-        features = " ".join(
-            f"{j}:{x:.7g}"
-            for j, x in zip(
-                X.indices[start:stop].tolist(), X.data[start:stop].tolist(), strict=True
-            )
-        )
-        label = "" if labels is None else f"{labels[i]} "
-        lines.append(f"{label}| {features}")
-    return lines
-
-
 def vw_task(train_file: Path, n_classes: int, passes: int) -> Callable[[], object]:
     """A task training VW from the file, as its command line would: ``--oaa``
     with its defaults otherwise (squared loss, the adaptive, normalised and
     invariant update, 2^18 weights per class); several passes read a cache
-    VW writes on the first, with no held-out examples."""
+    VW writes on the first, with no held-out examples. VW's own driver reads
+    the file (``run_parser``), so no Python call per example is timed, unlike
+    ``vowpal.fit_and_score``, which feeds the lines one by one."""
     from vowpalwabbit import Workspace
 
     arguments = f"--oaa {n_classes} --quiet -d {train_file}"
@@ -980,7 +960,7 @@ def bench_vowpal_wabbit(ctx: Context) -> list[Row]:
     """Vowpal Wabbit's one pass and 5 passes on the tf-idf features of the
     text set (c), against our epochs, time and accuracy; no rows unless
     ``vowpalwabbit`` is installed."""
-    if not vowpal_wabbit_available():
+    if not vowpal.available():
         return []
     import tempfile
 
@@ -989,11 +969,12 @@ def bench_vowpal_wabbit(ctx: Context) -> list[Row]:
     # VW's multi-class labels are 1..K.
     codes_train = np.searchsorted(classes, split.y_train) + 1
     codes_test = np.searchsorted(classes, split.y_test) + 1
-    test_lines = vw_lines(split.X_test)
+    test_lines = vowpal.as_lines(split.X_test, codes_test)
     rows = []
     with tempfile.TemporaryDirectory() as directory:
         train_file = Path(directory) / "train.vw"
-        train_file.write_text("\n".join(vw_lines(split.X_train, codes_train)) + "\n")
+        train_lines = vowpal.as_lines(split.X_train, codes_train)
+        train_file.write_text("\n".join(train_lines) + "\n")
         tasks = {}
         for passes in VW_PASSES:
             ours = our_classifier(max_iter=passes)

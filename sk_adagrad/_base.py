@@ -184,11 +184,14 @@ class BaseAdagrad(BaseEstimator):
         if self.lr != "auto":
             self.lr_ = float(self.lr)
         elif not (keep and hasattr(self, "lr_")):
-            self.lr_ = defaults.BASE_LR * self._target_scale(targets, sample_weight)
+            self.lr_ = self._base_lr() * self._target_scale(targets, sample_weight)
         if self.alpha != "auto":
             self.alpha_ = float(self.alpha)
         elif not (keep and hasattr(self, "alpha_")):
             self.alpha_ = auto_alpha
+
+    def _base_lr(self):
+        return defaults.BASE_LR
 
     def _target_scale(self, targets, sample_weight):
         return 1.0

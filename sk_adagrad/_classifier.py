@@ -60,8 +60,9 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         log-priors, smoothed by half a sample so that a class absent from the
         first chunk of a stream starts finite).
     lr : float or 'auto', default='auto'
-        Adagrad's base learning rate; ``'auto'`` is 0.3. The value used is
-        ``lr_``.
+        Adagrad's base learning rate; ``'auto'`` is 1.0 for ``log_loss``, whose
+        gradients fade as the margins grow, and 0.3 for the other losses. The
+        value used is ``lr_``.
     lr_decay : float, default=0.0
         Step ``t`` uses ``lr / (1 + (t - 1) lr_decay)``.
     eps : float, default=1e-10
@@ -384,6 +385,9 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
             and n_outputs > 1
             and self.multi_class in ("auto", "multinomial")
         )
+
+    def _base_lr(self):
+        return defaults.LOG_LOSS_LR if self.loss == "log_loss" else defaults.BASE_LR
 
     def _n_outputs(self):
         n_classes = len(self.classes_)

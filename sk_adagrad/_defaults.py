@@ -21,6 +21,10 @@ N_ITER_NO_CHANGE = 5
 # need weights of order one; a regression target of scale s needs s times more,
 # and Adagrad's steps, being blind to the gradient's scale, do not grow with it.
 BASE_LR = 0.3
+# The logistic loss's gradient fades as the margins grow, so its accumulators
+# grow more slowly than the hinges': it reaches a better model in about half
+# the epochs with a larger step (docs/defaults.md).
+LOG_LOSS_LR = 1.0
 
 # alpha='auto' is ALPHA_PER_SAMPLE / n, n the total sample weight (the number of
 # rows when unweighted): the penalty's weight relative to the mean loss shrinks

@@ -10,7 +10,7 @@ from sklearn.linear_model import Ridge
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import datasets, run, step_paths  # noqa: E402
+from benchmarks import datasets, run, size_study, step_paths, vowpal  # noqa: E402
 from sk_adagrad import _engine  # noqa: E402
 
 
@@ -90,7 +90,7 @@ def test_suite_runs_and_reports_every_row(tiny_text, tmp_path):
     rows = run.run_suite(ctx, verbose=False)
 
     sections = {row.section for row in rows}
-    assert ("Vowpal Wabbit" in sections) == run.vowpal_wabbit_available()
+    assert ("Vowpal Wabbit" in sections) == vowpal.available()
     assert sections >= {
         "epoch, multi-class",
         "epoch, binary",
@@ -148,6 +148,51 @@ def test_step_paths_times_both_paths_and_restores_the_rules():
     assert picked[(20, 400_000)]["picked"] == "active rows"
     page = step_paths.render_page(rows, thread_rows, repeats=1, n_samples=3000)
     assert page.count("\n| ") == len(rows) + len(thread_rows) + 2
+
+
+def _split_case(name, kind, X, y):
+    half = len(y) // 2
+    return size_study.Case(name, kind, lambda: (X[:half], X[half:], y[:half], y[half:]))
+
+
+def test_size_study_rows_compare_every_model_on_the_same_split():
+    rng = np.random.default_rng(0)
+    X = sp.random(400, 300, density=0.05, random_state=0, format="csr")
+    y = np.asarray(X @ rng.normal(size=(300, 3))).argmax(axis=1)
+    text_rows = size_study.run_case(_split_case("tiny text", "text", X, y), 1)
+    assert [row["loss"] for row in text_rows] == ["hinge", "log_loss"]
+    hinge = text_rows[0]
+    for model in ("ours", "sgd", "dummy", "reference", "ours1"):
+        assert 0.0 <= hinge[model].score <= 1.0 and hinge[model].seconds >= 0
+    assert ("vw1" in hinge) == vowpal.available()
+    regression = size_study.run_case(
+        _split_case(
+            "tiny regression", "regression", X.toarray(), X @ rng.normal(size=300)
+        ),
+        1,
+    )
+    assert [row["loss"] for row in regression] == ["squared_error"]
+    lines = size_study.HEADER.splitlines() + [
+        size_study.format_row(row) for row in text_rows + regression
+    ]
+    assert len({line.count("|") for line in lines}) == 1
+
+
+def test_size_study_verdict_names_what_is_not_met():
+    result = size_study.Result
+    row = {"ours": result(0.9, 2.0), "sgd": result(0.8, 3.0)}
+    assert size_study.verdict(row) == "met"
+    row = {"ours": result(0.7, 0.5), "sgd": result(0.8, 0.1)}
+    assert size_study.verdict(row) == "score"
+    row = {"ours": result(0.9, 2.0), "sgd": result(0.8, 0.1)}
+    assert size_study.verdict(row) == "time"
+    row = {"ours": result(0.7, 2.0), "sgd": result(0.8, 0.1)}
+    assert size_study.verdict(row) == "score time"
+
+
+def test_vowpal_wabbit_lines_hold_each_stored_entry():
+    X = sp.csr_matrix(np.array([[0.0, 1.5, 0.0], [2.0, 0.0, 0.25]]))
+    assert vowpal.as_lines(X, [1, 2]) == ["1 | 1:1.5", "2 | 0:2 2:0.25"]
 
 
 def test_partial_fit_overhead_prints_the_split(tiny_text, capsys):

@@ -181,3 +181,10 @@ def test_a_fit_worse_than_a_constant_warns_and_says_so_in_verbose(capsys):
     assert "StandardScaler" in str(record[0].message)
     out = capsys.readouterr().out
     assert "Stopped after epoch 1" in out and "best constant model" in out
+
+
+@pytest.mark.parametrize("loss, lr", [("hinge", 0.3), ("log_loss", 1.0)])
+def test_auto_lr_of_a_classifier_depends_on_its_loss(loss, lr):
+    X, y = datasets.make_classification(n_samples=100, random_state=0)
+    model = AdagradClassifier(loss=loss, max_iter=1, tol=None).fit(X, y)
+    assert model.lr_ == lr
