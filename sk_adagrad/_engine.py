@@ -601,9 +601,8 @@ SHARD_ENTRIES = 2**18
 def _by_output(shape, dtype, rows_of):
     """A new ``(n_outputs, n_rows)`` array of ``dtype``, the transpose of the
     ``shape`` array whose rows ``rows`` are ``rows_of(rows)``, filled a block of
-    rows at a time:
-    transposing block by block stays in cache where a whole transposition
-    does not."""
+    rows at a time: transposing block by block stays in cache where a whole
+    transposition does not."""
     n_rows, n_outputs = shape
     out = np.empty((n_outputs, n_rows), dtype)
     for rows in _row_blocks(shape):
