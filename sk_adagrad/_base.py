@@ -1,6 +1,8 @@
 """What the classifier and the regressor share: parameters, validation, the
 epoch loop, early stopping, transactional calls and the fitted attributes."""
 
+import functools
+import importlib.metadata
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -52,6 +54,20 @@ _COMMON_CONSTRAINTS = {
 CONSTANT_CHECK_ROWS = 20_000
 
 
+@functools.cache
+def _documentation_url():
+    """The "Documentation" project URL of the installed package, or None."""
+    try:
+        entries = importlib.metadata.metadata("sk_adagrad").get_all("Project-URL")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for entry in entries or ():
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "documentation" and url.strip():
+            return url.strip()
+    return None
+
+
 class BaseAdagrad(BaseEstimator):
     """Shared machinery of :class:`AdagradClassifier` and :class:`AdagradRegressor`.
 
@@ -60,6 +76,19 @@ class BaseAdagrad(BaseEstimator):
     """
 
     _parameter_constraints: dict = dict(_COMMON_CONSTRAINTS)
+
+    # The HTML repr links to the class's page of the documentation site.
+    _doc_link_module = "sk_adagrad"
+
+    @property
+    def _doc_link_template(self):
+        """``<site>/sk_adagrad.<Class>.html`` (the API pages' names in docs/),
+        with the site the package metadata names as its "Documentation" URL;
+        no link when it names none."""
+        site = _documentation_url()
+        if site is None:
+            return ""
+        return site.rstrip("/") + "/{estimator_module}.{estimator_name}.html"
 
     def _validate_params(self):
         # As scikit-learn's own estimators do (through their fit decorator),

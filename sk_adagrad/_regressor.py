@@ -90,8 +90,16 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         Threads that share each step, each updating its own part of the
         features; a step too small to share runs on one. None uses the CPUs
         available, at most 2 and at most ``OMP_NUM_THREADS`` when that is set
-        (as in the workers of a grid search run by joblib). The fitted model is
-        the same for any number, up to the rounding of sums of margins.
+        (joblib sets it in the process workers of a parallel search), and one
+        thread in a worker thread of a parallel joblib call, so that fits run
+        side by side never oversubscribe the cores. A fit whose steps are
+        shared (multi-class models on large vocabularies) already uses two
+        cores, so on a two-core machine a search's ``n_jobs`` adds no cores:
+        it swaps threads within each fit for fits side by side on one thread
+        each, and does not halve the search's time. Binary models and small
+        vocabularies step on one thread, and there ``n_jobs`` uses the idle
+        core. The fitted model is the same for any number, up to the rounding
+        of sums of margins.
 
     Attributes
     ----------
@@ -114,6 +122,40 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    AdagradClassifier : The same training for classification.
+    sklearn.linear_model.SGDRegressor : The same losses and penalties, plain
+        SGD steps.
+    sklearn.linear_model.Ridge : An exact solver of the ``squared_error``
+        objective with ``penalty="l2"``.
+    sklearn.linear_model.Lasso : The same with ``penalty="l1"``.
+    sklearn.linear_model.ElasticNet : The same with ``penalty="elasticnet"``.
+    sk_adagrad.dask.DataParallel : Data-parallel epochs on a Dask cluster.
+
+    Notes
+    -----
+    Each mini-batch step is ``torch.optim.Adagrad``'s update [2]_ on the
+    batch's (sparse) gradient ``g`` of the weighted mean loss, with the
+    per-coordinate step sizes of Adagrad [1]_: at step ``t`` (``t_``),
+    ``G += g ** 2`` and ``w -= lr_t * g / (sqrt(G) + eps)`` with
+    ``lr_t = lr / (1 + (t - 1) * lr_decay)``. The penalty is not added to the
+    gradient (as torch's ``weight_decay`` is) but applied as a proximal step
+    with each coordinate's own step size; for the features absent from a batch
+    it is caught up in closed form when they are next needed, so a step costs
+    time in proportion to the batch's nonzeros, whatever ``n_features``. The
+    objective is ``SGDRegressor``'s: the weighted mean loss plus ``alpha`` times the
+    elastic-net penalty, the intercept unpenalised (see the user guide's
+    algorithm page).
+
+    References
+    ----------
+    .. [1] J. Duchi, E. Hazan and Y. Singer, "Adaptive Subgradient Methods for
+       Online Learning and Stochastic Optimization", Journal of Machine
+       Learning Research 12, pp. 2121-2159, 2011.
+    .. [2] PyTorch, ``torch.optim.Adagrad``,
+       https://pytorch.org/docs/stable/generated/torch.optim.Adagrad.html
 
     Examples
     --------

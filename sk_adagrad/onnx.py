@@ -16,7 +16,10 @@ package itself never needs them (``pip install skl2onnx onnxruntime``).
 The exported graph is a dense matrix product: ONNX models take dense float
 inputs, so densify sparse rows before running them (``X.toarray()``), or
 export the whole text pipeline (``TfidfVectorizer`` then the model) and feed
-it strings. onnxruntime's tokenizer uses the ``en_US.UTF-8`` locale unless
+it strings. The text graph's input is a 1-D array of strings, one document
+per entry (``np.array(texts)``, shape ``(N,)``), both when converting and
+when running: onnxruntime refuses a 2-D ``(N, 1)`` column with "Invalid rank
+for input". onnxruntime's tokenizer uses the ``en_US.UTF-8`` locale unless
 the vectorizer's ``locale`` option names another, for example
 ``options={id(vectorizer): {"locale": "C.UTF-8"}}`` on systems without it.
 

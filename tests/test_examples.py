@@ -1,4 +1,5 @@
-"""Smoke tests of examples/grid_search.py, out_of_core.py and sparse_regression.py.
+"""Smoke tests of examples/grid_search.py, out_of_core.py, sparse_regression.py
+and adaptive_search.py.
 
 Each example's main() runs with --small into a temporary directory; the tests
 check the plot it writes and that its scores clear floors well above chance.
@@ -147,3 +148,30 @@ def test_sparse_regression(tmp_path, capsys):
     assert scores["Ridge"]["epochs"] is None
     printed = capsys.readouterr().out
     assert f"{scores['AdagradRegressor L1']['r2']:.4f}" in printed
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_adaptive_search_on_a_local_cluster(tmp_path, capsys):
+    example = load_example("adaptive_search")
+    outcome = example.main(["--small", "--output-dir", str(tmp_path)])
+
+    assert_is_plot(tmp_path / example.PLOT_NAME)
+    results = outcome["results"]
+    assert list(results) == [
+        "full grid",
+        "halving, samples",
+        "halving, epochs",
+        "halving random, samples",
+    ]
+    full = results["full grid"]
+    # 8 candidates x 3 folds, each fit on two thirds of the samples for 3
+    # epochs, and the refit on all of them.
+    n_samples = outcome["n_samples"]
+    assert full["work"] == int(24 * (2 / 3) * n_samples * 3 + n_samples * 3)
+    for name, result in results.items():
+        # 55 classes: chance is under 0.02.
+        assert result["test_accuracy"] > 0.2, name
+        if name != "full grid":
+            assert result["work"] < full["work"], name
+    printed = capsys.readouterr().out
+    assert "halving random, samples" in printed

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import onnxruntime
 import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -223,3 +224,22 @@ def test_package_import_does_not_need_skl2onnx():
         "assert 'skl2onnx' not in sys.modules and 'onnx' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_text_pipeline_takes_a_one_dimensional_string_array():
+    texts = np.array(
+        ["the cat sat on the mat", "dogs bark at night", "a cat and a dog"] * 4
+        + ["owls hoot at night"] * 4
+    )
+    y = np.array([0, 1, 0] * 4 + [1] * 4)
+    vectorizer = TfidfVectorizer()
+    pipe = make_pipeline(vectorizer, AdagradClassifier(random_state=0)).fit(texts, y)
+    onx = to_onnx(
+        pipe,
+        texts[:1],
+        # C.UTF-8 exists on every glibc system; en_US.UTF-8, the default, may not.
+        options={id(vectorizer): {"locale": "C.UTF-8"}},
+    )
+    np.testing.assert_array_equal(_run(onx, texts)[0], pipe.predict(texts))
+    with pytest.raises(onnxruntime.capi.onnxruntime_pybind11_state.InvalidArgument):
+        _run(onx, texts.reshape(-1, 1))

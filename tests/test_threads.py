@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from joblib import Parallel, cpu_count, delayed
+from joblib import Parallel, cpu_count, delayed, parallel_config
 from numpy.testing import assert_array_equal
 from sklearn.base import clone
 from test_sparse_dense import assert_same_fit
@@ -125,6 +125,19 @@ def test_workers_of_a_parallel_search_use_their_share_of_the_cpus(monkeypatch):
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     seen = Parallel(n_jobs=2)(delayed(effective_n_threads)(None) for _ in range(2))
     assert max(seen) <= max(cpu_count() // 2, 1)
+
+
+@pytest.mark.parametrize("backend", ["threading", "loky"])
+def test_workers_of_a_parallel_call_never_oversubscribe(monkeypatch, backend):
+    # Threads of the threading backend get no OMP_NUM_THREADS: one thread each.
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    with parallel_config(backend=backend):
+        seen = Parallel(n_jobs=2)(delayed(effective_n_threads)(None) for _ in range(2))
+    assert max(seen) <= max(cpu_count() // 2, 1)
+    # A sequential call leaves the default alone.
+    with parallel_config(backend="threading"):
+        seen = Parallel(n_jobs=1)(delayed(effective_n_threads)(None) for _ in range(2))
+    assert seen == [min(cpu_count(), 2)] * 2
 
 
 def test_n_threads_must_be_positive():
