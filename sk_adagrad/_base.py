@@ -11,6 +11,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils import check_random_state
@@ -94,6 +95,12 @@ class BaseAdagrad(BaseEstimator):
             return ""
         return site.rstrip("/") + "/{estimator_module}.{estimator_name}.html"
 
+    def _validate_params(self):
+        # As scikit-learn's own estimators do (through their fit decorator),
+        # sklearn.set_config(skip_parameter_validation=True) skips it.
+        if not get_config()["skip_parameter_validation"]:
+            super()._validate_params()
+
     # -- fitted attributes -------------------------------------------------------
 
     def __sklearn_is_fitted__(self):
@@ -172,15 +179,18 @@ class BaseAdagrad(BaseEstimator):
 
     # -- training ----------------------------------------------------------------
 
-    def _validate_X(self, X, y="no_validation", reset=True, **kwargs):
-        """Validated X (canonical CSR or C-ordered float array), with y if given."""
+    def _validate_X(
+        self, X, y="no_validation", reset=True, dtype=(np.float64, np.float32), **kwargs
+    ):
+        """Validated X (canonical CSR or C-ordered float array of ``dtype``, or of
+        the first of its types unless X has one of them), with y if given."""
         checked = validate_data(
             self,
             X,
             y,
             reset=reset,
             accept_sparse=("csr", "csc", "coo"),
-            dtype=(np.float64, np.float32),
+            dtype=dtype,
             order="C",
             **kwargs,
         )
@@ -231,14 +241,23 @@ class BaseAdagrad(BaseEstimator):
             return defaults.STREAM_BATCH_SIZE
         return defaults.auto_batch_size(n_samples)
 
-    def _new_optimizer(self, n_features, n_outputs):
+    def _new_optimizer(self, n_features, n_outputs, dtype=np.float64):
         return SparseAdagrad(
             n_features,
             n_outputs,
+            dtype=dtype,
             initial_accumulator_value=float(self.initial_accumulator_value),
             average_from_sample=int(self.average),
             **self._engine_settings(n_outputs),
         )
+
+    def _training_dtype(self, reuse):
+        """The dtype training data is validated to: a model keeps the dtype it
+        was created with, and later batches are cast to it (a float32 model
+        stays float32 on float64 batches, a float64 model computes in float64
+        on float32 ones); a new model takes X's float type, float64 for any
+        other."""
+        return self.optimizer_.dtype if reuse else (np.float64, np.float32)
 
     def _optimizer_for(
         self,
@@ -247,11 +266,12 @@ class BaseAdagrad(BaseEstimator):
         reuse,
         targets,
         sample_weight,
+        dtype,
         coef_init=None,
         intercept_init=None,
     ):
         """The engine to train: the fitted one when ``reuse``, else a new one
-        at the start :meth:`_initial_state` chooses."""
+        of ``dtype`` at the start :meth:`_initial_state` chooses."""
         if reuse:
             engine = self.optimizer_
             if int(self.average) != engine.average_from_sample:
@@ -263,7 +283,7 @@ class BaseAdagrad(BaseEstimator):
                 )
             engine.configure(**self._engine_settings(n_outputs))
             return engine
-        engine = self._new_optimizer(n_features, n_outputs)
+        engine = self._new_optimizer(n_features, n_outputs, dtype)
         engine.start_from(
             *self._initial_state(
                 engine, targets, sample_weight, coef_init, intercept_init
@@ -363,7 +383,13 @@ class BaseAdagrad(BaseEstimator):
     def _fit(self, X, y, sample_weight, coef_init=None, intercept_init=None):
         validate_params(self)
         reuse = self.warm_start and self.__sklearn_is_fitted__()
-        X, y = self._validate_X(X, y, reset=not reuse, **self._y_check_params())
+        X, y = self._validate_X(
+            X,
+            y,
+            reset=not reuse,
+            dtype=self._training_dtype(reuse),
+            **self._y_check_params(),
+        )
         sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
         targets, sample_weight = self._prepare_y(y, sample_weight, reset=not reuse)
         rng = check_random_state(self.random_state)
@@ -382,6 +408,7 @@ class BaseAdagrad(BaseEstimator):
             reuse and coef_init is None and intercept_init is None,
             targets[train_rows],
             sample_weight[train_rows],
+            X.dtype,
             coef_init,
             intercept_init,
         )
@@ -517,7 +544,13 @@ class BaseAdagrad(BaseEstimator):
             # only be dropped.
             raise ValueError("early_stopping should be False with partial_fit")
         first = not self.__sklearn_is_fitted__()
-        X, y = self._validate_X(X, y, reset=first, **self._y_check_params())
+        X, y = self._validate_X(
+            X,
+            y,
+            reset=first,
+            dtype=self._training_dtype(not first),
+            **self._y_check_params(),
+        )
         sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
         targets, sample_weight = self._prepare_y(
             y, sample_weight, reset=first, classes=classes, partial=True
@@ -526,7 +559,7 @@ class BaseAdagrad(BaseEstimator):
             targets, sample_weight, auto_alpha=defaults.STREAM_ALPHA, keep=not first
         )
         engine = self._optimizer_for(
-            X.shape[1], self._n_outputs(), not first, targets, sample_weight
+            X.shape[1], self._n_outputs(), not first, targets, sample_weight, X.dtype
         )
         rows = (
             self._partial_fit_rng(engine.t).permutation(len(y))

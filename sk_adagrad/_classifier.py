@@ -271,6 +271,8 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data; CSR is used as is, CSC/COO are converted once.
+            float32 data makes a float32 model (warm starts keep the model's
+            dtype and cast X to it).
         y : array-like of shape (n_samples,)
             Class labels.
         coef_init : ndarray of shape (n_classes, n_features), default=None
@@ -295,7 +297,8 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            A chunk of training data.
+            A chunk of training data. The first call's float type (float32,
+            else float64) is the model's; later chunks are cast to it.
         y : array-like of shape (n_samples,)
             Its labels, all in ``classes``.
         classes : array-like of shape (n_classes,), default=None
@@ -394,7 +397,12 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         return {}
 
     def _prepare_y(self, y, sample_weight, reset, classes=None, partial=False):
-        check_classification_targets(y)
+        if not (partial and hasattr(self, "classes_") and y.dtype.kind in "biuUS"):
+            # Later partial_fit calls skip it for integer, boolean and string
+            # labels: those are classification targets exactly when they are
+            # among classes_, which the check below establishes, and its
+            # np.unique of the labels costs more than a small chunk's step.
+            check_classification_targets(y)
         if partial:
             check_partial_fit_first_call(self, classes)
             # Refused on every call: weighting each chunk by its own class

@@ -109,6 +109,11 @@ class SparseAdagrad:
     average_from_sample : int
         Average the iterates of the steps after which at least this many samples
         have been seen; 0 disables averaging.
+    dtype : {np.float64, np.float32}, default=np.float64
+        Floating type of the whole state (weights, accumulators, averages) and
+        of the step's margins and gradients; the training data is expected in
+        it. Only the step counter, the rate history and the closed-form
+        catch-up factors stay in float64.
     """
 
     def __init__(
@@ -123,6 +128,7 @@ class SparseAdagrad:
         initial_accumulator_value,
         fit_intercept,
         average_from_sample,
+        dtype=np.float64,
     ):
         self.state = EngineState.new(
             n_features,
@@ -134,6 +140,7 @@ class SparseAdagrad:
             penalty=penalty,
             eps=eps,
             fit_intercept=fit_intercept,
+            dtype=dtype,
         )
         self._journal = None
         self._materialized = None
@@ -141,6 +148,11 @@ class SparseAdagrad:
         self._buffers = {}
         self._row_stamps = None
         self._materializing = threading.Lock()
+
+    @property
+    def dtype(self):
+        """The floating type of the state, which the weights' array holds."""
+        return self.coef.dtype
 
     # -- hyperparameters ---------------------------------------------------------
 
@@ -164,7 +176,7 @@ class SparseAdagrad:
         if self.t:
             raise RuntimeError("start_from is for an optimizer that has taken no step")
         if coef is not None:
-            self._journal_rows(slice(None))
+            self._journal_every_row()
             self.coef[...] = coef
         if intercept is not None:
             self.intercept[...] = intercept
@@ -203,6 +215,7 @@ class SparseAdagrad:
             return self._step(planned, Y, sample_weight, with_loss, stats, pool)
 
     def _step(self, planned, Y, sample_weight, with_loss, stats, pool):
+        Y = Y.astype(self.dtype, copy=False)
         t = self.t + 1
         rate = self.schedule.rate(t)
         path = planned.path
@@ -330,7 +343,7 @@ class SparseAdagrad:
         shard has its own buffers (``key`` names the array and the shard)."""
         buffer = self._buffers.get(key)
         if buffer is None or buffer.shape[0] < n_rows:
-            buffer = np.empty((max(n_rows, 1024), self.coef.shape[1]))
+            buffer = np.empty((max(n_rows, 1024), self.coef.shape[1]), self.dtype)
             self._buffers[key] = buffer
         return buffer[:n_rows]
 
@@ -385,16 +398,18 @@ class SparseAdagrad:
         memory, which halved the cost of reading ``coef_`` after every pass."""
         materialized = self._materialized
         if materialized is not None:
-            return _by_output(materialized[0].shape, materialized[0].__getitem__)
+            return _by_output(
+                materialized[0].shape, self.dtype, materialized[0].__getitem__
+            )
         n_features, n_outputs = self.coef.shape
         # A buffer of this call's own: concurrent reads must not share one.
-        buffer = np.empty((_rows_per_block(n_outputs), n_outputs))
+        buffer = np.empty((_rows_per_block(n_outputs), n_outputs), self.dtype)
 
         def rows_at_now(rows):
             n_rows = len(range(n_features)[rows])
             return self._weights_at_now(rows, buffer[:n_rows])
 
-        return _by_output(self.coef.shape, rows_at_now)
+        return _by_output(self.coef.shape, self.dtype, rows_at_now)
 
     def penalty_value(self):
         """The penalty of the weights at the current step, computed a block of
@@ -402,7 +417,7 @@ class SparseAdagrad:
         if self.penalty.is_zero:
             return 0.0
         n_features, n_outputs = self.coef.shape
-        buffer = np.empty((_rows_per_block(n_outputs), n_outputs))
+        buffer = np.empty((_rows_per_block(n_outputs), n_outputs), self.dtype)
         total = 0.0
         for rows in _row_blocks(self.coef.shape):
             n_rows = len(range(n_features)[rows])
@@ -411,7 +426,9 @@ class SparseAdagrad:
 
     def accumulators_by_output(self):
         """The accumulators in a new ``(n_outputs, n_features)`` array."""
-        return _by_output(self.coef.shape, self.coef_accumulator.__getitem__)
+        return _by_output(
+            self.coef.shape, self.dtype, self.coef_accumulator.__getitem__
+        )
 
     def intercept_at_now(self):
         """The intercept at the current step (averaged once averaging has
@@ -561,13 +578,13 @@ def _row_blocks(shape):
 SHARD_ENTRIES = 2**18
 
 
-def _by_output(shape, rows_of):
-    """A new ``(n_outputs, n_rows)`` array, the transpose of the ``shape`` array
-    whose rows ``rows`` are ``rows_of(rows)``, filled a block of rows at a time:
-    transposing block by block stays in cache where a whole transposition
-    does not."""
+def _by_output(shape, dtype, rows_of):
+    """A new ``(n_outputs, n_rows)`` array of ``dtype``, the transpose of the
+    ``shape`` array whose rows ``rows`` are ``rows_of(rows)``, filled a block of
+    rows at a time: transposing block by block stays in cache where a whole
+    transposition does not."""
     n_rows, n_outputs = shape
-    out = np.empty((n_outputs, n_rows))
+    out = np.empty((n_outputs, n_rows), dtype)
     for rows in _row_blocks(shape):
         out[:, rows] = rows_of(rows).T
     return out

@@ -92,6 +92,22 @@ class ElasticNet:
         k0 = None if sum_after is None else sum_after[:, None].astype(np.float64)
         if self.is_zero:
             return None if k0 is None else (n - k0) * W
+        if self.l1 == 0.0 and k0 is None and schedule.lr_decay == 0.0:
+            # Weights only, under L2 at a constant rate: W *= (1 + c lr)^-n with
+            # the base rounded in the state's dtype, as a step rounds its
+            # divisor, and the power taken in float64 (n is): within an ulp of
+            # the steps taken one by one, where a float64 base would drift from
+            # float32 steps by up to n ulps. (A float32 power is no cheaper:
+            # NumPy's is many times slower than its float64 one.)
+            W *= schedule.missed_steps(last, self.l2 / H).product(n)
+            return None
+        # Otherwise the closed forms run in float64 whatever the state's dtype:
+        # in float32, the step at which an L1-shrunk weight reaches zero (a
+        # count read off a quotient), the sums of iterates over many steps and
+        # the Stirling series of a decayed schedule would lose their agreement
+        # with the steps taken one by one; only the caught-up weights (and sums
+        # of iterates) are rounded to the state's dtype, by the caller's arrays.
+        H = np.asarray(H, dtype=np.float64)
         if self.l2 == 0.0:
             return self._catch_up_l1(W, H, last, n_missed, schedule, history, sum_after)
         return self._catch_up_shrinking(W, H, last[:, None], n, k0, schedule)

@@ -236,7 +236,8 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
+            Training data. float32 data makes a float32 model
+            (warm starts keep the model's dtype and cast X to it).
         y : array-like of shape (n_samples,)
             Targets.
         coef_init : ndarray of shape (n_features,), default=None
@@ -260,7 +261,8 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            A chunk of training data.
+            A chunk of training data. The first call's float type (float32,
+            else float64) is the model's; later chunks are cast to it.
         y : array-like of shape (n_samples,)
             Its targets.
         sample_weight : array-like of shape (n_samples,), default=None

@@ -38,8 +38,11 @@ def torch_adagrad_step(params, grads, state_sums, t, *, lr, lr_decay, eps):
 
 
 def half_mse_gradients(X, y, sample_weight, w, b):
-    """Gradients of ``sum_i s_i (x_i.w + b - y_i)^2 / 2 / sum_i s_i``."""
-    X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    """Gradients of ``sum_i s_i (x_i.w + b - y_i)^2 / 2 / sum_i s_i``, every
+    tensor in the parameters' dtype as in a torch model of that dtype."""
+    dtype = w.dtype
+    X = X.toarray() if sp.issparse(X) else np.asarray(X)
+    X, y, sample_weight = (np.asarray(a, dtype=dtype) for a in (X, y, sample_weight))
     residual = X @ w + b - y
     # Weighted as the estimators weight each batch, so that the rounding of a
     # near-zero gradient (the intercept starts at the weighted mean) agrees.
@@ -55,6 +58,7 @@ def torch_adagrad_trajectory(
     lr_decay=0.0,
     eps=1e-10,
     initial_accumulator_value=0.0,
+    dtype=np.float64,
     intercept_start=0.0,
 ):
     """Run torch's Adagrad on the weighted half MSE of a linear model, from zero
@@ -64,6 +68,9 @@ def torch_adagrad_trajectory(
     ----------
     batches : iterable of (X, y, sample_weight)
         One Adagrad step per element.
+    dtype : numpy dtype
+        Of the parameters, their state and the data (torch's default dtype is
+        float32).
 
     Returns
     -------
@@ -71,11 +78,11 @@ def torch_adagrad_trajectory(
         After each step: ``coef``, ``intercept``, ``coef_accumulator``,
         ``intercept_accumulator`` (copies) and ``t``.
     """
-    w = np.zeros(n_features)
-    b = np.full(1, float(intercept_start))
+    w = np.zeros(n_features, dtype=dtype)
+    b = np.full(1, float(intercept_start), dtype=dtype)
     sums = [
-        np.full(n_features, float(initial_accumulator_value)),
-        np.full(1, float(initial_accumulator_value)),
+        np.full(n_features, float(initial_accumulator_value), dtype=dtype),
+        np.full(1, float(initial_accumulator_value), dtype=dtype),
     ]
     trajectory = []
     for t, (X, y, sample_weight) in enumerate(batches, start=1):
@@ -106,7 +113,9 @@ class EagerAdagrad:
     """Mini-batch proximal Adagrad that shrinks every coordinate at every step.
 
     The weights are ``(n_features, n_outputs)``; targets are already encoded for
-    ``loss`` (an object with ``derivative(Y, Z)``).
+    ``loss`` (an object with ``derivative(Y, Z)``). Every array, the data's
+    included, is of ``dtype``; the sample weights are normalised in float64
+    and rounded once to it.
     """
 
     n_features: int
@@ -120,18 +129,22 @@ class EagerAdagrad:
     l2: float = 0.0
     fit_intercept: bool = True
     average: int = 0
+    dtype: type = np.float64
     intercept_start: object = 0.0
 
     def __post_init__(self):
         shape = (self.n_features, self.n_outputs)
-        self.w = np.zeros(shape)
-        self.b = np.zeros(self.n_outputs) + self.intercept_start
-        self.G = np.full(shape, float(self.initial_accumulator_value))
-        self.G_b = np.full(self.n_outputs, float(self.initial_accumulator_value))
+        self.w = np.zeros(shape, dtype=self.dtype)
+        # The start rounded to the dtype, as the estimators' intercept is.
+        self.b = (np.zeros(self.n_outputs) + self.intercept_start).astype(self.dtype)
+        self.G = np.full(shape, float(self.initial_accumulator_value), self.dtype)
+        self.G_b = np.full(
+            self.n_outputs, float(self.initial_accumulator_value), self.dtype
+        )
         self.t = 0
         self.samples_seen = 0
-        self.w_sum = np.zeros(shape)
-        self.b_sum = np.zeros(self.n_outputs)
+        self.w_sum = np.zeros(shape, dtype=self.dtype)
+        self.b_sum = np.zeros(self.n_outputs, dtype=self.dtype)
         self.n_averaged = 0
         # For the averaged elastic-net bound: the largest |w| reached and the
         # smallest positive accumulator of each coordinate.
@@ -139,13 +152,15 @@ class EagerAdagrad:
         self.min_positive_G = np.full(shape, np.inf)
 
     def step(self, X, Y, sample_weight):
-        X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+        X = X.toarray() if sp.issparse(X) else np.asarray(X)
+        X, Y = X.astype(self.dtype), np.asarray(Y, dtype=self.dtype)
         self.t += 1
         clr = self.lr / (1 + (self.t - 1) * self.lr_decay)
 
         dZ = self.loss.derivative(Y, X @ self.w + self.b)
         total = sample_weight.sum()
         dZ = dZ * (sample_weight / total)[:, None] if total > 0 else dZ * 0.0
+        dZ = dZ.astype(self.dtype)
         grad = X.T @ dZ
         active = (X != 0).any(axis=0)
         # An inactive feature's gradient is exactly zero: its G would not move

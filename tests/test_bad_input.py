@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+import sklearn
 from fitted_models import (
     CLASSES,
     COMMON,
@@ -584,3 +585,30 @@ def test_tiny_values_train_without_warnings(model_name, method):
                 else model.predict(X_tiny)
             )
         assert np.isfinite(margins).all()
+
+
+# -- checks a later partial_fit call may skip -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "labels", [np.full(N_SAMPLES, 0.5), np.array([[0, 1]] * N_SAMPLES)]
+)
+def test_later_partial_fit_refuses_labels_of_another_type(labels):
+    model = AdagradClassifier().partial_fit(
+        X, np.arange(N_SAMPLES) % 3, classes=[0, 1, 2]
+    )
+    before = snapshot(model)
+    with pytest.raises(ValueError):
+        model.partial_fit(X, labels)
+    assert_unchanged(model, before)
+
+
+def test_skip_parameter_validation_is_respected():
+    # n_iter_no_change is not read by partial_fit: an invalid value is caught by
+    # the validation alone.
+    model = AdagradClassifier(n_iter_no_change=0)
+    with pytest.raises(InvalidParameterError, match="n_iter_no_change"):
+        model.partial_fit(X, LABELS, classes=CLASSES)
+    with sklearn.config_context(skip_parameter_validation=True):
+        model.partial_fit(X, LABELS, classes=CLASSES)
+    assert model.t_ > 0

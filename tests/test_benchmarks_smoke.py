@@ -90,6 +90,7 @@ def test_suite_runs_and_reports_every_row(tiny_text, tmp_path):
     rows = run.run_suite(ctx, verbose=False)
 
     sections = {row.section for row in rows}
+    assert ("Vowpal Wabbit" in sections) == vowpal.available()
     assert sections >= {
         "epoch, multi-class",
         "epoch, binary",
@@ -192,3 +193,18 @@ def test_size_study_verdict_names_what_is_not_met():
 def test_vowpal_wabbit_lines_hold_each_stored_entry():
     X = sp.csr_matrix(np.array([[0.0, 1.5, 0.0], [2.0, 0.0, 0.25]]))
     assert vowpal.as_lines(X, [1, 2]) == ["1 | 1:1.5", "2 | 0:2 2:0.25"]
+
+
+def test_partial_fit_overhead_prints_the_split(tiny_text, capsys):
+    from benchmarks import partial_fit_overhead
+
+    partial_fit_overhead.main(["--calls", "2"])
+    table = capsys.readouterr().out
+    assert table.count("| float32") == 4 and table.count("| float64") == 4
+    assert "outside share" in table
+    X, y = partial_fit_overhead.hashed_batch(n_documents=50)
+    rows = partial_fit_overhead.measure(X, y, n_calls=2)
+    assert all(0 < row["kernel"] <= row["call"] for row in rows)
+    page = partial_fit_overhead.render_page(rows, "a batch", 2)
+    assert page.startswith("# Small partial_fit calls\n")
+    assert page.count("\n| ") == len(rows) + 1  # the header and the rows

@@ -3,7 +3,7 @@
 Both paths step only the features active in each mini-batch (a dense column that
 is zero throughout a batch is inactive exactly like an absent sparse column), so
 they must agree to rounding, whatever the loss, penalty, schedule, averaging,
-shuffling, input format or dtype.
+shuffling or input format (float32 models: test_float32.py).
 """
 
 import itertools
@@ -177,35 +177,6 @@ def test_shuffled_partial_fit_sparse_equals_dense(penalty):
             sample_weight=sample_weight[chunk],
         )
         assert_same_fit(dense, sparse)
-
-
-@pytest.mark.parametrize("penalty", PENALTIES)
-@pytest.mark.parametrize("estimator", ["classifier", "regressor"])
-def test_float32_input_fits_like_its_float64_values(penalty, estimator):
-    X, labels, values, sample_weight = make_data(9)
-    X32 = X.astype(np.float32)
-    X64 = X32.astype(np.float64)  # the same numbers
-    if estimator == "classifier":
-        model, target = AdagradClassifier, labels
-    else:
-        model, target = AdagradRegressor, values
-    params = dict(
-        penalty=penalty,
-        alpha=0.01,
-        max_iter=3,
-        tol=None,
-        batch_size=9,
-        random_state=1,
-        lr_decay=0.01,
-    )
-    fits = [
-        model(**params).fit(data, target, sample_weight=sample_weight)
-        for data in (X64, X32, sp.csr_array(X32), sp.csr_array(X64))
-    ]
-    for fit in fits[1:]:
-        assert_same_fit(fits[0], fit)
-    assert fits[1].coef_.dtype == np.float64
-    assert_allclose(fits[0].predict(X64), fits[2].predict(sp.csr_array(X32)))
 
 
 @pytest.mark.usefixtures("step_path")
