@@ -67,7 +67,7 @@ class KernelClock:
 
     @contextmanager
     def installed(self):
-        step, columns = SparseAdagrad.step, SparseAdagrad.columns_to_step
+        step, columns = SparseAdagrad.step, SparseAdagrad.plan_step
         clock = self
 
         def timed(function):
@@ -81,11 +81,11 @@ class KernelClock:
             return wrapper
 
         SparseAdagrad.step = timed(step)
-        SparseAdagrad.columns_to_step = timed(columns)
+        SparseAdagrad.plan_step = timed(columns)
         try:
             yield self
         finally:
-            SparseAdagrad.step, SparseAdagrad.columns_to_step = step, columns
+            SparseAdagrad.step, SparseAdagrad.plan_step = step, columns
 
 
 def time_calls(model, X, y, n_calls, fast_config):
