@@ -20,6 +20,7 @@ from sklearn.utils.validation import validate_data
 from . import _defaults as defaults
 from ._batches import batch_rows, canonical_csr, prefetched
 from ._engine import SparseAdagrad, StepStats
+from ._losses import MultinomialLog
 from ._penalty import ElasticNet
 from ._schedule import Schedule
 from ._sklearn_private import (
@@ -490,7 +491,10 @@ class BaseAdagrad(BaseEstimator):
         with np.errstate(over="ignore", invalid="ignore"):
             margins = engine.margins(X[rows])
             model = np.average(loss.value(Y, margins), weights=weights)
-            model += engine.penalty_value()
+            # The one-vs-rest value is the mean of the binary problems' losses;
+            # each problem has its own penalty, so their mean is the total / K.
+            outputs = 1 if isinstance(loss, MultinomialLog) else Y.shape[1]
+            model += engine.penalty_value() / outputs
         if self.verbose:
             print(
                 f"Training objective {model:.6g}; best constant model {constant:.6g}."

@@ -191,3 +191,16 @@ def test_auto_lr_of_a_classifier_depends_on_its_loss(loss, lr):
     X, y = datasets.make_classification(n_samples=100, random_state=0)
     model = AdagradClassifier(loss=loss, max_iter=1, tol=None).fit(X, y)
     assert model.lr_ == lr
+
+
+def test_one_vs_rest_objective_weighs_each_problem_with_its_own_penalty():
+    # Many classes, text-like rows: a trained hinge model must not be called
+    # worse than the constant because the penalties of its K problems were
+    # summed while their losses were averaged.
+    rng = np.random.default_rng(0)
+    X = rng.random((600, 400)) * (rng.random((600, 400)) < 0.05)
+    y = np.asarray(X @ rng.normal(size=(400, 30))).argmax(axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = AdagradClassifier(alpha=1e-3, random_state=0).fit(X, y)
+    assert model.score(X, y) > 0.5
