@@ -11,7 +11,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils import check_random_state
@@ -95,12 +94,6 @@ class BaseAdagrad(BaseEstimator):
         if site is None:
             return ""
         return site.rstrip("/") + "/{estimator_module}.{estimator_name}.html"
-
-    def _validate_params(self):
-        # As scikit-learn's own estimators do (through their fit decorator),
-        # sklearn.set_config(skip_parameter_validation=True) skips it.
-        if not get_config()["skip_parameter_validation"]:
-            super()._validate_params()
 
     # -- fitted attributes -------------------------------------------------------
 

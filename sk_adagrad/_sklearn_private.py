@@ -7,6 +7,8 @@ core tests run against both the declared minimum versions and the newest ones
 (``.ci/run``).
 """
 
+from sklearn import get_config
+
 # Parameter constraints checked by BaseEstimator._validate_params (ranges, string
 # options, an estimator parameter with the methods it needs): an invalid
 # parameter raises InvalidParameterError at fit time, naming the parameter and
@@ -36,8 +38,11 @@ check_partial_fit_first_call = _check_partial_fit_first_call
 
 def validate_params(estimator):
     """Check the estimator's parameters against its ``_parameter_constraints``
-    (see Interval and StrOptions above)."""
-    estimator._validate_params()
+    (see Interval and StrOptions above), unless
+    ``sklearn.set_config(skip_parameter_validation=True)`` says not to, as
+    scikit-learn's own estimators do through their fit decorator."""
+    if not get_config()["skip_parameter_validation"]:
+        estimator._validate_params()
 
 
 def check_sample_weight(sample_weight, X, dtype):
