@@ -401,28 +401,31 @@ class SparseAdagrad:
             return _by_output(
                 materialized[0].shape, self.dtype, materialized[0].__getitem__
             )
-        n_features, n_outputs = self.coef.shape
-        # A buffer of this call's own: concurrent reads must not share one.
-        buffer = np.empty((_rows_per_block(n_outputs), n_outputs), self.dtype)
-
-        def rows_at_now(rows):
-            n_rows = len(range(n_features)[rows])
-            return self._weights_at_now(rows, buffer[:n_rows])
-
-        return _by_output(self.coef.shape, self.dtype, rows_at_now)
+        return _by_output(self.coef.shape, self.dtype, self._block_reader())
 
     def penalty_value(self):
         """The penalty of the weights at the current step, computed a block of
         rows at a time: no model-sized copy, and nothing cached."""
         if self.penalty.is_zero:
             return 0.0
+        rows_at_now = self._block_reader()
+        return sum(
+            self.penalty.value(rows_at_now(rows))
+            for rows in _row_blocks(self.coef.shape)
+        )
+
+    def _block_reader(self):
+        """``rows_at_now(rows)``: the weights of a block of rows (a slice of
+        :func:`_row_blocks`) at the current step, in a buffer of the caller's
+        own, which concurrent reads must not share, reused block after block."""
         n_features, n_outputs = self.coef.shape
         buffer = np.empty((_rows_per_block(n_outputs), n_outputs), self.dtype)
-        total = 0.0
-        for rows in _row_blocks(self.coef.shape):
+
+        def rows_at_now(rows):
             n_rows = len(range(n_features)[rows])
-            total += self.penalty.value(self._weights_at_now(rows, buffer[:n_rows]))
-        return total
+            return self._weights_at_now(rows, buffer[:n_rows])
+
+        return rows_at_now
 
     def accumulators_by_output(self):
         """The accumulators in a new ``(n_outputs, n_features)`` array."""
