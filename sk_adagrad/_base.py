@@ -331,11 +331,10 @@ class BaseAdagrad(BaseEstimator):
         n_threads = effective_n_threads(self.n_threads)
 
         def prepare(batch):
-            return (
-                engine.plan_step(X[batch], n_threads),
-                self._encode_targets(targets[batch]),
-                sample_weight[batch],
-            )
+            # Targets in the model's dtype here, in the prefetch thread, so that
+            # a float32 model's step does not cast them on the training thread.
+            Y = self._encode_targets(targets[batch]).astype(engine.dtype, copy=False)
+            return engine.plan_step(X[batch], n_threads), Y, sample_weight[batch]
 
         with ThreadPoolExecutor(max_workers=n_threads) as pool:
             for planned, Y, weights in prefetched(prepare, batches, pool):
