@@ -12,6 +12,10 @@ run by whatever scheduler is in use, a ``distributed`` cluster included; every
 task is a pure function of its inputs, so a worker lost mid-epoch costs the
 scheduler a rerun of the tasks whose results it held, and the model comes out
 the same.
+
+dask-ml's ``HyperbandSearchCV`` tests each block with ``len``, which SciPy
+refuses for sparse matrices; :func:`blocks_with_len` makes a dask array of CSR
+blocks it can train on (docs/scaling.rst shows the whole search).
 """
 
 import copy
@@ -19,13 +23,15 @@ import math
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
+from dask.array.dispatch import concatenate_lookup
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ._merge import MERGE_RULES, merge_partial_models
 from ._sklearn_private import HasMethods, Interval, StrOptions, validate_params
 
-__all__ = ["DataParallel", "merge_partial_models"]
+__all__ = ["CSRWithLen", "DataParallel", "blocks_with_len", "merge_partial_models"]
 
 
 class DataParallel(MetaEstimatorMixin, BaseEstimator):
@@ -299,3 +305,55 @@ def _row_blocks(X, y, sample_weight):
         else sample_weight.to_delayed().tolist()
     )
     return list(zip(X_blocks, y_blocks, weight_blocks, strict=True))
+
+
+class CSRWithLen(sp.csr_matrix):
+    """A CSR matrix whose ``len`` is its number of rows.
+
+    SciPy refuses ``len`` of a sparse matrix ("sparse array length is
+    ambiguous"); dask-ml's incremental searches (``HyperbandSearchCV``,
+    ``SuccessiveHalvingSearchCV``, ``IncrementalSearchCV``) call it on every
+    training block. Everything else is the CSR matrix's. Dask joins blocks of
+    this type into one plain CSR matrix (registered when this module is
+    imported, as it is wherever such a block is unpickled).
+    """
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+
+@concatenate_lookup.register(CSRWithLen)
+def _concatenate_csr_with_len(blocks, axis=0):
+    # SciPy's own join puts the blocks in a NumPy object array, which would
+    # take a sized block for a sequence of rows.
+    plain = [sp.csr_matrix(block) for block in blocks]
+    return sp.vstack(plain, format="csr") if axis == 0 else sp.hstack(plain, "csr")
+
+
+def blocks_with_len(X):
+    """``X`` with each block a :class:`CSRWithLen`, for dask-ml's searches.
+
+    Parameters
+    ----------
+    X : dask array of shape (n_samples, n_features)
+        A dask array whose blocks are SciPy sparse matrices (or arrays).
+
+    Returns
+    -------
+    dask array of shape (n_samples, n_features)
+        The same rows, each block a :class:`CSRWithLen` sharing the block's
+        CSR arrays.
+
+    Examples
+    --------
+    >>> import dask  # doctest: +SKIP
+    >>> from dask_ml.model_selection import HyperbandSearchCV  # doctest: +SKIP
+    >>> search = HyperbandSearchCV(model, params, max_iter=27)  # doctest: +SKIP
+    >>> with dask.config.set(scheduler=client.get):  # doctest: +SKIP
+    ...     search.fit(blocks_with_len(X), y, classes=classes)
+    """
+    return X.map_blocks(
+        CSRWithLen,
+        dtype=X.dtype,
+        meta=CSRWithLen((0, X.shape[1]), dtype=X.dtype),
+    )

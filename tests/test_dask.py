@@ -2,7 +2,9 @@
 
 - ``dask_ml.wrappers.Incremental`` drives ``partial_fit`` over the blocks of a
   dask array whose chunks are SciPy CSR matrices built on the workers;
-- ``GridSearchCV`` runs its fits through joblib's dask backend.
+- ``GridSearchCV`` runs its fits through joblib's dask backend;
+- dask-ml's ``HyperbandSearchCV`` trains candidates over CSR blocks given
+  ``len`` by ``blocks_with_len``.
 
 The cluster runs its two workers as threads of this process but talks to them
 over TCP on 127.0.0.1, so models and data blocks are serialised as on a real
@@ -15,12 +17,14 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from dask_ml.model_selection import HyperbandSearchCV
 from dask_ml.wrappers import Incremental
 from distributed import Client, LocalCluster, get_task_stream
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor
+from sk_adagrad.dask import CSRWithLen, blocks_with_len
 
 N_FEATURES = 2_000
 BLOCK_ROWS = 250
@@ -175,3 +179,51 @@ def test_grid_search_on_the_dask_backend_matches_the_default_backend(client):
     np.testing.assert_array_equal(
         distributed_search.best_estimator_.coef_, local.best_estimator_.coef_
     )
+
+
+def test_csr_blocks_with_len_train_as_plain_csr_and_join_into_plain_csr(client):
+    X_block, y_block = _make_block(30)
+    sized = CSRWithLen(X_block)
+    assert len(sized) == BLOCK_ROWS
+    with pytest.raises(TypeError, match="ambiguous"):
+        len(X_block)
+    _assert_same_state(
+        _model().partial_fit(sized, y_block, classes=CLASSES),
+        _model().partial_fit(X_block, y_block, classes=CLASSES),
+    )
+
+    X, _ = _dask_dataset([31, 32, 33])
+    joined = blocks_with_len(X).compute()
+    assert type(joined) is sp.csr_matrix
+    assert (joined != X.compute()).nnz == 0
+    assert all(
+        isinstance(block.compute(), CSRWithLen) for block in blocks_with_len(X).blocks
+    )
+
+
+def test_hyperband_search_over_csr_blocks(client):
+    """dask-ml's search runs its own coroutines on the client; ``dask.persist``
+    inside them needs the client's ``get`` as the scheduler, and its
+    ``partial_fit`` tasks need blocks with a ``len``."""
+    X, y = _dask_dataset(range(40, 40 + N_BLOCKS))
+    search = HyperbandSearchCV(
+        _model(),
+        {"lr": [0.01, 0.1, 1.0], "alpha": [1e-5, 1e-3]},
+        max_iter=9,
+        random_state=0,
+    )
+    with dask.config.set(scheduler=client.get):
+        search.fit(blocks_with_len(X), y, classes=CLASSES)
+
+    assert len(search.model_history_) == search.metadata_["n_models"]
+    best = search.best_estimator_
+    assert isinstance(best, AdagradClassifier)
+    # Each partial_fit call stepped over one training block: 4/5 of a block
+    # (the search holds out 1/5 of each for scoring), in 32-row steps.
+    calls = search.cv_results_["partial_fit_calls"][search.best_index_]
+    assert calls == 9
+    assert best.t_ == calls * int(np.ceil(BLOCK_ROWS * 4 / 5 / 32))
+    assert search.best_score_ == max(search.cv_results_["test_score"])
+    # Three classes; 1,000 rows of 2,000 features leave this problem hard.
+    X_test, y_test = _make_block(99)
+    assert best.score(X_test, y_test) > 0.4

@@ -162,6 +162,7 @@ def test_adaptive_search_on_a_local_cluster(tmp_path, capsys):
         "halving, samples",
         "halving, epochs",
         "halving random, samples",
+        "hyperband",
     ]
     full = results["full grid"]
     # 8 candidates x 3 folds, each fit on two thirds of the samples for 3
@@ -173,5 +174,10 @@ def test_adaptive_search_on_a_local_cluster(tmp_path, capsys):
         assert result["test_accuracy"] > 0.2, name
         if name != "full grid":
             assert result["work"] < full["work"], name
+    # Hyperband's budget is 3 epochs of 6 blocks, one block per partial_fit
+    # call on the cluster; its last survivors used all of it.
+    calls = results["hyperband"]["search"].cv_results_["partial_fit_calls"]
+    assert max(calls) == 18 and min(calls) >= 1
     printed = capsys.readouterr().out
     assert "halving random, samples" in printed
+    assert "hyperband" in printed
