@@ -14,8 +14,10 @@ CPU time the workers spent on the epoch (the sum over the workers for
 shared with other work, the wall time of parallel work says little, and this
 is what an epoch would take on two otherwise idle cores, client-side
 serialisation aside. Then their ratios to ``Incremental``'s, and the test
-accuracy after each epoch. ``--write-docs``
-writes the table into docs/scaling.rst between its markers.
+accuracy after each epoch. The epochs are the repeats: every epoch does the
+same work. The one-minute load average is read before each timed epoch and
+its range printed with the table, to tell how busy the machine was.
+``--write-docs`` writes the table into docs/scaling.rst between its markers.
 
 Data sets: the docstring corpus (tf-idf of uni+bigrams, 75/25 split), and the
 synthetic sets (a) (binary) and (b) (20 classes) of ``benchmarks/datasets.py``.
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import statistics
 import sys
 import time
@@ -61,6 +64,7 @@ class Run:
 
     label: str
     workers: int
+    load: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     cpu_seconds: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
@@ -131,6 +135,7 @@ def measure(client, name: str, epochs: int, n_partitions: int, scale: float):
     for epoch in range(epochs):
         extra = {"classes": classes} if epoch == 0 else {}
         for wrapper, run in zip(wrappers.values(), runs, strict=True):
+            run.load.append(os.getloadavg()[0])
             cpu_before = client.run(time.process_time)
             start = time.perf_counter()
             wrapper.partial_fit(X, y, **extra)
@@ -191,6 +196,12 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def load_range(results: list[Result]) -> tuple[float, float]:
+    """The least and greatest one-minute load average read before an epoch."""
+    loads = [load for result in results for run in result.runs for load in run.load]
+    return min(loads), max(loads)
+
+
 def write_docs(text: str) -> None:
     page = DOCS_PAGE.read_text()
     head, rest = page.split(START_MARKER, 1)
@@ -234,13 +245,16 @@ def main(argv=None) -> None:
             for name in args.datasets
         ]
     text = table(results)
-    print(machine_description())
+    low, high = load_range(results)
+    heading = (
+        f"Measured on {machine_description()}, {args.partitions} partitions, "
+        f"one-minute load average {low:.1f} to {high:.1f} on {os.cpu_count()} "
+        "CPUs before the timed epochs; test accuracy (%) after each epoch."
+    )
+    print(heading)
     print(text)
     if args.write_docs:
-        write_docs(
-            f"Measured on {machine_description()}, {args.partitions} partitions, "
-            f"test accuracy (%) after each epoch.\n\n{text}"
-        )
+        write_docs(f"{heading}\n\n{text}")
 
 
 if __name__ == "__main__":

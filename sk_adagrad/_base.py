@@ -59,6 +59,15 @@ _COMMON_CONSTRAINTS = {
 CONSTANT_CHECK_ROWS = 20_000
 
 
+def training_objective(loss, Y, margins, weights, penalty_value: float) -> float:
+    """The objective training minimises, on rows with encoded targets ``Y`` and
+    ``margins``: the weighted mean loss plus the penalty ``penalty_value`` of the
+    weights. The one-vs-rest loss is the mean of the binary problems' losses;
+    each problem has its own penalty, so their mean is the total / K."""
+    outputs = 1 if isinstance(loss, MultinomialLog) else Y.shape[1]
+    return np.average(loss.value(Y, margins), weights=weights) + penalty_value / outputs
+
+
 @functools.cache
 def _documentation_url():
     """The "Documentation" project URL of the installed package, or None."""
@@ -482,11 +491,9 @@ class BaseAdagrad(BaseEstimator):
         constant = np.average(loss.value(Y, constant_margins), weights=weights)
         with np.errstate(over="ignore", invalid="ignore"):
             margins = engine.margins(X[rows])
-            model = np.average(loss.value(Y, margins), weights=weights)
-            # The one-vs-rest value is the mean of the binary problems' losses;
-            # each problem has its own penalty, so their mean is the total / K.
-            outputs = 1 if isinstance(loss, MultinomialLog) else Y.shape[1]
-            model += engine.penalty_value() / outputs
+            model = training_objective(
+                loss, Y, margins, weights, engine.penalty_value()
+            )
         if self.verbose:
             print(
                 f"Training objective {model:.6g}; best constant model {constant:.6g}."

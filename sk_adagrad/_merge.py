@@ -6,16 +6,23 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._base import BaseAdagrad
+from ._base import BaseAdagrad, training_objective
 from ._engine import _denominator, _row_blocks
+from ._sklearn_private import check_sample_weight
 
-MERGE_RULES = ("weighted_average", "rescaled_sum")
+MERGE_RULES = ("line_search", "weighted_average", "rescaled_sum")
+# The points of the line from the weighted average (0) through the rescaled sum
+# (1) that "line_search" compares.
+LINE_STEPS = np.arange(7) / 4
 
 
 def merge_partial_models(
     start: BaseAdagrad,
     partials: Sequence[BaseAdagrad],
     rule: str = "weighted_average",
+    X=None,
+    y=None,
+    sample_weight=None,
 ) -> BaseAdagrad:
     """The merge of ``partials``, each a fitted estimator trained from ``start``.
 
@@ -25,8 +32,15 @@ def merge_partial_models(
         The fitted model every partial model started from.
     partials : list of AdagradClassifier or AdagradRegressor
         The partial models, fitted. They are not modified.
-    rule : {"weighted_average", "rescaled_sum"}, default="weighted_average"
+    rule : {"line_search", "weighted_average", "rescaled_sum"}, \
+            default="weighted_average"
         How the weights are merged (see Notes).
+    X : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
+        Training rows on which ``"line_search"`` measures the objective.
+    y : array-like of shape (n_samples,), default=None
+        Their labels or targets.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Their weights.
 
     Returns
     -------
@@ -46,6 +60,12 @@ def merge_partial_models(
 
         weighted_average: w = sum_i d_i w_i / sum_i d_i  (the mean where all d_i = 0)
         rescaled_sum:     w = w0 + sum_i (w_i - w0) h(G_i) / h(G)
+        line_search:      w = w_avg + s (w_sum - w_avg)
+
+    where ``w_avg`` and ``w_sum`` are the weighted average's and the rescaled
+    sum's weights (the intercepts alike), and ``s`` is the one among 0, 0.25,
+    ..., 1.5 that gives the least training objective (mean loss plus penalty)
+    on ``X, y``.
 
     Summing the accumulators gives the next epoch the step sizes of a model
     that has taken all the gradients, and the step counter ``t_`` counts every
@@ -73,6 +93,13 @@ def merge_partial_models(
     rounding) plus the other models' penalty steps on it, as sequential
     training applies the penalty at every step.
 
+    ``line_search`` lets training data choose between the two, and points
+    between and a little beyond them: the weighted average trails sequential
+    training far from the minimum, the rescaled sum overshoots near it, and
+    the objective on training rows tells which is happening. The objective
+    is convex along the line, so a few thousand rows place its minimum well
+    enough.
+
     Each partial model's pending (lazy) penalty steps are applied before its
     weights are read, and the merged model has none pending. With one partial
     model the merge is that model itself, so that one worker is sequential
@@ -85,6 +112,8 @@ def merge_partial_models(
         raise ValueError("There are no partial models to merge.")
     if len(partials) == 1:
         return partials[0]
+    if rule == "line_search" and (X is None or y is None):
+        raise ValueError("rule 'line_search' needs training rows X and y.")
     if any(int(partial.average) for partial in partials):
         raise ValueError(
             "Partial models with average set cannot be merged: the running "
@@ -111,6 +140,7 @@ def merge_partial_models(
     start_weights, start_intercept = origin._weights_at_now, origin.intercept
     merge = _rescaled_sum if rule == "rescaled_sum" else _weighted_average
     eps = engines[0].eps
+    searching = rule == "line_search"
 
     # The arrays the merge replaces are not copied.
     reference = engines[0]
@@ -119,32 +149,88 @@ def merge_partial_models(
     engine = merged.optimizer_
     engine.coef = np.empty((n_features, n_outputs))
     engine.coef_accumulator = np.empty((n_features, n_outputs))
+    # The line search goes from the weighted average towards the rescaled sum.
+    direction = np.empty((n_features, n_outputs)) if searching else None
     # A block of rows at a time, so that the temporaries stay in cache.
     for rows in _row_blocks((n_features, n_outputs)):
-        merge(
+        inputs = (
             [e._weights_at_now(rows) for e in engines],
             [e.coef_accumulator[rows] for e in engines],
             start_weights(rows),
             start_G[rows],
             eps,
-            out=(engine.coef[rows], engine.coef_accumulator[rows]),
         )
+        merge(*inputs, out=(engine.coef[rows], engine.coef_accumulator[rows]))
+        if searching:
+            summed_G = np.empty_like(engine.coef_accumulator[rows])
+            _rescaled_sum(*inputs, out=(direction[rows], summed_G))
+            direction[rows] -= engine.coef[rows]
     engine.intercept = np.empty(n_outputs)
     engine.intercept_accumulator = np.empty(n_outputs)
-    merge(
+    intercept_inputs = (
         [e.intercept for e in engines],
         [e.intercept_accumulator for e in engines],
         start_intercept,
         start_intercept_G,
         eps,
-        out=(engine.intercept, engine.intercept_accumulator),
     )
+    merge(*intercept_inputs, out=(engine.intercept, engine.intercept_accumulator))
     engine.t = t0 + sum(e.t - t0 for e in engines)
     engine.samples_seen = samples0 + sum(e.samples_seen - samples0 for e in engines)
     engine.last_step = np.full(n_features, engine.t, dtype=np.int64)
     engine.rate_history = _history_through(history, t0, reference.schedule, engine.t)
     engine._materialized = None
+    if searching:
+        intercept_direction = np.empty(n_outputs)
+        _rescaled_sum(*intercept_inputs, out=(intercept_direction, np.empty(n_outputs)))
+        intercept_direction -= engine.intercept
+        _search_line(merged, direction, intercept_direction, X, y, sample_weight)
     return merged
+
+
+def _search_line(merged, direction, intercept_direction, X, y, sample_weight):
+    """Move ``merged`` (a merge without pending penalty steps) to the point
+    ``merged + t direction`` (intercepts alike), ``t`` in ``LINE_STEPS``, of least
+    training objective on ``X, y``."""
+    X = merged._validate_X(X, reset=False)
+    sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
+    targets, sample_weight = merged._prepare_y(
+        y, sample_weight, reset=False, partial=True
+    )
+    Y = merged._encode_targets(targets)
+    engine = merged.optimizer_
+    # The margins are affine in t; the penalty is summed a block of rows at a
+    # time, each block read once.
+    margins = engine.margins(X)
+    margins_direction = np.asarray(X @ direction) + intercept_direction
+    penalties = np.zeros(len(LINE_STEPS))
+    if not engine.penalty.is_zero:
+        for rows in _row_blocks(direction.shape):
+            penalties += engine.penalty.values_along(
+                engine.coef[rows], direction[rows], LINE_STEPS
+            )
+    with np.errstate(over="ignore", invalid="ignore"):
+        objectives = np.array(
+            [
+                training_objective(
+                    engine.loss,
+                    Y,
+                    margins + step * margins_direction,
+                    sample_weight,
+                    penalty,
+                )
+                for step, penalty in zip(LINE_STEPS, penalties, strict=True)
+            ]
+        )
+    # An overflow far along the line is never the least; the average is kept
+    # if every point overflows.
+    step = LINE_STEPS[np.argmin(np.where(np.isfinite(objectives), objectives, np.inf))]
+    if step == 0.0:
+        return
+    for rows in _row_blocks(direction.shape):
+        block = engine.coef[rows]
+        block += step * direction[rows]
+    engine.intercept += step * intercept_direction
 
 
 def _rescaled_sum(weights, accumulators, start_weights, start_G, eps, out):

@@ -40,11 +40,12 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
     Each epoch, the row blocks of ``X`` are split in order into ``n_workers``
     contiguous groups; for each group a Dask task copies the epoch's starting
     model and runs ``partial_fit`` over the group's blocks in order, and a last
-    task merges the partial models into one. An unfitted model first trains on
-    the first block alone (the rest of that epoch is split), so that every
-    partial model starts from the same fitted model. With ``n_workers=1`` the
-    result is bit for bit ``partial_fit`` over the blocks in order, epoch after
-    epoch.
+    task merges the partial models into one. An unfitted model first trains
+    alone on the first ``1 / n_workers`` of the blocks (at least one; the rest
+    of that epoch is split), so that every partial model starts from the same
+    model, trained past Adagrad's largest, first steps. With ``n_workers=1``
+    the result is bit for bit ``partial_fit`` over the blocks in order, epoch
+    after epoch.
 
     Parameters
     ----------
@@ -58,11 +59,18 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
         client in use at ``fit`` time, or 1 without one.
     max_iter : int, default=5
         Number of epochs ``fit`` runs.
-    merge : {"weighted_average", "rescaled_sum"}, default="weighted_average"
+    merge : {"line_search", "weighted_average", "rescaled_sum"}, \
+            default="line_search"
         How the partial models' weights are merged (the accumulators are
-        summed either way): averaged with the accumulator mass each model
-        added, or the models' updates added up, each rescaled to the merged
-        accumulator. See :func:`merge_partial_models`.
+        summed every way): averaged with the accumulator mass each model
+        added (``"weighted_average"``), the models' updates added up, each
+        rescaled to the merged accumulator (``"rescaled_sum"``), or the point
+        of the line from the first through the second with the least training
+        objective on a sample of the epoch's rows (``"line_search"``). See
+        :func:`merge_partial_models`.
+    line_search_rows : int, default=2048
+        With ``merge="line_search"``, how many rows of each group's last
+        block the merge measures the objective on.
 
     Attributes
     ----------
@@ -80,11 +88,15 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
 
     Notes
     -----
-    The default merge averages each weight over the partial models, weighted
-    by the accumulator mass each added to it, and sums the accumulators: it
-    approximates the model sequential training over all the blocks would give,
-    and equals it for coordinates only one partial model touched, when
-    ``n_workers=1``, or when the groups touch disjoint features. Within an
+    Every merge sums the accumulators. The weighted average of the weights
+    equals sequential training for coordinates only one partial model
+    touched, but trails it elsewhere, far from the minimum; the rescaled sum
+    keeps up there but overshoots near the minimum or after large steps. The
+    default, ``"line_search"``, takes the point ``s`` = 0, 0.25, ..., 1.5 of
+    the way from the average to the rescaled sum with the least training
+    objective on the first ``line_search_rows`` rows of each group's last
+    block (a task on the worker holding the block reads them; only they
+    move). Within an
     epoch each partial model counts its steps from the starting model's ``t_``,
     so with ``lr_decay > 0`` its steps are larger than the same steps taken in
     sequence; after the merge ``t_`` counts the mini-batches of all of them.
@@ -104,15 +116,23 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
         "n_workers": [Interval(Integral, 1, None, closed="left"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "merge": [StrOptions(set(MERGE_RULES))],
+        "line_search_rows": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
-        self, estimator, *, n_workers=None, max_iter=5, merge="weighted_average"
+        self,
+        estimator,
+        *,
+        n_workers=None,
+        max_iter=5,
+        merge="line_search",
+        line_search_rows=2048,
     ):
         self.estimator = estimator
         self.n_workers = n_workers
         self.max_iter = max_iter
         self.merge = merge
+        self.line_search_rows = line_search_rows
 
     def fit(self, X, y, classes=None, sample_weight=None) -> "DataParallel":
         """Train a clone of ``estimator`` for ``max_iter`` data-parallel epochs.
@@ -182,32 +202,44 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
         import dask
         from dask.delayed import Delayed
 
+        n_workers = self._resolved_n_workers()
         if not isinstance(model, Delayed):
             fitted = model.__sklearn_is_fitted__()
             # One node of the graph holds the model, however many tasks read it.
             model = dask.delayed(model, pure=False)
             if not fitted:
-                # The first block trains alone, so that every partial model
-                # starts from the same fitted model (its intercept and 'auto'
-                # parameters set from data), as sequential training does.
+                # The first blocks train one model alone, so that every partial
+                # model starts from the same fitted model (its intercept and
+                # 'auto' parameters set from data), as sequential training
+                # does. Adagrad's first steps on each coordinate are its
+                # largest: partial models that each took them from a barely
+                # trained model merge into a worse one.
+                alone = max(1, len(blocks) // n_workers)
                 model = dask.delayed(_train_on_blocks, pure=True)(
-                    model, blocks[:1], classes
+                    model, blocks[:alone], classes
                 )
-                blocks = blocks[1:]
+                blocks = blocks[alone:]
                 if not blocks:
                     self.n_workers_ = 1
                     return model
-        n_groups = min(self._resolved_n_workers(), len(blocks))
+        n_groups = min(n_workers, len(blocks))
+        groups = np.array_split(np.arange(len(blocks)), n_groups)
         partials = [
             dask.delayed(_train_on_blocks, pure=True)(
                 model, [blocks[i] for i in group], classes
             )
-            for group in np.array_split(np.arange(len(blocks)), n_groups)
+            for group in groups
         ]
         self.n_workers_ = n_groups
-        return dask.delayed(merge_partial_models, pure=True)(
-            model, partials, self.merge
-        )
+        rows = None
+        if self.merge == "line_search" and n_groups > 1:
+            rows = [
+                dask.delayed(_head_rows, pure=True)(
+                    blocks[group[-1]], self.line_search_rows
+                )
+                for group in groups
+            ]
+        return dask.delayed(_merge_epoch, pure=True)(model, partials, self.merge, rows)
 
     def _resolved_n_workers(self):
         if self.n_workers is not None:
@@ -264,6 +296,32 @@ def _train_on_blocks(start, blocks, classes):
     for X, y, sample_weight in blocks:
         model.partial_fit(X, y, sample_weight=sample_weight, **extra)
     return model
+
+
+def _head_rows(block, n_rows):
+    """The first ``n_rows`` rows of a block ``(X, y, sample_weight or None)``."""
+    return tuple(None if part is None else part[:n_rows] for part in block)
+
+
+def _merge_epoch(start, partials, rule, rows):
+    """:func:`merge_partial_models`, with the rows ``[(X, y, weights), ...]``
+    stacked for a line search."""
+    if rows is None:
+        return merge_partial_models(start, partials, rule)
+    X_parts, y_parts, weight_parts = zip(*rows, strict=True)
+    X = (
+        sp.vstack(X_parts, format="csr")
+        if sp.issparse(X_parts[0])
+        else np.vstack(X_parts)
+    )
+    sample_weight = (
+        None
+        if weight_parts[0] is None
+        else np.concatenate([np.asarray(w) for w in weight_parts])
+    )
+    return merge_partial_models(
+        start, partials, rule, X, np.concatenate(y_parts), sample_weight
+    )
 
 
 def _row_blocks(X, y, sample_weight):

@@ -26,11 +26,12 @@ def test_the_benchmark_prints_a_row_per_way_of_training(capsys):
     )
     out = capsys.readouterr().out
     assert "sequential ``Incremental``" in out
-    for rule in ("weighted_average", "rescaled_sum"):
+    for rule in ("line_search", "weighted_average", "rescaled_sum"):
         assert f"``DataParallel``, {rule}" in out
+    assert "load average" in out
     # Four numeric columns and the accuracies of both epochs on each row.
     rows = out.split("   * - (a) binary")[1:]
-    assert len(rows) == 3
+    assert len(rows) == 4
     for row in rows:
         accuracies = row.strip().splitlines()[-1].strip().removeprefix("- ")
         accuracies = accuracies.split(", ")

@@ -79,26 +79,43 @@ def _same_model(fitted, reference):
 
 
 def _epochs_by_hand(
-    model, blocks, n_groups, n_epochs, rule="weighted_average", classes=CLASSES
+    model, blocks, n_groups, n_epochs, rule="line_search", classes=CLASSES
 ):
-    """The data-parallel epochs written out: an unfitted model trains on the
-    first block alone, then in each epoch partial models train from the same
-    start over contiguous groups of the (remaining) blocks, and are merged."""
+    """The data-parallel epochs written out: an unfitted model trains alone on
+    the first 1 / n_groups of the blocks, then in each epoch partial models
+    train from the same start over contiguous groups of the (remaining) blocks,
+    and are merged (the line search on the first 2048 rows of each group's
+    last block)."""
     fit_params = {} if classes is None else {"classes": classes}
     remaining = blocks
     if not model.__sklearn_is_fitted__():
-        model.partial_fit(*blocks[0], **fit_params)
-        remaining = blocks[1:]
+        alone = max(1, len(blocks) // n_groups)
+        for block in blocks[:alone]:
+            model.partial_fit(*block, **fit_params)
+        remaining = blocks[alone:]
     for _ in range(n_epochs):
-        partials = []
-        for group in np.array_split(np.arange(len(remaining)), n_groups):
-            partial = copy.deepcopy(model)
-            for index in group:
-                partial.partial_fit(*remaining[index], **fit_params)
-            partials.append(partial)
-        model = merge_partial_models(model, partials, rule)
+        # With one group, the first epoch's blocks all trained alone.
+        if remaining:
+            model = _epoch_by_hand(model, remaining, n_groups, rule, fit_params)
         remaining = blocks
     return model
+
+
+def _epoch_by_hand(model, blocks, n_groups, rule, fit_params):
+    partials = []
+    groups = np.array_split(np.arange(len(blocks)), n_groups)
+    for group in groups:
+        partial = copy.deepcopy(model)
+        for index in group:
+            partial.partial_fit(*blocks[index], **fit_params)
+        partials.append(partial)
+    last_blocks = [blocks[group[-1]] for group in groups]
+    rows = [
+        np.concatenate([block[part][:2048] for block in last_blocks])
+        for part in range(1, len(last_blocks[0]))
+    ]
+    X = sp.vstack([block[0][:2048] for block in last_blocks]).tocsr()
+    return merge_partial_models(model, partials, rule, X, *rows)
 
 
 @pytest.fixture(scope="module")
@@ -141,11 +158,15 @@ def test_two_workers_merge_the_partial_models_of_each_epoch(client, rule):
     assert fitted.n_workers_ == 2  # the cluster's workers, by default
     assert _same_model(fitted.estimator_, _epochs_by_hand(_model(), blocks, 2, 3, rule))
 
-    # The first block trained alone, then each epoch trained two partial
-    # models in tasks of the cluster, and merged them in another.
+    # The first half of the blocks trained one model, then each epoch trained
+    # two partial models in tasks of the cluster, and merged them in another.
+    # The line search reads rows of the groups' last blocks, each block once:
+    # blocks 5 and 7 (of 4 to 7) in the first epoch, then 3 and 7.
     names = [str(task["key"]) for task in stream.data]
     assert sum("_train_on_blocks" in name for name in names) == 1 + 2 * 3
-    assert sum("merge_partial_models" in name for name in names) == 3
+    assert sum("_merge_epoch" in name for name in names) == 3
+    reads = sum("_head_rows" in name for name in names)
+    assert reads == (3 if rule == "line_search" else 0)
 
     # Data-parallel training reaches about what sequential training does.
     sequential = _epochs_by_hand(_model(), blocks, 1, 3)

@@ -8,9 +8,11 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from scipy.special import logsumexp
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor
-from sk_adagrad._merge import MERGE_RULES, merge_partial_models
+from sk_adagrad._merge import merge_partial_models
+from sk_adagrad._penalty import ElasticNet
 
 N_FEATURES = 60
 CLASSES = np.array([0, 1, 2])
@@ -100,7 +102,7 @@ def _intercept_accumulator(model):
     return model.intercept_accumulator_
 
 
-@pytest.mark.parametrize("rule", MERGE_RULES)
+@pytest.mark.parametrize("rule", ["weighted_average", "rescaled_sum"])
 @pytest.mark.parametrize("n_partials", [2, 3])
 def test_merge_follows_the_rule_coordinate_by_coordinate(rule, n_partials):
     start = _model(eps=1e-3)
@@ -224,3 +226,96 @@ def test_averaged_models_and_unknown_rules_are_refused():
         merge_partial_models(start, partials)
     with pytest.raises(ValueError, match="rule must be one of"):
         merge_partial_models(start, partials, "median")
+
+
+def _objective_by_hand(W, b, X, y, classes, alpha, l1_ratio):
+    """Mean multinomial log loss (the log-loss classifier's on several classes)
+    plus the elastic-net penalty of the (n_classes, n_features) weights ``W``."""
+    Z = np.asarray(X @ W.T) + b
+    true_margins = Z[np.arange(len(y)), np.searchsorted(classes, y)]
+    loss = np.mean(logsumexp(Z, axis=1) - true_margins)
+    l1, l2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)
+    return loss + l1 * np.abs(W).sum() + 0.5 * l2 * np.square(W).sum()
+
+
+@pytest.mark.parametrize("n_partials", [2, 3])
+def test_line_search_takes_the_best_point_between_average_and_rescaled_sum(
+    n_partials,
+):
+    # Small constant steps: one pass leaves each model far from the minimum.
+    start = _model(lr=0.1, lr_decay=0.0)
+    start.partial_fit(*_chunk(0), classes=CLASSES)
+    partials = _partials(start, [[_chunk(10 * i + 1)] for i in range(n_partials)])
+    X, y = _chunk(7)
+    merged = merge_partial_models(start, partials, "line_search", X, y)
+    average = merge_partial_models(start, partials, "weighted_average")
+    rescaled = merge_partial_models(start, partials, "rescaled_sum")
+
+    W, b = average.coef_, average.intercept_
+    direction = rescaled.coef_ - W
+    intercept_direction = rescaled.intercept_ - b
+    steps = [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5]
+    objectives = [
+        _objective_by_hand(
+            W + s * direction, b + s * intercept_direction, X, y, CLASSES, 1e-3, 0.15
+        )
+        for s in steps
+    ]
+    best = steps[int(np.argmin(objectives))]
+    # The models' steps add up: the search moves off the average.
+    assert best > 0.0
+    np.testing.assert_allclose(
+        merged.coef_, W + best * direction, rtol=1e-12, atol=1e-15
+    )
+    np.testing.assert_allclose(
+        merged.intercept_, b + best * intercept_direction, rtol=1e-12
+    )
+    # The accumulators and the step counter are every rule's.
+    np.testing.assert_array_equal(merged.coef_accumulator_, average.coef_accumulator_)
+    assert merged.t_ == average.t_
+    assert (merged.optimizer_.last_step == merged.t_).all()
+
+
+def test_line_search_keeps_the_average_of_models_that_reached_the_minimum():
+    """Two regressors, each trained to the minimum on its half of a noiseless
+    problem: adding up their updates overshoots, the average does not, and the
+    line search keeps the average."""
+    rng = np.random.default_rng(0)
+    X = sp.random(300, N_FEATURES, density=0.1, random_state=0, format="csr")
+    y = np.asarray(X @ rng.normal(size=N_FEATURES)) + 3.0
+    start = AdagradRegressor(batch_size=10, random_state=0)
+    start.partial_fit(X[:20], y[:20])
+    partials = []
+    for rows in (slice(0, 150), slice(150, None)):
+        partial = copy.deepcopy(start)
+        for _ in range(20):
+            partial.partial_fit(X[rows], y[rows])
+        partials.append(partial)
+    average = merge_partial_models(start, partials, "weighted_average")
+    searched = merge_partial_models(start, partials, "line_search", X[:64], y[:64])
+    rescaled = merge_partial_models(start, partials, "rescaled_sum")
+    np.testing.assert_array_equal(searched.coef_, average.coef_)
+    np.testing.assert_array_equal(searched.intercept_, average.intercept_)
+    assert min(p.score(X, y) for p in partials) > 0.99
+    assert searched.score(X, y) > 0.99 > 0.9 > rescaled.score(X, y)
+
+
+def test_line_search_needs_rows():
+    start = _model()
+    start.partial_fit(*_chunk(0), classes=CLASSES)
+    partials = _partials(start, [[_chunk(1)], [_chunk(2)]])
+    with pytest.raises(ValueError, match="needs training rows"):
+        merge_partial_models(start, partials, "line_search")
+
+
+@pytest.mark.parametrize("l1, l2", [(0.0, 0.0), (1e-3, 0.0), (0.0, 2e-3), (1e-3, 2e-3)])
+def test_the_penalty_along_a_line_is_the_penalty_at_each_point(l1, l2):
+    rng = np.random.default_rng(0)
+    W, D = rng.normal(size=(50, 3)), rng.normal(size=(50, 3))
+    penalty = ElasticNet(l1, l2)
+    steps = [0.0, 0.25, 1.5]
+    np.testing.assert_allclose(
+        penalty.values_along(W, D, steps),
+        [penalty.value(W + step * D) for step in steps],
+        rtol=1e-12,
+    )
