@@ -147,8 +147,10 @@ def merge_partial_models(
     replaced = (reference.coef, reference.coef_accumulator, reference.last_step)
     merged = copy.deepcopy(partials[0], memo={id(array): None for array in replaced})
     engine = merged.optimizer_
-    engine.coef = np.empty((n_features, n_outputs))
-    engine.coef_accumulator = np.empty((n_features, n_outputs))
+    # The merged state keeps the models' floating type.
+    dtype = reference.dtype
+    engine.coef = np.empty((n_features, n_outputs), dtype)
+    engine.coef_accumulator = np.empty((n_features, n_outputs), dtype)
     # The line search goes from the weighted average towards the rescaled sum.
     direction = np.empty((n_features, n_outputs)) if searching else None
     # A block of rows at a time, so that the temporaries stay in cache.
@@ -165,8 +167,8 @@ def merge_partial_models(
             summed_G = np.empty_like(engine.coef_accumulator[rows])
             _rescaled_sum(*inputs, out=(direction[rows], summed_G))
             direction[rows] -= engine.coef[rows]
-    engine.intercept = np.empty(n_outputs)
-    engine.intercept_accumulator = np.empty(n_outputs)
+    engine.intercept = np.empty(n_outputs, dtype)
+    engine.intercept_accumulator = np.empty(n_outputs, dtype)
     intercept_inputs = (
         [e.intercept for e in engines],
         [e.intercept_accumulator for e in engines],

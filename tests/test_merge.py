@@ -319,3 +319,28 @@ def test_the_penalty_along_a_line_is_the_penalty_at_each_point(l1, l2):
         [penalty.value(W + step * D) for step in steps],
         rtol=1e-12,
     )
+
+
+@pytest.mark.parametrize("rule", ["line_search", "weighted_average", "rescaled_sum"])
+def test_float32_models_merge_into_a_float32_model(rule):
+    def partials_of(dtype):
+        start = _model()
+        X, y = _chunk(0)
+        start.partial_fit(X.astype(dtype), y, classes=CLASSES)
+        chunks = [[(X.astype(dtype), y)] for X, y in (_chunk(1), _chunk(2))]
+        return start, _partials(start, chunks)
+
+    X, y = _chunk(7)
+    merged = merge_partial_models(*partials_of(np.float32), rule, X, y)
+    reference = merge_partial_models(*partials_of(np.float64), rule, X, y)
+    engine = merged.optimizer_
+    for array in (
+        engine.coef,
+        engine.coef_accumulator,
+        engine.intercept,
+        engine.intercept_accumulator,
+    ):
+        assert array.dtype == np.float32
+    np.testing.assert_allclose(merged.coef_, reference.coef_, rtol=1e-4, atol=1e-5)
+    merged.partial_fit(X.astype(np.float32), y)
+    assert merged.optimizer_.coef.dtype == np.float32
