@@ -192,7 +192,7 @@ def merge_partial_models(
 
 def _search_line(merged, direction, intercept_direction, X, y, sample_weight):
     """Move ``merged`` (a merge without pending penalty steps) to the point
-    ``merged + t direction`` (intercepts alike), ``t`` in ``LINE_STEPS``, of least
+    ``merged + s direction`` (intercepts alike), ``s`` in ``LINE_STEPS``, of least
     training objective on ``X, y``."""
     X = merged._validate_X(X, reset=False)
     sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
@@ -201,7 +201,7 @@ def _search_line(merged, direction, intercept_direction, X, y, sample_weight):
     )
     Y = merged._encode_targets(targets)
     engine = merged.optimizer_
-    # The margins are affine in t; the penalty is summed a block of rows at a
+    # The margins are affine in s; the penalty is summed a block of rows at a
     # time, each block read once.
     margins = engine.margins(X)
     margins_direction = np.asarray(X @ direction) + intercept_direction

@@ -96,10 +96,12 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
     the way from the average to the rescaled sum with the least training
     objective on the first ``line_search_rows`` rows of each group's last
     block (a task on the worker holding the block reads them; only they
-    move). Within an
-    epoch each partial model counts its steps from the starting model's ``t_``,
-    so with ``lr_decay > 0`` its steps are larger than the same steps taken in
-    sequence; after the merge ``t_`` counts the mini-batches of all of them.
+    move).
+
+    Within an epoch each partial model counts its steps from the starting
+    model's ``t_``, so with ``lr_decay > 0`` its steps are larger than the
+    same steps taken in sequence; after the merge ``t_`` counts the
+    mini-batches of all of them.
 
     Examples
     --------
