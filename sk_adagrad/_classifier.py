@@ -462,12 +462,14 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
             self.loss, epsilon=self.epsilon, multinomial=self._multinomial(n_outputs)
         )
 
-    def _encode_targets(self, codes):
+    def _encode_targets(self, codes, dtype=np.float64):
         n_outputs = self._n_outputs()
         if n_outputs == 1:
-            return np.where(codes == 1, 1.0, -1.0)[:, None]
+            Y = np.full((len(codes), 1), -1.0, dtype=dtype)
+            Y[codes == 1] = 1.0
+            return Y
         off = 0.0 if self._multinomial(n_outputs) else -1.0
-        Y = np.full((len(codes), n_outputs), off)
+        Y = np.full((len(codes), n_outputs), off, dtype=dtype)
         Y[np.arange(len(codes)), codes] = 1.0
         return Y
 
