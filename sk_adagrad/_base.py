@@ -55,9 +55,17 @@ _COMMON_CONSTRAINTS = {
 }
 
 
-# The check that a fit beats a constant model reads at most this many rows: its
-# cost stays a small part of one epoch on large data.
-CONSTANT_CHECK_ROWS = 20_000
+# The check that a fit beats a constant model reads at most this many rows,
+# spread evenly: its cost stays a small part of an epoch on large data. It
+# compares two mean losses on the same rows, so its error is that of the mean of
+# their per-row difference, sd / sqrt(n): 1.4% of that difference's standard
+# deviation for 5,000 rows. On the docstring corpus (46,000 documents, 55
+# classes, five epochs) that is 0.012 for the log loss (a constant model's 3.65
+# against a fitted model's objective of 0.67) and 0.0001 for the hinge (0.036
+# against 0.005): far below the gap the check looks for. Four times the rows
+# would halve the error, at four times the cost of the margins, which on that
+# corpus fell from about 0.3 s (20,000 rows) to 0.04 s.
+CONSTANT_CHECK_ROWS = 5_000
 
 
 @functools.cache
@@ -602,17 +610,12 @@ class BaseAdagrad(BaseEstimator):
         engine = self._optimizer_for(
             X.shape[1], self._n_outputs(), not first, targets, sample_weight, X.dtype
         )
-        rows = (
-            self._partial_fit_rng(engine.t).permutation(len(y))
-            if self.shuffle
-            else None
-        )
         self._run_pass(
             engine,
             X,
             targets,
             sample_weight,
-            rows,
+            self._partial_fit_order(engine.t, len(y)),
             self._batch_size_for(None),
             with_loss=False,
         )
@@ -620,12 +623,18 @@ class BaseAdagrad(BaseEstimator):
         self.n_iter_ = 1
         return self
 
-    def _partial_fit_rng(self, t):
+    def _partial_fit_order(self, t, n_rows):
+        """The order in which a call at step ``t`` visits its ``n_rows`` rows:
+        shuffled, or None (as given) without ``shuffle``."""
+        if not self.shuffle:
+            return None
         # An integer seed mixed with the step count gives each call its own
         # reproducible order that survives pickling (it is part of the state).
         if isinstance(self.random_state, Integral):
-            return np.random.default_rng([int(self.random_state), t])
-        return check_random_state(self.random_state)
+            rng = np.random.default_rng([int(self.random_state), t])
+        else:
+            rng = check_random_state(self.random_state)
+        return rng.permutation(n_rows)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
