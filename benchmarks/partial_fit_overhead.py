@@ -24,6 +24,7 @@ import cProfile
 import datetime
 import gc
 import itertools
+import os
 import pstats
 import sys
 import threading
@@ -269,14 +270,16 @@ def describe_batch(X, y, n_calls, repeats):
     )
 
 
-def render_page(rows, parts, batch):
+def render_page(rows, parts, batch, load=None):
+    load = os.getloadavg()[0] if load is None else load
     today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M")
     table = "\n".join([HEADER] + [format_row(row) for row in rows])
     return f"""# Small partial_fit calls
 
 Measured on {today} UTC with `python benchmarks/partial_fit_overhead.py
 --write-docs` on: {machine_description()}. The machine was shared with other
-work while it ran: the figures are medians, of CPU time of this process unless
+work while it ran (load average {load:.1f} as it began): the figures are
+medians, of CPU time of this process unless
 marked "wall" (CPU time is less disturbed by other work than wall time, but not
 immune: the caches are shared).
 
@@ -289,7 +292,9 @@ columns); "outside" is everything else in the call. The settings are
 scikit-learn's defaults, or `sklearn.set_config(assume_finite=True,
 skip_parameter_validation=True)`. Each repeat takes the median of its calls;
 the table gives the median of the repeats, and the outside share of each
-repeat.
+repeat. "wall: outside share" is the share of a call's wall time that the
+calling thread spends outside the kernel (with several batches, the next
+batch is planned in a second thread meanwhile).
 
 {table}
 
@@ -342,6 +347,7 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
 
+    load = os.getloadavg()[0]
     X, y = hashed_batch()
     batch = describe_batch(X, y, args.calls, args.repeats)
     print(machine_description())
@@ -351,7 +357,7 @@ def main(argv=None):
     parts = measure_parts(X, y, args.calls * args.repeats)
     print("\n" + format_parts(parts))
     if args.write_docs:
-        DOCS_PAGE.write_text(render_page(rows, parts, batch), encoding="utf-8")
+        DOCS_PAGE.write_text(render_page(rows, parts, batch, load), encoding="utf-8")
 
 
 if __name__ == "__main__":
