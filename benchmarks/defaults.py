@@ -323,6 +323,32 @@ ran, so times are noisy.
 
 {study}
 
+Where the bar is not met, and why, as far as the measurements show:
+
+- The synthetic sets (a) and (b) (a planted weight vector on 1% of the
+  features, 5% of the labels replaced at random) want a stronger penalty and
+  larger steps than text does: with hinge at 10,000 rows, `alpha = 1 / n`
+  and `lr=1.0` reach 0.785 on (a) (SGD 0.786) and `lr=1.0` 0.332 on (b) (SGD
+  0.362), where on the text sets the same settings lose up to 1.6 points.
+  The defaults follow the text sets, where our users are.
+- iris (standardised, hinge): 33 of 38 test rows against SGD's 37, with every
+  `lr`, `alpha`, batch size and `average` tried; the one-vs-rest hinge of the
+  middle class is the hard part.
+- make_regression: R^2 0.997 against 0.998, the noise of stochastic steps
+  that have not shrunk enough after 8 epochs; `average=True` reaches 0.998.
+- docstring paragraphs 10,000 (hinge) and 1,000 (log_loss), whole docstrings
+  1,000 (log_loss): within 1.5 points.
+- Time: a step costs about (distinct columns of its rows) x (number of
+  classes) for each of the dozen array passes of the update, where
+  `SGDClassifier` spends (nonzeros) x (classes) per epoch in compiled code;
+  with a few hundred rows per step the distinct columns are nearly as many
+  as the nonzeros, so an epoch on mid-sized text costs two to four times
+  SGD's. On text the test accuracy stops improving after about 6 epochs while
+  the training objective goes on improving by more than `tol` (log_loss
+  fits run 25 to 45 epochs), so stopping on the training objective costs
+  time there, as it does for SGD. The machine was shared with other work
+  during this run, and SGD's times moved by up to 5x between runs.
+
 ## One parameter at a time
 
 On the whole docstring corpus (`sk_adagrad.datasets.load_docstrings`, 55
