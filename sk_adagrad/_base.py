@@ -29,6 +29,7 @@ from ._sklearn_private import (
     check_sample_weight,
     validate_params,
 )
+from ._stopping import NoImprovement
 from ._threads import effective_n_threads
 
 _COMMON_CONSTRAINTS = {
@@ -270,6 +271,9 @@ class BaseAdagrad(BaseEstimator):
     def _base_lr(self):
         return defaults.BASE_LR
 
+    def _alpha_per_sample(self):
+        return defaults.ALPHA_PER_SAMPLE
+
     def _target_scale(self, targets, sample_weight):
         return 1.0
 
@@ -444,7 +448,9 @@ class BaseAdagrad(BaseEstimator):
         self._resolve_auto(
             targets[train_rows],
             sample_weight[train_rows],
-            auto_alpha=defaults.auto_alpha(sample_weight[train_rows]),
+            auto_alpha=defaults.auto_alpha(
+                sample_weight[train_rows], self._alpha_per_sample()
+            ),
             keep=False,
         )
         # A given start begins a new optimizer, even under warm_start.
@@ -463,7 +469,11 @@ class BaseAdagrad(BaseEstimator):
             self.tol is not None and not self.early_stopping
         )
         batch_size = self._batch_size_for(len(train_rows))
-        best, stalled = np.inf, 0
+        stopping = None
+        if self.tol is not None:
+            stopping = NoImprovement(
+                self.tol, self.n_iter_no_change, settled_only=validation is None
+            )
         reason = f"max_iter={self.max_iter} epochs run"
         for epoch in range(1, self.max_iter + 1):
             start = time.perf_counter()
@@ -495,16 +505,15 @@ class BaseAdagrad(BaseEstimator):
                 print(f"-- Epoch {epoch}: {message}, time {elapsed:.3f} s")
                 if stats is not None:
                     print(f"   {stats.summary()}")
-            if self.tol is not None:
-                stalled = stalled + 1 if criterion > best - self.tol else 0
-                best = min(best, criterion)
-                if stalled >= self.n_iter_no_change:
-                    watched = "objective" if validation is None else "validation score"
-                    reason = (
-                        f"the {watched} did not improve by tol={self.tol:g} for "
-                        f"{self.n_iter_no_change} epochs"
-                    )
-                    break
+            if stopping is not None and stopping.should_stop(criterion):
+                watched = (
+                    "objective, settled," if validation is None else "validation score"
+                )
+                reason = (
+                    f"the {watched} did not improve by tol={self.tol:g} for "
+                    f"{self.n_iter_no_change} epochs"
+                )
+                break
         else:
             if self.tol is not None:
                 warnings.warn(
@@ -533,6 +542,10 @@ class BaseAdagrad(BaseEstimator):
         loss = engine.loss
         constant_margins = np.broadcast_to(loss.best_constant(Y, weights), Y.shape)
         constant = np.average(loss.value(Y, constant_margins), weights=weights)
+        if not constant > 0:
+            # A constant that fits exactly leaves nothing to beat: the
+            # perceptron's loss is 0 at the zero model, whatever the data.
+            return
         with np.errstate(over="ignore", invalid="ignore"):
             margins = engine.margins(X[rows])
             model = np.average(loss.value(Y, margins), weights=weights)

@@ -51,7 +51,9 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         Regularisation term ``R``.
     alpha : float or 'auto', default='auto'
         Strength of the penalty (the same scale as ``SGDClassifier``'s alpha).
-        ``'auto'`` is ``0.1 / n``, ``n`` the total sample weight of the
+        ``'auto'`` is ``0.3 / n`` for the hinge losses (``'hinge'``,
+        ``'squared_hinge'``, ``'modified_huber'``, ``'perceptron'``) and
+        ``0.1 / n`` for the others, ``n`` the total sample weight of the
         training rows (their number when unweighted): the penalty weighs less
         as the data grows, as with a fixed ``C`` in ``LogisticRegression``.
         ``partial_fit``, which cannot know the length of the stream, uses
@@ -452,6 +454,11 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
 
     def _base_lr(self):
         return defaults.LOG_LOSS_LR if self.loss == "log_loss" else defaults.BASE_LR
+
+    def _alpha_per_sample(self):
+        if self.loss in defaults.MARGIN_LOSSES:
+            return defaults.MARGIN_ALPHA_PER_SAMPLE
+        return defaults.ALPHA_PER_SAMPLE
 
     def _n_outputs(self):
         n_classes = len(self.classes_)
