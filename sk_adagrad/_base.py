@@ -6,11 +6,12 @@ import importlib.metadata
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils import check_random_state
@@ -28,6 +29,7 @@ from ._sklearn_private import (
     check_sample_weight,
     validate_params,
 )
+from ._stopping import NoImprovement
 from ._threads import effective_n_threads
 
 _COMMON_CONSTRAINTS = {
@@ -54,9 +56,17 @@ _COMMON_CONSTRAINTS = {
 }
 
 
-# The check that a fit beats a constant model reads at most this many rows: its
-# cost stays a small part of one epoch on large data.
-CONSTANT_CHECK_ROWS = 20_000
+# The check that a fit beats a constant model reads at most this many rows,
+# spread evenly: its cost stays a small part of an epoch on large data. It
+# compares two mean losses on the same rows, so its error is that of the mean of
+# their per-row difference, sd / sqrt(n): 1.4% of that difference's standard
+# deviation for 5,000 rows. On the docstring corpus (46,000 documents, 55
+# classes, five epochs) that is 0.012 for the log loss (a constant model's 3.65
+# against a fitted model's objective of 0.67) and 0.0001 for the hinge (0.036
+# against 0.005): far below the gap the check looks for. Four times the rows
+# would halve the error, at four times the cost of the margins, which on that
+# corpus fell from about 0.3 s (20,000 rows) to 0.04 s.
+CONSTANT_CHECK_ROWS = 5_000
 
 
 def training_objective(loss, Y, margins, weights, penalty_value: float) -> float:
@@ -86,7 +96,8 @@ class BaseAdagrad(BaseEstimator):
     """Shared machinery of :class:`AdagradClassifier` and :class:`AdagradRegressor`.
 
     Subclasses define ``_make_loss``, ``_n_outputs``, ``_encode_targets`` (labels
-    or values to what the loss reads), ``_prepare_y`` and ``_score_validation``.
+    or values to what the loss reads, an array of the given float dtype),
+    ``_prepare_y`` and ``_score_validation``.
     """
 
     _parameter_constraints: dict = dict(_COMMON_CONSTRAINTS)
@@ -187,19 +198,56 @@ class BaseAdagrad(BaseEstimator):
     ):
         """Validated X (canonical CSR or C-ordered float array of ``dtype``, or of
         the first of its types unless X has one of them), with y if given."""
-        checked = validate_data(
-            self,
-            X,
-            y,
-            reset=reset,
-            accept_sparse=("csr", "csc", "coo"),
-            dtype=dtype,
-            order="C",
-            **kwargs,
-        )
-        X, y = checked if isinstance(checked, tuple) else (checked, None)
+        if not reset and self._valid_as_given(X, y, dtype):
+            y = None if _no_validation(y) else y
+        else:
+            checked = validate_data(
+                self,
+                X,
+                y,
+                reset=reset,
+                accept_sparse=("csr", "csc", "coo"),
+                dtype=dtype,
+                order="C",
+                **kwargs,
+            )
+            X, y = checked if isinstance(checked, tuple) else (checked, None)
         X = canonical_csr(X) if sp.issparse(X) else X
         return X if y is None else (X, y)
+
+    def _valid_as_given(self, X, y, dtype):
+        """Whether ``validate_data`` would accept ``X`` and ``y`` for this fitted
+        model as they are, converting nothing and warning about nothing: X a
+        CSR matrix or array of ``dtype`` (or of one of its types) with the
+        fitted number of features, the model fitted without feature names; y
+        (unless not given) a 1-d NumPy array of X's length holding numbers or
+        strings; both finite unless ``assume_finite`` is set. That is the usual
+        chunk of a stream: checking it here takes microseconds, where the
+        generic validation takes a tenth of a millisecond, a tenth of a
+        thousand-row step. Whatever else is passed goes through
+        ``validate_data``, with its conversions, warnings and errors."""
+        dtypes = dtype if isinstance(dtype, tuple) else (dtype,)
+        if not (
+            type(X) in (sp.csr_matrix, sp.csr_array)
+            and X.dtype in dtypes
+            and X.shape[0] >= 1
+            and X.shape[1] == self.__dict__.get("n_features_in_")
+            and "feature_names_in_" not in self.__dict__
+        ):
+            return False
+        check_y = not _no_validation(y)
+        if check_y and not (
+            type(y) is np.ndarray
+            and y.ndim == 1
+            and y.shape[0] == X.shape[0]
+            and y.dtype.kind in "biufUS"
+        ):
+            return False
+        if get_config()["assume_finite"]:
+            return True
+        return bool(np.isfinite(X.data).all()) and not (
+            check_y and y.dtype.kind == "f" and not np.isfinite(y).all()
+        )
 
     def _engine_settings(self, n_outputs):
         """Engine hyperparameters; ``'auto'`` ones as :meth:`_resolve_auto` set
@@ -231,6 +279,9 @@ class BaseAdagrad(BaseEstimator):
 
     def _base_lr(self):
         return defaults.BASE_LR
+
+    def _alpha_per_sample(self):
+        return defaults.ALPHA_PER_SAMPLE
 
     def _target_scale(self, targets, sample_weight):
         return 1.0
@@ -333,21 +384,27 @@ class BaseAdagrad(BaseEstimator):
     ):
         """One pass over ``rows`` (all rows when None) in mini-batches of
         ``batch_size`` rows; returns the weighted mean loss, measured on each
-        batch before its step."""
+        batch before its step (0 unless ``with_loss``)."""
         loss_sum = 0.0
         n_rows = X.shape[0] if rows is None else len(rows)
-        batches = batch_rows(n_rows, batch_size, rows)
-        n_threads = effective_n_threads(self.n_threads)
+        batches = list(batch_rows(n_rows, batch_size, rows))
+        # One batch too small to share between threads (a small partial_fit
+        # chunk) is stepped on this thread alone: there is nothing to prefetch
+        # and nothing to share, and no pool to set up.
+        alone = len(batches) == 1 and not engine.can_share(X)
+        n_threads = 1 if alone else effective_n_threads(self.n_threads)
 
         def prepare(batch):
             # Targets in the model's dtype here, in the prefetch thread, so that
             # a float32 model's step does not cast them on the training thread.
-            Y = self._encode_targets(targets[batch]).astype(engine.dtype, copy=False)
+            Y = self._encode_targets(targets[batch], engine.dtype)
             return engine.plan_step(X[batch], n_threads), Y, sample_weight[batch]
 
-        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        with nullcontext() if alone else ThreadPoolExecutor(n_threads) as pool:
             for planned, Y, weights in prefetched(prepare, batches, pool):
                 loss_sum += engine.step(planned, Y, weights, with_loss, stats, pool)
+        if not with_loss:
+            return 0.0
         total_weight = (
             sample_weight.sum() if rows is None else sample_weight[rows].sum()
         )
@@ -400,7 +457,9 @@ class BaseAdagrad(BaseEstimator):
         self._resolve_auto(
             targets[train_rows],
             sample_weight[train_rows],
-            auto_alpha=defaults.auto_alpha(sample_weight[train_rows]),
+            auto_alpha=defaults.auto_alpha(
+                sample_weight[train_rows], self._alpha_per_sample()
+            ),
             keep=False,
         )
         # A given start begins a new optimizer, even under warm_start.
@@ -419,7 +478,11 @@ class BaseAdagrad(BaseEstimator):
             self.tol is not None and not self.early_stopping
         )
         batch_size = self._batch_size_for(len(train_rows))
-        best, stalled = np.inf, 0
+        stopping = None
+        if self.tol is not None:
+            stopping = NoImprovement(
+                self.tol, self.n_iter_no_change, settled_only=validation is None
+            )
         reason = f"max_iter={self.max_iter} epochs run"
         for epoch in range(1, self.max_iter + 1):
             start = time.perf_counter()
@@ -451,16 +514,15 @@ class BaseAdagrad(BaseEstimator):
                 print(f"-- Epoch {epoch}: {message}, time {elapsed:.3f} s")
                 if stats is not None:
                     print(f"   {stats.summary()}")
-            if self.tol is not None:
-                stalled = stalled + 1 if criterion > best - self.tol else 0
-                best = min(best, criterion)
-                if stalled >= self.n_iter_no_change:
-                    watched = "objective" if validation is None else "validation score"
-                    reason = (
-                        f"the {watched} did not improve by tol={self.tol:g} for "
-                        f"{self.n_iter_no_change} epochs"
-                    )
-                    break
+            if stopping is not None and stopping.should_stop(criterion):
+                watched = (
+                    "objective, settled," if validation is None else "validation score"
+                )
+                reason = (
+                    f"the {watched} did not improve by tol={self.tol:g} for "
+                    f"{self.n_iter_no_change} epochs"
+                )
+                break
         else:
             if self.tol is not None:
                 warnings.warn(
@@ -489,6 +551,10 @@ class BaseAdagrad(BaseEstimator):
         loss = engine.loss
         constant_margins = np.broadcast_to(loss.best_constant(Y, weights), Y.shape)
         constant = np.average(loss.value(Y, constant_margins), weights=weights)
+        if not constant > 0:
+            # A constant that fits exactly leaves nothing to beat: the
+            # perceptron's loss is 0 at the zero model, whatever the data.
+            return
         with np.errstate(over="ignore", invalid="ignore"):
             margins = engine.margins(X[rows])
             model = training_objective(
@@ -564,17 +630,12 @@ class BaseAdagrad(BaseEstimator):
         engine = self._optimizer_for(
             X.shape[1], self._n_outputs(), not first, targets, sample_weight, X.dtype
         )
-        rows = (
-            self._partial_fit_rng(engine.t).permutation(len(y))
-            if self.shuffle
-            else None
-        )
         self._run_pass(
             engine,
             X,
             targets,
             sample_weight,
-            rows,
+            self._partial_fit_order(engine.t, len(y)),
             self._batch_size_for(None),
             with_loss=False,
         )
@@ -582,17 +643,28 @@ class BaseAdagrad(BaseEstimator):
         self.n_iter_ = 1
         return self
 
-    def _partial_fit_rng(self, t):
+    def _partial_fit_order(self, t, n_rows):
+        """The order in which a call at step ``t`` visits its ``n_rows`` rows:
+        shuffled, or None (as given) without ``shuffle``."""
+        if not self.shuffle:
+            return None
         # An integer seed mixed with the step count gives each call its own
         # reproducible order that survives pickling (it is part of the state).
         if isinstance(self.random_state, Integral):
-            return np.random.default_rng([int(self.random_state), t])
-        return check_random_state(self.random_state)
+            rng = np.random.default_rng([int(self.random_state), t])
+        else:
+            rng = check_random_state(self.random_state)
+        return rng.permutation(n_rows)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _no_validation(y):
+    """Whether ``y`` is validate_data's marker of a target not to check."""
+    return isinstance(y, str) and y == "no_validation"
 
 
 def _checked_start(name, value, n_outputs, n_features=None):

@@ -51,7 +51,9 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         Regularisation term ``R``.
     alpha : float or 'auto', default='auto'
         Strength of the penalty (the same scale as ``SGDClassifier``'s alpha).
-        ``'auto'`` is ``0.1 / n``, ``n`` the total sample weight of the
+        ``'auto'`` is ``0.3 / n`` for the hinge losses (``'hinge'``,
+        ``'squared_hinge'``, ``'modified_huber'``, ``'perceptron'``) and
+        ``0.1 / n`` for the others, ``n`` the total sample weight of the
         training rows (their number when unweighted): the penalty weighs less
         as the data grows, as with a fixed ``C`` in ``LogisticRegression``.
         ``partial_fit``, which cannot know the length of the stream, uses
@@ -453,6 +455,11 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
     def _base_lr(self):
         return defaults.LOG_LOSS_LR if self.loss == "log_loss" else defaults.BASE_LR
 
+    def _alpha_per_sample(self):
+        if self.loss in defaults.MARGIN_LOSSES:
+            return defaults.MARGIN_ALPHA_PER_SAMPLE
+        return defaults.ALPHA_PER_SAMPLE
+
     def _n_outputs(self):
         n_classes = len(self.classes_)
         return 1 if n_classes == 2 else n_classes
@@ -462,12 +469,14 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
             self.loss, epsilon=self.epsilon, multinomial=self._multinomial(n_outputs)
         )
 
-    def _encode_targets(self, codes):
+    def _encode_targets(self, codes, dtype=np.float64):
         n_outputs = self._n_outputs()
         if n_outputs == 1:
-            return np.where(codes == 1, 1.0, -1.0)[:, None]
+            Y = np.full((len(codes), 1), -1.0, dtype=dtype)
+            Y[codes == 1] = 1.0
+            return Y
         off = 0.0 if self._multinomial(n_outputs) else -1.0
-        Y = np.full((len(codes), n_outputs), off)
+        Y = np.full((len(codes), n_outputs), off, dtype=dtype)
         Y[np.arange(len(codes)), codes] = 1.0
         return Y
 

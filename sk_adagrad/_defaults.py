@@ -32,6 +32,13 @@ LOG_LOSS_LR = 1.0
 # C fixed is alpha = 1 / (C n)); counting weight, not rows, keeps a weight of k
 # equivalent to k copies of a row.
 ALPHA_PER_SAMPLE = 0.1
+# The hinge losses are zero on every row beyond the margin, so a penalty of the
+# same strength weighs more against their data term than against the logistic
+# loss's, yet they gain from a stronger one: 0.3 / n raised hinge accuracy on
+# every text set and on the synthetic sets, where it lowers log_loss's
+# (docs/defaults.md).
+MARGIN_ALPHA_PER_SAMPLE = 0.3
+MARGIN_LOSSES = ("hinge", "squared_hinge", "modified_huber", "perceptron")
 # partial_fit sees a stream whose length it does not know: it takes the value
 # measured best on the largest corpora.
 STREAM_ALPHA = 3e-6
@@ -58,10 +65,13 @@ def auto_batch_size(n_samples: int) -> int:
     )
 
 
-def auto_alpha(sample_weight: np.ndarray) -> float:
-    """Penalty strength for a fit on rows of these weights."""
+def auto_alpha(
+    sample_weight: np.ndarray, per_sample: float = ALPHA_PER_SAMPLE
+) -> float:
+    """Penalty strength for a fit on rows of these weights: ``per_sample``
+    divided by their total weight."""
     total = sample_weight.sum()
-    return ALPHA_PER_SAMPLE / (total if total > 0 else max(len(sample_weight), 1))
+    return per_sample / (total if total > 0 else max(len(sample_weight), 1))
 
 
 def target_scale(y: np.ndarray, sample_weight: np.ndarray) -> float:

@@ -191,14 +191,29 @@ class SparseAdagrad:
         ``n_shards`` shards over disjoint features, one when too small to share.
         It reads no training state, so the next batch can be planned while a
         step runs (not two batches at once: they share scratch space)."""
+        path = self._path_for(X_batch)
+        return PlannedStep(path, path.split(self, X_batch, n_shards))
+
+    def can_share(self, X_batch):
+        """Whether :meth:`plan_step` may split a step on ``X_batch``, or on some
+        of its rows, between threads: whether the features such a step
+        updates (every one in place, at most one per stored entry on the
+        active rows) can fill two shards."""
+        n_features, n_outputs = self.coef.shape
+        most_rows = n_features
+        if self._path_for(X_batch) is ACTIVE_ROWS:
+            most_rows = min(n_features, X_batch.nnz)
+        return _shard_count(most_rows, n_outputs, 2) > 1
+
+    def _path_for(self, X_batch):
+        """:data:`IN_PLACE` when the batch holds about as many entries as there
+        are features (or is dense), :data:`ACTIVE_ROWS` otherwise."""
         n_features, n_outputs = self.coef.shape
         if not sp.issparse(X_batch) or (
             n_features * (n_outputs + 2) <= IN_PLACE_RATIO * X_batch.nnz
         ):
-            path = IN_PLACE
-        else:
-            path = ACTIVE_ROWS
-        return PlannedStep(path, path.split(self, X_batch, n_shards))
+            return IN_PLACE
+        return ACTIVE_ROWS
 
     def step(self, planned, Y, sample_weight, with_loss=True, stats=None, pool=None):
         """One Adagrad step on a batch, as :meth:`plan_step` planned it; returns
@@ -593,10 +608,18 @@ def _by_output(shape, dtype, rows_of):
     return out
 
 
+def _shard_count(n_rows, n_outputs, n_shards):
+    """How many shards of at least ``SHARD_ENTRIES`` entries, at most
+    ``n_shards``, ``n_rows`` rows make (one at least)."""
+    return max(1, min(n_shards, n_rows * n_outputs // SHARD_ENTRIES))
+
+
 def _shard_bounds(n_rows, n_outputs, n_shards):
-    """``(start, stop)`` of at most ``n_shards`` near-equal runs of ``n_rows``
-    rows, each of at least ``SHARD_ENTRIES`` entries (one run at least)."""
-    n_shards = max(1, min(n_shards, n_rows * n_outputs // SHARD_ENTRIES))
+    """``(start, stop)`` of :func:`_shard_count` near-equal runs of ``n_rows``
+    rows."""
+    n_shards = _shard_count(n_rows, n_outputs, n_shards)
+    if n_shards == 1:
+        return [(0, n_rows)]
     edges = np.linspace(0, n_rows, n_shards + 1).astype(int)
     return list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))
 

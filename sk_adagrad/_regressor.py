@@ -308,8 +308,8 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
     def _make_loss(self, n_outputs):
         return make_loss(self.loss, epsilon=self.epsilon)
 
-    def _encode_targets(self, y):
-        return y[:, None]
+    def _encode_targets(self, y, dtype=np.float64):
+        return y[:, None].astype(dtype, copy=False)
 
     def _format_coef(self, by_output):
         return by_output[0]

@@ -1,4 +1,5 @@
-"""Mini-batches: batches prepared in a background thread are the rows asked for."""
+"""Mini-batches: batches prepared in a background thread are the rows asked for,
+and the active columns of a batch are its distinct column indices."""
 
 from concurrent.futures import ThreadPoolExecutor
 
@@ -7,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_array_equal
 
-from sk_adagrad._batches import batch_rows, prefetched
+from sk_adagrad._batches import ActiveColumns, batch_rows, prefetched
 
 RNG = np.random.default_rng(0)
 DENSE = RNG.normal(size=(23, 5)) * (RNG.random((23, 5)) < 0.5)
@@ -76,3 +77,25 @@ def test_an_error_while_fetching_reaches_the_consumer():
             for rows in batches:
                 seen.append(rows.start)
     assert seen == [0, 4]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_active_columns_are_the_distinct_indices_and_the_block_their_columns(seed):
+    rng = np.random.default_rng(seed)
+    shape = (int(rng.integers(1, 40)), int(rng.integers(1, 300)))
+    X_batch = sp.csr_array(rng.random(shape) * (rng.random(shape) < 0.1))
+    n_features = shape[1]
+    find = ActiveColumns(n_features)
+    for _ in range(2):  # the scratch space left by a call does not matter
+        columns, block = find(X_batch)
+        assert np.unique(columns).size == columns.size
+        assert_array_equal(np.sort(columns), np.unique(X_batch.indices))
+        assert_array_equal(block.toarray(), X_batch.toarray()[:, columns])
+
+
+def test_active_columns_refuse_an_index_out_of_range():
+    X_batch = sp.csr_array(
+        (np.ones(2), np.array([3, 12], dtype=np.int32), np.array([0, 2])), shape=(1, 13)
+    )
+    with pytest.raises(IndexError):
+        ActiveColumns(10)(X_batch)

@@ -198,13 +198,21 @@ def test_vowpal_wabbit_lines_hold_each_stored_entry():
 def test_partial_fit_overhead_prints_the_split(tiny_text, capsys):
     from benchmarks import partial_fit_overhead
 
-    partial_fit_overhead.main(["--calls", "2"])
+    partial_fit_overhead.main(["--calls", "2", "--repeats", "1"])
     table = capsys.readouterr().out
-    assert table.count("| float32") == 4 and table.count("| float64") == 4
-    assert "outside share" in table
+    assert table.count("\n| float32 |") == 4 and table.count("\n| float64 |") == 4
+    assert "outside share" in table and "| row gather |" in table
     X, y = partial_fit_overhead.hashed_batch(n_documents=50)
-    rows = partial_fit_overhead.measure(X, y, n_calls=2)
+    rows = partial_fit_overhead.measure(X, y, n_calls=2, repeats=2)
     assert all(0 < row["kernel"] <= row["call"] for row in rows)
-    page = partial_fit_overhead.render_page(rows, "a batch", 2)
+    assert all(len(row["shares"]) == 2 for row in rows)
+    parts = partial_fit_overhead.measure_parts(X, y, n_calls=2)
+    for column in parts.values():
+        assert all(column[part] >= 0 for part in partial_fit_overhead.PARTS)
+        assert 0 < column["outside the kernel"] < column["call"]
+        assert 0 < column["kernel"] < column["call"]
+    page = partial_fit_overhead.render_page(rows, parts, "a batch")
     assert page.startswith("# Small partial_fit calls\n")
-    assert page.count("\n| ") == len(rows) + 1  # the header and the rows
+    # Two tables: the split of each row, the parts of the time outside.
+    n_parts = len(next(iter(parts.values())))
+    assert page.count("\n| ") == (len(rows) + 1) + (n_parts + 1)

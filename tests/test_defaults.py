@@ -105,7 +105,8 @@ def test_auto_alpha_counts_sample_weight_as_copies_of_rows():
     repeated = AdagradClassifier(random_state=0).fit(
         np.repeat(X, weights, axis=0), np.repeat(y, weights)
     )
-    assert weighted.alpha_ == repeated.alpha_ == 0.1 / weights.sum()
+    per_sample = defaults.MARGIN_ALPHA_PER_SAMPLE  # the default loss is the hinge
+    assert weighted.alpha_ == repeated.alpha_ == per_sample / weights.sum()
     assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-10)
 
 
@@ -191,6 +192,16 @@ def test_auto_lr_of_a_classifier_depends_on_its_loss(loss, lr):
     X, y = datasets.make_classification(n_samples=100, random_state=0)
     model = AdagradClassifier(loss=loss, max_iter=1, tol=None).fit(X, y)
     assert model.lr_ == lr
+
+
+@pytest.mark.parametrize(
+    "loss, per_sample",
+    [(name, 0.3) for name in defaults.MARGIN_LOSSES] + [("log_loss", 0.1)],
+)
+def test_auto_alpha_of_a_classifier_depends_on_its_loss(loss, per_sample):
+    X, y = datasets.make_classification(n_samples=100, random_state=0)
+    model = AdagradClassifier(loss=loss, max_iter=1, tol=None).fit(X, y)
+    assert model.alpha_ == pytest.approx(per_sample / 100, rel=1e-12)
 
 
 def test_one_vs_rest_objective_weighs_each_problem_with_its_own_penalty():
