@@ -53,7 +53,8 @@ def test_on_a_settled_objective_the_rule_is_sgds(start, moves, tol, n_iter_no_ch
     # before it, as a training objective does once it has settled.
     criteria = [start]
     for move in moves:
-        step = move * max(tol, SETTLED_SHARE * 0.99 * criteria[-1])
+        # 0.99: strictly within the bound, whatever the rounding.
+        step = 0.99 * move * max(tol, SETTLED_SHARE * criteria[-1])
         criteria.append(max(criteria[-1] + step, 0.0))
     rule = NoImprovement(tol, n_iter_no_change, settled_only=True)
     assert stop_epoch(rule, criteria) == sgd_stop_epoch(criteria, tol, n_iter_no_change)
