@@ -312,7 +312,8 @@ wall seconds) of each model's defaults on the same split, in the same run:
 ours, `SGDClassifier`/`SGDRegressor`, the dummy model (the floor), and
 `LogisticRegression`/`Ridge` with their defaults (a converged reference; its
 `C=1` underfits tf-idf text). On the text sets: one pass of ours over the
-training set (a stream read once, `partial_fit` on chunks of 4,096 rows, its
+training set (shuffled once, then a stream read once, `partial_fit` on
+chunks of 4,096 rows, its
 training time only) and Vowpal Wabbit's default learner (adaptive,
 normalised, one example at a time; `--oaa K`, or `--binary`) for one pass and
 for five, its training time only; "VW's at" is the training time after

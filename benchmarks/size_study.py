@@ -194,10 +194,14 @@ def _timed_fits(model, data, repeats) -> Result:
 
 
 def _one_pass(model, data) -> tuple[Result, list[tuple[float, float]]]:
-    """One ``partial_fit`` pass over the training set, as a stream read once in
-    chunks of ``STREAM_CHUNK`` rows; the result after the pass, and the
-    training time and test score after each chunk (scoring not timed)."""
+    """One ``partial_fit`` pass over the training set, shuffled once, as a
+    stream read once in chunks of ``STREAM_CHUNK`` rows; the result after the
+    pass, and the training time and test score after each chunk (scoring not
+    timed). The shuffle keeps subsamples, which are in corpus order, from
+    streaming one class after another."""
     X_train, X_test, y_train, y_test = data
+    order = np.random.default_rng(0).permutation(X_train.shape[0])
+    X_train, y_train = X_train[order], y_train[order]
     fitted, classes = clone(model), np.unique(y_train)
     seconds, curve = 0.0, []
     for start in range(0, X_train.shape[0], STREAM_CHUNK):
