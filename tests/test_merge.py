@@ -193,7 +193,9 @@ def test_the_partial_models_are_left_as_they_were_and_the_merge_trains_on():
     assert merged.score(X, y) > max(accuracy, 0.8)
 
 
-def test_regressor_intercept_and_weights_merge():
+def _regressors_trained_on_halves():
+    """A noiseless sparse regression, a regressor started on 20 of its rows,
+    and two copies of it trained 20 epochs each on one half of the rows."""
     rng = np.random.default_rng(0)
     X = sp.random(300, N_FEATURES, density=0.1, random_state=0, format="csr")
     y = np.asarray(X @ rng.normal(size=N_FEATURES)) + 3.0
@@ -205,6 +207,11 @@ def test_regressor_intercept_and_weights_merge():
         for _ in range(20):
             partial.partial_fit(X[rows], y[rows])
         partials.append(partial)
+    return X, y, start, partials
+
+
+def test_regressor_intercept_and_weights_merge():
+    X, y, start, partials = _regressors_trained_on_halves()
     merged = merge_partial_models(start, partials)
     intercept, _ = _merge_one_by_one(
         "weighted_average",
@@ -280,17 +287,7 @@ def test_line_search_keeps_the_average_of_models_that_reached_the_minimum():
     """Two regressors, each trained to the minimum on its half of a noiseless
     problem: adding up their updates overshoots, the average does not, and the
     line search keeps the average."""
-    rng = np.random.default_rng(0)
-    X = sp.random(300, N_FEATURES, density=0.1, random_state=0, format="csr")
-    y = np.asarray(X @ rng.normal(size=N_FEATURES)) + 3.0
-    start = AdagradRegressor(batch_size=10, random_state=0)
-    start.partial_fit(X[:20], y[:20])
-    partials = []
-    for rows in (slice(0, 150), slice(150, None)):
-        partial = copy.deepcopy(start)
-        for _ in range(20):
-            partial.partial_fit(X[rows], y[rows])
-        partials.append(partial)
+    X, y, start, partials = _regressors_trained_on_halves()
     average = merge_partial_models(start, partials, "weighted_average")
     searched = merge_partial_models(start, partials, "line_search", X[:64], y[:64])
     rescaled = merge_partial_models(start, partials, "rescaled_sum")
