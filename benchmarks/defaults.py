@@ -341,17 +341,17 @@ Where the bar is not met, and why, as far as the measurements show:
   that have not shrunk enough after 8 epochs; `average=True` reaches 0.998.
 - docstring paragraphs 10,000 (hinge) and 1,000 (log_loss), whole docstrings
   1,000 (log_loss): within 1.5 points.
-- Time: on the text sets an epoch of ours costs 2.6 to 8 times one of SGD's
-  (docstring paragraphs 30,000, hinge: 0.26 s against 0.10 s; whole
-  docstrings 8,117: 0.24 s against 0.03 s). A step costs about (distinct
-  columns of its rows) x (classes) for each of the dozen array passes of
-  the update, whatever the loss, and with a few hundred rows per step the
-  distinct columns are nearly as many as the nonzeros; SGD's hinge works
-  only on the rows inside the margin, fewer and fewer as a fit proceeds, in
-  compiled code. On text the test accuracy stops improving after about 6
-  epochs while the training objective goes on improving by more than `tol`
-  (log_loss fits run 25 to 45 epochs), so stopping on the training
-  objective costs time there, as it does for SGD.
+- Time: on the text sets an epoch of ours costs 3 to 8 times one of SGD's
+  (docstring paragraphs 30,000, hinge: 0.26 s against 0.085 s; whole
+  docstrings 8,117: 0.23 s against 0.03 s, measured on 2026-11-30). A step
+  costs about (distinct columns of its rows) x (classes) for each of the
+  dozen array passes of the update, whatever the loss, and with a few
+  hundred rows per step the distinct columns are nearly as many as the
+  nonzeros; SGD's hinge works only on the rows inside the margin, fewer and
+  fewer as a fit proceeds, in compiled code. On text the test accuracy stops
+  improving after about 6 epochs while the training objective goes on
+  improving by more than `tol` (log_loss fits run 25 to 45 epochs), so
+  stopping on the training objective costs time there, as it does for SGD.
 
 ## One parameter at a time
 
