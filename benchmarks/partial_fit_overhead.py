@@ -277,9 +277,9 @@ def render_page(rows, parts, batch, load=None):
     return f"""# Small partial_fit calls
 
 Measured on {today} UTC with `python benchmarks/partial_fit_overhead.py
---write-docs` on: {machine_description()}. The machine was shared with other
-work while it ran (load average {load:.1f} as it began): the figures are
-medians, of CPU time of this process unless
+--write-docs` on: {machine_description()}. One-minute load average
+{load:.1f} as it began. The figures are medians, of CPU time of this process
+unless
 marked "wall" (CPU time is less disturbed by other work than wall time, but not
 immune: the caches are shared).
 
@@ -329,7 +329,8 @@ float64 and 35% for float32 (defaults).
 With several batches per call, each batch's rows are gathered and its
 targets encoded in a second thread while the previous step runs: that saves
 about 15% of an epoch of `fit` on large data, where the gather waits on
-memory. On this chunk, which fits in cache, and with the machine busy, the
+memory. On this chunk, which fits in cache, with the machine busy (load
+average about 4), the
 hand-over to the thread costs more than it saves: with it turned off, a
 64-row call took about a third less CPU and wall time. Skipping it for data
 that fits in cache needs a rule measured on an idle machine; it is not made
