@@ -25,8 +25,8 @@ from test_lazy_penalty import (
     KINDS,
     PENALTIES,
     as_outputs,
+    block_model,
     block_problem,
-    default_loss,
     eager_targets,
     make_eager,
     make_model,
@@ -173,19 +173,7 @@ def test_float32_lazy_equals_eager_on_block_sparse_data(
     seed = 10 * KINDS.index(kind) + PENALTIES.index(penalty)
     X, y, sample_weight = block_problem(kind, seed)
     X = X.astype(np.float32)
-    model = make_model(
-        kind,
-        default_loss(kind),
-        penalty=penalty,
-        alpha=0.05,
-        l1_ratio=0.4,
-        lr=0.4,
-        lr_decay=lr_decay,
-        batch_size=4,
-        max_iter=3,
-        average=average,
-        initial_accumulator_value=0.05,
-    )
+    model = block_model(kind, penalty, lr_decay, average)
     model.fit(sp.csr_array(X), y, sample_weight=sample_weight)
     eager = dataclasses.replace(
         make_eager(model, X, y, sample_weight), dtype=np.float32

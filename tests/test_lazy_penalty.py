@@ -152,12 +152,10 @@ GRID = [
 ]
 
 
-@pytest.mark.usefixtures("step_path")
-@pytest.mark.parametrize("penalty, lr_decay, average, kind", GRID)
-def test_lazy_equals_eager_on_block_sparse_data(penalty, lr_decay, average, kind):
-    seed = 10 * KINDS.index(kind) + PENALTIES.index(penalty)
-    X, y, sample_weight = block_problem(kind, seed)
-    model = make_model(
+def block_model(kind, penalty, lr_decay, average):
+    """The model the block-sparse lazy == eager tests fit: three epochs of
+    4-row steps, large enough steps and penalty for the catch-up to matter."""
+    return make_model(
         kind,
         default_loss(kind),
         penalty=penalty,
@@ -170,6 +168,14 @@ def test_lazy_equals_eager_on_block_sparse_data(penalty, lr_decay, average, kind
         average=average,
         initial_accumulator_value=0.05,
     )
+
+
+@pytest.mark.usefixtures("step_path")
+@pytest.mark.parametrize("penalty, lr_decay, average, kind", GRID)
+def test_lazy_equals_eager_on_block_sparse_data(penalty, lr_decay, average, kind):
+    seed = 10 * KINDS.index(kind) + PENALTIES.index(penalty)
+    X, y, sample_weight = block_problem(kind, seed)
+    model = block_model(kind, penalty, lr_decay, average)
     model.fit(sp.csr_array(X), y, sample_weight=sample_weight)
     eager = eager_twin(model, X, y, sample_weight, n_epochs=3)
     assert_same_state(model, eager)
