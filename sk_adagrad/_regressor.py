@@ -66,7 +66,10 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         ``early_stopping``) has not improved by ``tol`` for ``n_iter_no_change``
         epochs; ``None`` runs exactly ``max_iter`` epochs.
     n_iter_no_change : int, default=5
-        Number of epochs without improvement before stopping.
+        Number of epochs in a row without improvement before stopping. An
+        epoch of the training objective counts only once the objective has
+        settled (moved by at most 10%, or ``tol``, from the epoch before): on
+        unscaled features Adagrad's first steps make it swing for a while.
     shuffle : bool, default=True
         Shuffle the rows before each epoch (and within each ``partial_fit``).
     random_state : int, RandomState instance or None, default=None
