@@ -300,13 +300,17 @@ class SparseAdagrad:
     def _update_rows(self, W, G, grad, rate):
         """Adagrad step and proximal penalty step on rows of state, in place;
         returns whether the rows are all finite (checked while in cache)."""
-        G += np.square(grad)
-        step_size = _denominator(G, self.eps)
+        step_size = np.square(grad)
+        G += step_size
+        _denominator(G, self.eps, out=step_size)
         np.divide(rate, step_size, out=step_size)
         grad *= step_size
         W -= grad
         self.penalty.prox(W, step_size)
-        return np.isfinite(G).all() and np.isfinite(W).all()
+        # A sum is finite exactly when its terms are, short of overflowing,
+        # which only weights or accumulators near the float range, diverged
+        # already, can do: one pass per array instead of a mask and a test.
+        return bool(np.isfinite(G.sum()) and np.isfinite(W.sum()))
 
     def _catch_up_in_blocks(self, W, G, last, t, total):
         """:meth:`_catch_up` over blocks of rows, so that its temporaries stay in
@@ -771,14 +775,14 @@ def _wait_through_interrupts(futures):
         raise interrupt
 
 
-def _denominator(G, eps):
-    """``sqrt(G) + eps``, with 1 where that is 0.
+def _denominator(G, eps, out=None):
+    """``sqrt(G) + eps``, with 1 where that is 0 (in ``out`` if given).
 
     It is 0 only with ``eps = 0`` on a coordinate that has had no nonzero
     gradient, whose weight is still 0: its steps ``rate * g / h`` are 0, not
     0 / 0, and so are its penalty steps, whatever the value put here.
     """
-    H = np.sqrt(G)
+    H = np.sqrt(G, out=out)
     H += eps
     if eps == 0.0:
         H[H == 0.0] = 1.0

@@ -61,13 +61,15 @@ class ElasticNet:
         return values
 
     def prox(self, W, step):
-        """One proximal step of size ``step`` (elementwise), in place."""
+        """One proximal step of size ``step`` (elementwise), in place; ``step``
+        may be overwritten."""
         if self.is_zero:
             return W
         if self.l1 == 0.0:
-            divisor = self.l2 * step
-            divisor += 1.0
-            W /= divisor
+            # In place in ``step``, which the caller no longer needs.
+            step *= self.l2
+            step += 1.0
+            W /= step
             return W
         scaled_step = self.l1 * step
         magnitude = np.abs(W)
