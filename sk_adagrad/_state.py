@@ -60,13 +60,11 @@ class EngineState:
         shape = (n_features, n_outputs)
         return cls(
             coef=np.zeros(shape, dtype=dtype),
-            coef_accumulator=np.full(shape, initial_accumulator_value, dtype=dtype),
+            coef_accumulator=_filled(shape, initial_accumulator_value, dtype),
             last_step=np.zeros(n_features, dtype=np.int64),
             coef_sum=np.zeros(shape, dtype=dtype) if average_from_sample else None,
             intercept=np.zeros(n_outputs, dtype=dtype),
-            intercept_accumulator=np.full(
-                n_outputs, initial_accumulator_value, dtype=dtype
-            ),
+            intercept_accumulator=_filled(n_outputs, initial_accumulator_value, dtype),
             intercept_sum=np.zeros(n_outputs, dtype=dtype),
             t=0,
             samples_seen=0,
@@ -92,6 +90,15 @@ class EngineState:
     @property
     def n_rows(self) -> int:
         return self.coef.shape[0]
+
+
+def _filled(shape, value, dtype):
+    """A new array of ``value``. Zeros come from ``np.zeros``, whose pages the
+    system maps only when first written, where ``np.full`` would write every
+    page of a wide model (hashed features) up front, touched or not."""
+    if value == 0:
+        return np.zeros(shape, dtype=dtype)
+    return np.full(shape, value, dtype=dtype)
 
 
 class RateHistory:
