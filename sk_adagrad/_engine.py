@@ -312,19 +312,28 @@ class SparseAdagrad:
         # already, can do: one pass per array instead of a mask and a test.
         return bool(np.isfinite(G.sum()) and np.isfinite(W.sum()))
 
-    def _catch_up_in_blocks(self, W, G, last, t, total):
+    def _catch_up_in_blocks(self, W, G, last, t, total, skip_zero_rows=False):
         """:meth:`_catch_up` over blocks of rows, so that its temporaries stay in
-        cache; fills ``total`` (if not None) with the sums of missed iterates."""
+        cache; fills ``total`` (if not None) with the sums of missed iterates.
+        ``skip_zero_rows`` passes over rows whose weights are all zero: a
+        proximal step keeps a zero weight at zero, so their iterates are zero
+        throughout. Reading a whole model then costs in proportion to the
+        features it has learnt, not to its width (a hashed model is mostly
+        rows never seen); a step's rows, nearly all learnt, skip the test."""
         for rows in _row_blocks(W.shape):
-            block_total = self._catch_up(W[rows], G[rows], last[rows], t)
+            block_total = self._catch_up(
+                W[rows], G[rows], last[rows], t, skip_zero_rows
+            )
             if total is not None:
                 total[rows] = block_total
         return total
 
-    def _catch_up(self, W, G, last, t):
+    def _catch_up(self, W, G, last, t, skip_zero_rows=False):
         """Apply to ``W`` (in place) the penalty steps missed since ``last`` up to
         step ``t``; return the sum of the iterates in the average window, if any."""
         missed = last < t
+        if skip_zero_rows:
+            missed &= W.any(axis=1)
         if 2 * np.count_nonzero(missed) < missed.size or W.size == 0:
             # Rows updated at step t (features present in the previous batch)
             # missed nothing. The closed forms leave such rows exactly as they
@@ -488,7 +497,12 @@ class SparseAdagrad:
             W = out
         total = None if self.average_start is None else np.empty_like(W)
         self._catch_up_in_blocks(
-            W, self.coef_accumulator[rows], self.last_step[rows], self.t, total
+            W,
+            self.coef_accumulator[rows],
+            self.last_step[rows],
+            self.t,
+            total,
+            skip_zero_rows=True,
         )
         if total is None:
             return W
@@ -501,7 +515,12 @@ class SparseAdagrad:
         self._journal_every_row()
         total = None if self.average_start is None else np.empty_like(self.coef)
         self._catch_up_in_blocks(
-            self.coef, self.coef_accumulator, self.last_step, self.t, total
+            self.coef,
+            self.coef_accumulator,
+            self.last_step,
+            self.t,
+            total,
+            skip_zero_rows=True,
         )
         if total is not None:
             self.coef_sum += total
