@@ -216,3 +216,26 @@ def test_partial_fit_overhead_prints_the_split(tiny_text, capsys):
     # Two tables: the split of each row, the parts of the time outside.
     n_parts = len(next(iter(parts.values())))
     assert page.count("\n| ") == (len(rows) + 1) + (n_parts + 1)
+
+
+def test_stopping_study_replays_the_rule_a_fit_stops_by():
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import train_test_split
+
+    from benchmarks import stopping_study
+    from sk_adagrad import AdagradClassifier
+
+    X, y = load_iris(return_X_y=True)
+    data = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+    case = size_study.Case("iris (raw)", "dense", lambda: data)
+    curve = stopping_study.record(case, "hinge")
+    assert len(curve) == stopping_study.OTHER_EPOCHS
+    replays = stopping_study.replay(curve)
+    assert set(replays) == set(stopping_study.RULES)
+    current = replays[next(iter(stopping_study.RULES))]
+    assert current.change == 0.0
+    # The replayed rule stops where the default fit, on the same data, does.
+    fitted = AdagradClassifier(random_state=0).fit(data[0], data[2])
+    assert current.epochs == fitted.n_iter_
+    summary = stopping_study.summary_table([(case, "hinge", replays)])
+    assert len(summary) == 2 + len(stopping_study.RULES)
