@@ -182,8 +182,10 @@ def test_size_study_verdict_names_what_is_not_met():
     result = size_study.Result
     row = {"ours": result(0.9, 2.0), "sgd": result(0.8, 3.0)}
     assert size_study.verdict(row) == "met"
-    row = {"ours": result(0.7, 0.5), "sgd": result(0.8, 0.1)}
+    row = {"ours": result(0.7, 0.05), "sgd": result(0.8, 0.1)}
     assert size_study.verdict(row) == "score"
+    row = {"ours": result(0.9, 0.5), "sgd": result(0.8, 0.1)}
+    assert size_study.verdict(row) == "time"
     row = {"ours": result(0.9, 2.0), "sgd": result(0.8, 0.1)}
     assert size_study.verdict(row) == "time"
     row = {"ours": result(0.7, 2.0), "sgd": result(0.8, 0.1)}
