@@ -433,18 +433,40 @@ def train_epochs(
     return curve
 
 
+def _first_reaching(curve, target):
+    """``(seconds, epochs)`` at the first epoch of ``curve`` scoring at least
+    ``target``, or None."""
+    return next(
+        (
+            (seconds, epoch)
+            for epoch, (seconds, accuracy) in enumerate(curve, start=1)
+            if accuracy >= target
+        ),
+        None,
+    )
+
+
 def bench_time_to_accuracy(ctx: Context, name: str) -> list[Row]:
-    """Wall time for ours to reach SGD's best 5-epoch test accuracy."""
+    """Wall time for each side to reach SGD's best 5-epoch test accuracy, by
+    the same rule: the first epoch at which a run scores at least the target,
+    for the fastest value of its grid (alpha for SGD, lr for ours)."""
     split = ctx.data(name)
-    # SGD: best alpha of the grid after SGD_EPOCHS epochs.
+    # The target: the best test accuracy of SGD's grid after SGD_EPOCHS epochs.
     sgd_runs = {
         alpha: train_epochs(
             SGDClassifier(alpha=alpha, random_state=0), split, SGD_EPOCHS
         )
         for alpha in ctx.sgd_alphas
     }
-    sgd_alpha = max(sgd_runs, key=lambda alpha: sgd_runs[alpha][-1][1])
-    sgd_time, target = sgd_runs[sgd_alpha][-1]
+    target = max(curve[-1][1] for curve in sgd_runs.values())
+    sgd_reached = {
+        alpha: _first_reaching(curve, target) for alpha, curve in sgd_runs.items()
+    }
+    sgd_alpha = min(
+        (alpha for alpha, reach in sgd_reached.items() if reach is not None),
+        key=lambda alpha: sgd_reached[alpha][0],
+    )
+    sgd_time, sgd_epochs = sgd_reached[sgd_alpha]
 
     # Ours: fastest lr of the grid to reach the target; a run stops once it is
     # slower than the best so far, since it can no longer win.
@@ -486,7 +508,7 @@ def bench_time_to_accuracy(ctx: Context, name: str) -> list[Row]:
                 "sgd": lambda: train_epochs(
                     SGDClassifier(alpha=sgd_alpha, random_state=0),
                     split,
-                    SGD_EPOCHS,
+                    sgd_epochs,
                     score=False,
                 ),
             },
@@ -512,9 +534,12 @@ def bench_time_to_accuracy(ctx: Context, name: str) -> list[Row]:
         "SGD's time)"
     )
     detail = (
-        f"Time to accuracy on {split.label}: SGD (hinge) test accuracy "
-        f"{target:.4f} after {SGD_EPOCHS} epochs at alpha={sgd_alpha:g} (grid "
-        f"{', '.join(f'{a:g}' for a in ctx.sgd_alphas)}); ours (hinge) {outcome} "
+        f"Time to accuracy on {split.label}: the target is SGD's (hinge) best "
+        f"test accuracy after {SGD_EPOCHS} epochs over alpha in "
+        f"{', '.join(f'{a:g}' for a in ctx.sgd_alphas)}, {target:.4f}; each side "
+        "is timed to the first epoch that reaches it with the fastest value of "
+        f"its grid: SGD after {sgd_epochs} epoch(s) at alpha={sgd_alpha:g}, "
+        f"ours (hinge) {outcome} "
         f"(grid lr {', '.join(f'{lr:g}' for lr in sorted(ctx.our_lrs))})."
     )
     return [
@@ -524,7 +549,7 @@ def bench_time_to_accuracy(ctx: Context, name: str) -> list[Row]:
             split.label,
             "ours",
             ours,
-            "SGD 5 epochs",
+            "SGD to the same accuracy",
             sgd,
             target=1.0,
             detail=detail,
