@@ -21,6 +21,7 @@ from . import _defaults as defaults
 from ._batches import batch_rows, canonical_csr, prefetched
 from ._engine import SparseAdagrad, StepStats
 from ._losses import MultinomialLog
+from ._memory import check_model_fits
 from ._penalty import ElasticNet
 from ._schedule import Schedule
 from ._sklearn_private import (
@@ -337,6 +338,7 @@ class BaseAdagrad(BaseEstimator):
                 )
             engine.configure(**self._engine_settings(n_outputs))
             return engine
+        check_model_fits(n_features, n_outputs, dtype, averaging=int(self.average) > 0)
         engine = self._new_optimizer(n_features, n_outputs, dtype)
         engine.start_from(
             *self._initial_state(
