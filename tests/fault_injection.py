@@ -611,7 +611,12 @@ def table(results):
     return "\n".join(lines)
 
 
-DOCS_PAGE = os.path.join(os.path.dirname(PACKAGE_DIR), "docs", "reliability.md")
+# The checkout's page, also when the tests run against an installed package.
+DOCS_PAGE = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    "docs",
+    "reliability.md",
+)
 START, END = "<!-- fault-injection:start -->", "<!-- fault-injection:end -->"
 
 
