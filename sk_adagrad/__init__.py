@@ -3,6 +3,13 @@
 from ._classifier import AdagradClassifier
 from ._engine import DivergenceError
 from ._regressor import AdagradRegressor
+from ._version import IncompatiblePickleError, InconsistentVersionWarning, __version__
 
-__all__ = ["AdagradClassifier", "AdagradRegressor", "DivergenceError"]
-__version__ = "0.1.0"
+__all__ = [
+    "AdagradClassifier",
+    "AdagradRegressor",
+    "DivergenceError",
+    "IncompatiblePickleError",
+    "InconsistentVersionWarning",
+    "__version__",
+]

@@ -21,6 +21,7 @@ from . import _defaults as defaults
 from ._batches import batch_rows, canonical_csr, prefetched
 from ._engine import SparseAdagrad, StepStats
 from ._losses import MultinomialLog
+from ._memory import check_model_fits
 from ._penalty import ElasticNet
 from ._schedule import Schedule
 from ._sklearn_private import (
@@ -29,8 +30,10 @@ from ._sklearn_private import (
     check_sample_weight,
     validate_params,
 )
+from ._state import EngineState
 from ._stopping import NoImprovement
 from ._threads import effective_n_threads
+from ._version import IncompatiblePickleError, InconsistentVersionWarning, __version__
 
 _COMMON_CONSTRAINTS = {
     "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
@@ -337,6 +340,7 @@ class BaseAdagrad(BaseEstimator):
                 )
             engine.configure(**self._engine_settings(n_outputs))
             return engine
+        check_model_fits(n_features, n_outputs, dtype, averaging=int(self.average) > 0)
         engine = self._new_optimizer(n_features, n_outputs, dtype)
         engine.start_from(
             *self._initial_state(
@@ -660,6 +664,58 @@ class BaseAdagrad(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+    # -- pickling ----------------------------------------------------------------
+
+    def __getstate__(self):
+        return super().__getstate__() | {_VERSION_KEY: __version__}
+
+    def __setstate__(self, state):
+        state = dict(state)
+        written_by = state.pop(_VERSION_KEY, _UNKNOWN_VERSION)
+        unreadable = _unreadable_layout(state)
+        if unreadable is not None:
+            raise IncompatiblePickleError(
+                f"This {type(self).__name__} was pickled by sk_adagrad "
+                f"{written_by}, and sk_adagrad {__version__} cannot read its "
+                f"layout: {unreadable}. Load it with sk_adagrad {written_by}, or "
+                "refit it."
+            )
+        if written_by != __version__:
+            warnings.warn(
+                InconsistentVersionWarning(
+                    estimator_name=type(self).__name__,
+                    original_version=written_by,
+                    current_version=__version__,
+                ),
+                stacklevel=2,
+            )
+        super().__setstate__(state)
+
+
+# The pickled state's entry for the version that wrote it; pickles of versions
+# before it was recorded have none.
+_VERSION_KEY = "_sk_adagrad_version"
+_UNKNOWN_VERSION = "of unknown version (one that did not record it)"
+
+
+def _unreadable_layout(state):
+    """What this version cannot read in an estimator's pickled ``state``, or
+    None: the engine must hold its whole training state in an EngineState."""
+    engine = state.get("optimizer_")
+    if engine is None:
+        return None
+    engine_state = getattr(engine, "__dict__", {}).get("state")
+    if not isinstance(engine_state, EngineState):
+        return "its optimizer keeps no EngineState"
+    missing = [
+        name
+        for name in EngineState.row_fields() + EngineState.small_fields()
+        if name not in vars(engine_state)
+    ]
+    if missing:
+        return f"its EngineState has no {', '.join(missing)}"
+    return None
 
 
 def _no_validation(y):

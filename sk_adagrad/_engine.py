@@ -39,6 +39,7 @@ import scipy.sparse as sp
 
 from ._batches import ActiveColumns
 from ._journal import Journal, RowStamps
+from ._rounding import significant_column_sums
 from ._rows import put_rows, take_rows
 from ._state import EngineState
 
@@ -251,7 +252,7 @@ class SparseAdagrad:
         dZ *= (sample_weight / weight_sum)[:, None] if weight_sum > 0 else 0.0
 
         if self.fit_intercept:
-            self._step_intercept(dZ.sum(axis=0), rate, t)
+            self._step_intercept(dZ, rate, t)
         # Advancing first lets the shards add step t to a running average that
         # opens at step t.
         self._advance(t, rate, len(Y))
@@ -286,7 +287,10 @@ class SparseAdagrad:
             path.write_back(self, shard, index, t)
         return finite
 
-    def _step_intercept(self, grad, rate, t):
+    def _step_intercept(self, dZ, rate, t):
+        # Rounding noise is no gradient (see _rounding): it would take a full
+        # step from the best constant the intercept starts at.
+        grad = significant_column_sums(dZ)
         self.intercept_accumulator += grad**2
         self.intercept -= (
             rate * grad / _denominator(self.intercept_accumulator, self.eps)

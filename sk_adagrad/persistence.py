@@ -20,6 +20,15 @@ trusting everything in the file::
 
 Any other type found in a file (a custom transformer in a pipeline, say)
 must be reviewed and added to ``trusted`` by the user.
+
+A pickled estimator records the version of sk_adagrad that wrote it, as
+scikit-learn's estimators record theirs. Loading it with another version
+warns with :class:`~sk_adagrad.InconsistentVersionWarning`, which names both:
+the model loads, but refit it or load it with the version that wrote it to be
+sure of its meaning. A pickle whose layout this version cannot read (one
+written before the engine kept its state in one object, say) raises
+:class:`~sk_adagrad.IncompatiblePickleError`, naming the version that wrote it
+and the one reading it.
 """
 
 from ._classifier import AdagradClassifier

@@ -4,7 +4,9 @@ Nothing here is lazy, sparse or vectorised beyond the obvious: the tests compare
 the estimators against these step by step.
 
 - :func:`torch_adagrad_trajectory` transcribes ``torch.optim.Adagrad``'s update
-  for a linear model with intercept on the weighted half mean squared error.
+  for a linear model with intercept on the weighted half mean squared error
+  (an intercept gradient within its rounding error counted as zero, as
+  :func:`intercept_gradient` says).
 - :class:`EagerAdagrad` is mini-batch proximal Adagrad that applies the penalty
   to every coordinate at every step, with a running average of the iterates.
 - :func:`encode_targets` encodes labels or values the way the losses read them.
@@ -18,6 +20,23 @@ import scipy.sparse as sp
 from hypothesis import strategies as st
 
 # -- torch.optim.Adagrad, transcribed ---------------------------------------------
+
+
+def intercept_gradient(terms):
+    """The intercept's gradient from the per-sample ``terms`` of each output
+    (already weighted): their sum, or 0 where it is no larger than the bound
+    on its rounding error, ``n_samples * eps * sum |terms|`` (the estimators
+    take no step on rounding noise; sk_adagrad/_rounding.py derives the bound).
+    """
+    n_samples, n_outputs = terms.shape
+    eps = np.finfo(terms.dtype).eps
+    gradient = np.zeros(n_outputs, dtype=terms.dtype)
+    for output in range(n_outputs):
+        column = terms[:, output]
+        total = column.sum()
+        noise_bound = n_samples * eps * np.abs(column).sum()
+        gradient[output] = 0.0 if abs(total) <= noise_bound else total
+    return gradient
 
 
 def torch_adagrad_step(params, grads, state_sums, t, *, lr, lr_decay, eps):
@@ -47,7 +66,7 @@ def half_mse_gradients(X, y, sample_weight, w, b):
     # Weighted as the estimators weight each batch, so that the rounding of a
     # near-zero gradient (the intercept starts at the weighted mean) agrees.
     weighted = residual * (sample_weight / sample_weight.sum())
-    return X.T @ weighted, np.array([weighted.sum()])
+    return X.T @ weighted, intercept_gradient(weighted[:, None])
 
 
 def torch_adagrad_trajectory(
@@ -171,7 +190,7 @@ class EagerAdagrad:
         self.w = proximal_elastic_net(self.w, clr / h, self.l1, self.l2)
 
         if self.fit_intercept:
-            grad_b = dZ.sum(axis=0)
+            grad_b = intercept_gradient(dZ)
             self.G_b += grad_b**2
             self.b = self.b - clr * grad_b / (np.sqrt(self.G_b) + self.eps)
 

@@ -15,7 +15,6 @@ import pytest
 import sklearn
 from test_sklearn_sgd import (
     ASGD,
-    FLOAT32_NOISE,
     IRIS_F1,
     JOBLIB_BACKEND,
     KNIFE_EDGE,
@@ -48,7 +47,6 @@ ROWS = {
     "private attributes": PRIVATE,
     "SGD's wording": WORDING,
     "the sign of a margin": KNIFE_EDGE,
-    "float32 and float64 fits": FLOAT32_NOISE,
     "zero weights": ZERO_WEIGHTS,
 }
 NOT_RUN = (ONE_CLASS, SGD_LOSSES, JOBLIB_BACKEND)

@@ -156,11 +156,6 @@ WARM_START = (
 KNIFE_EDGE = (
     "checks the sign of a margin that is exactly 0 at the objective's minimiser"
 )
-FLOAT32_NOISE = (
-    "on this symmetric problem the intercept's true gradient is 0; with eps=1e-10 "
-    "Adagrad turns float32 rounding noise into steps, so float32 and float64 "
-    "fits differ by more than 1e-4"
-)
 SGD_LOSSES = (
     "tests SGD's Cython loss objects, no estimator (ours match them: test_losses.py)"
 )
@@ -204,8 +199,6 @@ NOT_APPLICABLE = {
     "test_loss_squared_epsilon_insensitive": SGD_LOSSES,
     "test_SGDClassifier_fit_for_all_backends[loky]": JOBLIB_BACKEND,
     "test_SGDClassifier_fit_for_all_backends[multiprocessing]": JOBLIB_BACKEND,
-    "test_sgd_numerical_consistency[SGDClassifier]": FLOAT32_NOISE,
-    "test_sgd_numerical_consistency[SparseSGDClassifier]": FLOAT32_NOISE,
 }
 
 

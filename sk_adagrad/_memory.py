@@ -1,0 +1,116 @@
+"""How much memory a model needs, checked before any of it is allocated.
+
+A model of ``n_features x n_outputs`` holds its weights and their Adagrad
+accumulators (and, when averaging, the running sums of the average) in its
+dtype, plus two small integers per feature (the step each row was last
+brought up to date, and the stamp of the journal that saved it). A call on a
+fitted model journals every row it touches, so that a failure can be rolled
+back: at worst (a step in place, or a change of hyperparameters) a copy of all
+the row fields. Without a check, NumPy's allocator finds the shortfall out, or
+the operating system, which maps zero-filled arrays lazily, much later.
+
+The memory available is the least of ``MemAvailable`` in ``/proc/meminfo``
+and what the control group's limit leaves (cgroup v2 ``memory.max`` minus
+``memory.current``, or v1 ``memory.limit_in_bytes`` minus
+``memory.usage_in_bytes``); where none of these can be read, nothing is
+checked.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+_MEMINFO = Path("/proc/meminfo")
+_CGROUP = Path("/sys/fs/cgroup")
+# (limit, usage) files of cgroup v2 and v1.
+_CGROUP_FILES = (
+    ("memory.max", "memory.current"),
+    ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes"),
+)
+# cgroup v1 reports "no limit" as a number near 2**63.
+_NO_LIMIT = 2**62
+
+
+def model_bytes(
+    n_features: int, n_outputs: int, dtype=np.float64, averaging: bool = False
+) -> int:
+    """Bytes of the training state of an ``n_features x n_outputs`` model of
+    ``dtype`` (weights, accumulators, running averages when ``averaging``,
+    per-feature step and journal stamp), plus the journal's worst case, a
+    copy of every row."""
+    matrices = 3 if averaging else 2
+    entries = int(n_features) * int(n_outputs)
+    row_fields = matrices * entries * np.dtype(dtype).itemsize + 8 * int(n_features)
+    stamps = 4 * int(n_features)
+    return 2 * row_fields + stamps
+
+
+def available_bytes() -> int | None:
+    """Bytes of memory this process can still take, or None when unknown."""
+    candidates = [_meminfo_available(), _cgroup_headroom()]
+    known = [value for value in candidates if value is not None]
+    return min(known) if known else None
+
+
+def check_model_fits(
+    n_features: int, n_outputs: int, dtype=np.float64, averaging: bool = False
+) -> None:
+    """Raise ``MemoryError`` when :func:`model_bytes` exceeds the memory
+    available, naming the size, the shape and what to change; do nothing when
+    it fits or the memory available is unknown."""
+    needed = model_bytes(n_features, n_outputs, dtype, averaging)
+    available = available_bytes()
+    if available is None or needed <= available:
+        return
+    dtype = np.dtype(dtype)
+    arrays = (
+        "weights, Adagrad accumulators and running averages"
+        if averaging
+        else "weights and Adagrad accumulators"
+    )
+    fixes = ["fewer features (e.g. HashingVectorizer(n_features=2**20))"]
+    if dtype.itemsize > 4:
+        fixes.append("float32 input (X.astype(np.float32), half the memory)")
+    fixes.append("fewer classes (a classifier has an output per class)")
+    if averaging:
+        fixes.append("average=False")
+    fixes.append("partial_fit on a smaller model")
+    raise MemoryError(
+        f"This model needs about {_size(needed)}: the {arrays} of "
+        f"{n_features:,} features x {n_outputs:,} outputs in {dtype.name}, and "
+        f"as much again to roll back a failed call; {_size(available)} of memory "
+        f"is available. Use {', '.join(fixes[:-1])}, or {fixes[-1]}."
+    )
+
+
+def _size(n_bytes):
+    size = float(n_bytes)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024:
+            return f"{size:.3g} {unit}"
+        size /= 1024
+    return f"{size:.3g} TiB"
+
+
+def _meminfo_available():
+    try:
+        for line in _MEMINFO.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _cgroup_headroom():
+    for limit_name, usage_name in _CGROUP_FILES:
+        try:
+            limit = (_CGROUP / limit_name).read_text().strip()
+            usage = int((_CGROUP / usage_name).read_text())
+            limit = None if limit == "max" else int(limit)
+        except (OSError, ValueError):
+            continue
+        if limit is None or limit >= _NO_LIMIT:
+            return None
+        return max(limit - usage, 0)
+    return None
