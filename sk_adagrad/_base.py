@@ -500,7 +500,10 @@ class BaseAdagrad(BaseEstimator):
                 track_objective,
                 stats,
             )
-            criterion, message = objective, f"objective {objective:.6g}"
+            # Measured on each batch before its step, over weights that moved
+            # during the epoch, and without the penalty: the running loss, not
+            # the fitted model's objective printed at the end.
+            criterion, message = objective, f"running loss {objective:.6g}"
             if validation is not None:
                 score = self._score_validation(
                     engine,
@@ -516,7 +519,9 @@ class BaseAdagrad(BaseEstimator):
                     print(f"   {stats.summary()}")
             if stopping is not None and stopping.should_stop(criterion):
                 watched = (
-                    "objective, settled," if validation is None else "validation score"
+                    "running loss, settled,"
+                    if validation is None
+                    else "validation score"
                 )
                 reason = (
                     f"the {watched} did not improve by tol={self.tol:g} for "
@@ -562,7 +567,8 @@ class BaseAdagrad(BaseEstimator):
             )
         if self.verbose:
             print(
-                f"Training objective {model:.6g}; best constant model {constant:.6g}."
+                f"Fitted model's objective {model:.6g} (mean loss plus penalty on "
+                f"{len(rows)} training rows); best constant model's {constant:.6g}."
             )
         if not model <= constant:
             warnings.warn(
