@@ -7,7 +7,7 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 
 from . import _defaults as defaults
-from ._base import BaseAdagrad
+from ._base import BaseAdagrad, _no_validation
 from ._losses import REGRESSION_LOSSES, make_loss
 from ._sklearn_private import Interval, StrOptions
 
@@ -295,6 +295,22 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         return self._decision(X)[:, 0]
 
     # -- hooks of BaseAdagrad ----------------------------------------------------
+
+    def _validate_X(self, X, y="no_validation", **kwargs):
+        # Strings in y would otherwise fail in NumPy's conversion, whose error
+        # names neither y nor what to do.
+        if y is not None and not _no_validation(y):
+            values = np.asarray(y)
+            if values.dtype.kind in "OUS":
+                try:
+                    values.astype(np.float64)
+                except (TypeError, ValueError) as error:
+                    raise ValueError(
+                        f"{type(self).__name__} needs numeric targets, but y holds "
+                        f"values that are not numbers ({error}); for class labels "
+                        "use AdagradClassifier."
+                    ) from error
+        return super()._validate_X(X, y, **kwargs)
 
     def _y_check_params(self):
         return {"y_numeric": True}
