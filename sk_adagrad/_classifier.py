@@ -165,7 +165,8 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         Adagrad's sums of squared gradients, shaped like ``coef_``/``intercept_``.
     optimizer_ : SparseAdagrad
         The complete training state; pickling the estimator keeps it, so a
-        reloaded model resumes ``partial_fit`` exactly.
+        reloaded model resumes ``partial_fit`` exactly when its shuffles are
+        reproducible (``random_state`` set, or ``shuffle=False``).
     t_ : int
         Number of Adagrad steps over the model's life.
     lr_, alpha_ : float
