@@ -44,11 +44,14 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         for ``huber`` and ``epsilon_insensitive``).
     lr : float or 'auto', default='auto'
         Adagrad's base learning rate. ``'auto'`` is 0.3 times the (weighted)
-        standard deviation of the target: Adagrad's first steps are about
-        ``lr`` whatever the gradient's scale, so the step must be in the
-        target's units. With ``eps`` near 0 the fit is then equivariant to
-        the target's scale. ``partial_fit`` takes the scale of its first call.
-        The value used is ``lr_``.
+        standard deviation of the target, divided by the (weighted) mean
+        squared norm of the rows when that exceeds 1: Adagrad's first steps
+        are about ``lr`` whatever the gradient's scale, so the step must be in
+        the target's units, and it moves every feature of a row at once (on
+        ``d`` standardised features the mean squared norm is ``d``). With
+        ``eps`` near 0 the fit is then equivariant to the target's scale.
+        ``partial_fit`` takes the rate of its first call. The value used is
+        ``lr_``.
     lr_decay : float, default=0.0
         Step ``t`` uses ``lr / (1 + (t - 1) lr_decay)``.
     eps : float, default=1e-10
@@ -321,8 +324,10 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
     def _n_outputs(self):
         return 1
 
-    def _target_scale(self, targets, sample_weight):
-        return defaults.target_scale(targets, sample_weight)
+    def _lr_scale(self, X, rows, targets, sample_weight):
+        return defaults.target_scale(targets, sample_weight) / defaults.feature_load(
+            X, sample_weight, rows
+        )
 
     def _make_loss(self, n_outputs):
         return make_loss(self.loss, epsilon=self.epsilon)
