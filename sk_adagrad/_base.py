@@ -267,14 +267,16 @@ class BaseAdagrad(BaseEstimator):
             fit_intercept=bool(self.fit_intercept),
         )
 
-    def _resolve_auto(self, targets, sample_weight, auto_alpha, keep):
+    def _resolve_auto(self, X, rows, targets, sample_weight, auto_alpha, keep):
         """Set ``lr_`` and ``alpha_``, the values ``'auto'`` stands for on this
-        data (or the values given). With ``keep``, values resolved by an
-        earlier call stay: a stream keeps its step sizes and penalty."""
+        data (or the values given): the training rows ``rows`` of ``X`` (all
+        when None), whose targets and weights are ``targets`` and
+        ``sample_weight``. With ``keep``, values resolved by an earlier call
+        stay: a stream keeps its step sizes and penalty."""
         if self.lr != "auto":
             self.lr_ = float(self.lr)
         elif not (keep and hasattr(self, "lr_")):
-            self.lr_ = self._base_lr() * self._target_scale(targets, sample_weight)
+            self.lr_ = self._base_lr() * self._lr_scale(X, rows, targets, sample_weight)
         if self.alpha != "auto":
             self.alpha_ = float(self.alpha)
         elif not (keep and hasattr(self, "alpha_")):
@@ -286,7 +288,8 @@ class BaseAdagrad(BaseEstimator):
     def _alpha_per_sample(self):
         return defaults.ALPHA_PER_SAMPLE
 
-    def _target_scale(self, targets, sample_weight):
+    def _lr_scale(self, X, rows, targets, sample_weight):
+        """What ``lr='auto'`` multiplies the base rate by (see _resolve_auto)."""
         return 1.0
 
     def _batch_size_for(self, n_samples):
@@ -459,6 +462,8 @@ class BaseAdagrad(BaseEstimator):
         train, validation = self._split(targets, sample_weight, rng)
         train_rows = np.arange(len(targets)) if train is None else train
         self._resolve_auto(
+            X,
+            train,
             targets[train_rows],
             sample_weight[train_rows],
             auto_alpha=defaults.auto_alpha(
@@ -504,7 +509,10 @@ class BaseAdagrad(BaseEstimator):
                 track_objective,
                 stats,
             )
-            criterion, message = objective, f"objective {objective:.6g}"
+            # Measured on each batch before its step, over weights that moved
+            # during the epoch, and without the penalty: the running loss, not
+            # the fitted model's objective printed at the end.
+            criterion, message = objective, f"running loss {objective:.6g}"
             if validation is not None:
                 score = self._score_validation(
                     engine,
@@ -520,7 +528,9 @@ class BaseAdagrad(BaseEstimator):
                     print(f"   {stats.summary()}")
             if stopping is not None and stopping.should_stop(criterion):
                 watched = (
-                    "objective, settled," if validation is None else "validation score"
+                    "running loss, settled,"
+                    if validation is None
+                    else "validation score"
                 )
                 reason = (
                     f"the {watched} did not improve by tol={self.tol:g} for "
@@ -566,7 +576,8 @@ class BaseAdagrad(BaseEstimator):
             )
         if self.verbose:
             print(
-                f"Training objective {model:.6g}; best constant model {constant:.6g}."
+                f"Fitted model's objective {model:.6g} (mean loss plus penalty on "
+                f"{len(rows)} training rows); best constant model's {constant:.6g}."
             )
         if not model <= constant:
             warnings.warn(
@@ -629,7 +640,12 @@ class BaseAdagrad(BaseEstimator):
             y, sample_weight, reset=first, classes=classes, partial=True
         )
         self._resolve_auto(
-            targets, sample_weight, auto_alpha=defaults.STREAM_ALPHA, keep=not first
+            X,
+            None,
+            targets,
+            sample_weight,
+            auto_alpha=defaults.STREAM_ALPHA,
+            keep=not first,
         )
         engine = self._optimizer_for(
             X.shape[1], self._n_outputs(), not first, targets, sample_weight, X.dtype

@@ -1,12 +1,13 @@
 """AdagradClassifier: linear classification trained by sparse Adagrad."""
 
+import functools
+import types
 from numbers import Real
 
 import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 
 from . import _defaults as defaults
@@ -19,13 +20,33 @@ from ._losses import (
 )
 from ._sklearn_private import Interval, StrOptions, check_partial_fit_first_call
 
+PROBABILITY_LOSSES = ("log_loss", "modified_huber")
 
-def _has_proba(estimator):
-    if estimator.loss not in ("log_loss", "modified_huber"):
-        raise AttributeError(
-            f"probability estimates are not available for loss={estimator.loss!r}"
-        )
-    return True
+
+class _ForProbabilityLosses:
+    """A method that exists only under a loss that gives probabilities.
+
+    As with scikit-learn's ``available_if``, the attribute is missing under
+    any other loss, so that ``hasattr(model, "predict_proba")`` is False (what
+    meta-estimators test); unlike it, the error says why: it names ``loss``
+    and the losses that give probabilities.
+    """
+
+    def __init__(self, method):
+        self.method = method
+        functools.update_wrapper(self, method)
+
+    def __get__(self, estimator, owner=None):
+        if estimator is None:
+            return self.method
+        if estimator.loss not in PROBABILITY_LOSSES:
+            raise AttributeError(
+                f"{type(estimator).__name__}.{self.method.__name__} is not "
+                f"available with loss={estimator.loss!r}: only "
+                + " or ".join(f"loss={loss!r}" for loss in PROBABILITY_LOSSES)
+                + " gives probabilities."
+            )
+        return types.MethodType(self.method, estimator)
 
 
 class AdagradClassifier(ClassifierMixin, BaseAdagrad):
@@ -144,7 +165,8 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         Adagrad's sums of squared gradients, shaped like ``coef_``/``intercept_``.
     optimizer_ : SparseAdagrad
         The complete training state; pickling the estimator keeps it, so a
-        reloaded model resumes ``partial_fit`` exactly.
+        reloaded model resumes ``partial_fit`` exactly when its shuffles are
+        reproducible (``random_state`` set, or ``shuffle=False``).
     t_ : int
         Number of Adagrad steps over the model's life.
     lr_, alpha_ : float
@@ -351,7 +373,7 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         codes = self._codes_from_margins(self._decision(X))
         return self.classes_[codes]
 
-    @available_if(_has_proba)
+    @_ForProbabilityLosses
     def predict_proba(self, X):
         """Class probabilities (``log_loss``, ``modified_huber``).
 
@@ -379,7 +401,7 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(totals > 0, P / totals, uniform)
 
-    @available_if(_has_proba)
+    @_ForProbabilityLosses
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
 

@@ -7,7 +7,7 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 
 from . import _defaults as defaults
-from ._base import BaseAdagrad
+from ._base import BaseAdagrad, _no_validation
 from ._losses import REGRESSION_LOSSES, make_loss
 from ._sklearn_private import Interval, StrOptions
 
@@ -44,11 +44,14 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         for ``huber`` and ``epsilon_insensitive``).
     lr : float or 'auto', default='auto'
         Adagrad's base learning rate. ``'auto'`` is 0.3 times the (weighted)
-        standard deviation of the target: Adagrad's first steps are about
-        ``lr`` whatever the gradient's scale, so the step must be in the
-        target's units. With ``eps`` near 0 the fit is then equivariant to
-        the target's scale. ``partial_fit`` takes the scale of its first call.
-        The value used is ``lr_``.
+        standard deviation of the target, divided by the (weighted) mean
+        squared norm of the rows when that exceeds 1: Adagrad's first steps
+        are about ``lr`` whatever the gradient's scale, so the step must be in
+        the target's units, and it moves every feature of a row at once (on
+        ``d`` standardised features the mean squared norm is ``d``). With
+        ``eps`` near 0 the fit is then equivariant to the target's scale.
+        ``partial_fit`` takes the rate of its first call. The value used is
+        ``lr_``.
     lr_decay : float, default=0.0
         Step ``t`` uses ``lr / (1 + (t - 1) lr_decay)``.
     eps : float, default=1e-10
@@ -296,6 +299,22 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
 
     # -- hooks of BaseAdagrad ----------------------------------------------------
 
+    def _validate_X(self, X, y="no_validation", **kwargs):
+        # Strings in y would otherwise fail in NumPy's conversion, whose error
+        # names neither y nor what to do.
+        if y is not None and not _no_validation(y):
+            values = np.asarray(y)
+            if values.dtype.kind in "OUS":
+                try:
+                    values.astype(np.float64)
+                except (TypeError, ValueError) as error:
+                    raise ValueError(
+                        f"{type(self).__name__} needs numeric targets, but y holds "
+                        f"values that are not numbers ({error}); for class labels "
+                        "use AdagradClassifier."
+                    ) from error
+        return super()._validate_X(X, y, **kwargs)
+
     def _y_check_params(self):
         return {"y_numeric": True}
 
@@ -305,8 +324,10 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
     def _n_outputs(self):
         return 1
 
-    def _target_scale(self, targets, sample_weight):
-        return defaults.target_scale(targets, sample_weight)
+    def _lr_scale(self, X, rows, targets, sample_weight):
+        return defaults.target_scale(targets, sample_weight) / defaults.feature_load(
+            X, sample_weight, rows
+        )
 
     def _make_loss(self, n_outputs):
         return make_loss(self.loss, epsilon=self.epsilon)

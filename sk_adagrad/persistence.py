@@ -2,7 +2,8 @@
 
 A fitted estimator keeps its whole training state (weights, Adagrad
 accumulators, step counter, pending lazy penalty steps) in ``optimizer_``, so
-any faithful round trip resumes ``partial_fit`` bit for bit. :mod:`pickle`
+any faithful round trip resumes ``partial_fit`` bit for bit, given
+reproducible shuffles (``random_state`` set, or ``shuffle=False``). :mod:`pickle`
 and :mod:`joblib` need nothing special.
 
 :mod:`skops.io` loads only types it trusts. Beyond numpy, scipy and

@@ -152,6 +152,29 @@ def test_bad_first_call_leaves_model_unfitted(case, model_name, method):
     assert not hasattr(model, "n_features_in_")
 
 
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize(
+    "targets",
+    [
+        np.array(["a", "b"] * (N_SAMPLES // 2)),
+        np.array(["a", "b"] * (N_SAMPLES // 2), dtype=object),
+        ["1.5", "b"] * (N_SAMPLES // 2),
+    ],
+    ids=["str", "object", "list"],
+)
+def test_regression_targets_that_are_not_numbers_are_named(targets, method):
+    model = fitted("regressor")
+    before = snapshot(model)
+    with pytest.raises(ValueError, match="needs numeric targets, but y holds") as error:
+        call(model, method, X, targets)
+    assert "AdagradClassifier" in str(error.value)
+    assert_unchanged(model, before)
+    # Numbers written as strings are numbers.
+    fresh = MODELS["regressor"]()
+    call(fresh, method, X, TARGETS.astype(str))
+    assert np.isfinite(fresh.coef_).all()
+
+
 def test_inf_in_regression_targets():
     model = fitted("regressor")
     before = snapshot(model)

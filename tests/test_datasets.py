@@ -1,11 +1,14 @@
 """Tests of the offline docstring corpus (each full load takes a few seconds)."""
 
 import gc
+import platform
 import re
 from collections import Counter
 
 import numpy as np
 import pytest
+import scipy
+import sklearn
 
 from sk_adagrad.datasets import load_docstrings
 
@@ -15,6 +18,45 @@ WORD = re.compile(r"(?u)\b\w\w+\b")
 @pytest.fixture(scope="module")
 def corpus():
     return load_docstrings()
+
+
+def _documented_sizes():
+    """The versions and corpus sizes that load_docstrings' docstring states."""
+    text = " ".join(load_docstrings.__doc__.split())
+    versions = re.search(
+        r"With Python ([\d.]+), numpy ([\d.]+), scipy ([\d.]+) and "
+        r"scikit-learn ([\d.]+) it gives ([\d,]+) paragraphs in (\d+) classes "
+        r"\(([\d,]+) whole docstrings in (\d+) classes",
+        text,
+    )
+    assert versions, "the docstring no longer states its versions and sizes"
+    python, numpy, scipy_, sklearn_, *sizes = versions.groups()
+    paragraphs, n_classes, docstrings, n_docstring_classes = (
+        int(size.replace(",", "")) for size in sizes
+    )
+    return (python, numpy, scipy_, sklearn_), {
+        "paragraph": (paragraphs, n_classes),
+        "docstring": (docstrings, n_docstring_classes),
+    }
+
+
+def _assert_sizes_as_documented(corpus, unit):
+    documented_versions, sizes = _documented_sizes()
+    n_docs, n_classes = sizes[unit]
+    installed = (
+        platform.python_version(),
+        np.__version__,
+        scipy.__version__,
+        sklearn.__version__,
+    )
+    measured = (len(corpus.data), len(corpus.target_names))
+    if installed == documented_versions:
+        assert measured == (n_docs, n_classes), (unit, measured)
+    else:
+        # Other versions have other docstrings: the stated sizes stay the
+        # right order of magnitude.
+        assert abs(measured[0] - n_docs) <= 0.15 * n_docs, (unit, measured)
+        assert abs(measured[1] - n_classes) <= 8, (unit, measured)
 
 
 def test_corpus_size_and_classes(corpus):
@@ -28,6 +70,7 @@ def test_corpus_size_and_classes(corpus):
         assert label in corpus.target_names
     assert "Docstring corpus" in corpus.DESCR
     assert f"{n_docs} documents" in corpus.DESCR
+    _assert_sizes_as_documented(corpus, "paragraph")
 
 
 def test_documents_are_cleaned(corpus):
@@ -78,6 +121,7 @@ def test_whole_docstrings_unit():
     # Whole docstrings span paragraphs; some must contain a blank line.
     assert any("\n\n" in text for text in corpus.data)
     assert gc.isenabled()
+    _assert_sizes_as_documented(corpus, "docstring")
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,15 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from scipy.optimize import minimize_scalar
 from sklearn import datasets
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import SGDRegressor
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor
@@ -128,6 +132,45 @@ def test_auto_lr_makes_regression_equivariant_to_the_target_scale():
     assert_allclose(large.lr_, 1000.0 * unit.lr_)
     assert_allclose(large.coef_, 1000.0 * unit.coef_, rtol=1e-9)
     assert_allclose(large.intercept_, 1000.0 * unit.intercept_, rtol=1e-9)
+
+
+def test_auto_lr_for_regression_divides_by_the_rows_squared_norm():
+    X, y = datasets.make_regression(n_samples=300, n_features=8, random_state=0)
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, size=len(y))
+    model = AdagradRegressor(max_iter=1, tol=None).fit(X, y, sample_weight=weights)
+    load = weights @ np.sum(X**2, axis=1) / weights.sum()
+    assert load > 1
+    scale = defaults.target_scale(y, weights)
+    assert model.lr_ == pytest.approx(defaults.BASE_LR * scale / load, rel=1e-12)
+    # Sparse rows of the same values give the same rate; rows of norm below
+    # one (raw features of small scale, unit-norm tf-idf) keep the target's
+    # scale alone.
+    sparse = AdagradRegressor(max_iter=1, tol=None).fit(
+        sp.csr_matrix(X), y, sample_weight=weights
+    )
+    assert sparse.lr_ == pytest.approx(model.lr_, rel=1e-12)
+    small = AdagradRegressor(max_iter=1, tol=None).fit(X / 10, y, sample_weight=weights)
+    assert small.lr_ == pytest.approx(defaults.BASE_LR * scale, rel=1e-12)
+
+
+def test_auto_lr_on_standardised_diabetes_is_as_good_as_sgd():
+    """On diabetes in a StandardScaler pipeline, lr='auto' was 0.3 x std(y), 23
+    on features of unit variance, and scored 0.455 (5-fold R^2) against SGD's
+    0.480. The squared row norm (10 for 10 standardised features) brings it to
+    SGD's score; on the raw features (rows of norm 0.15) it is unchanged."""
+    X, y = datasets.load_diabetes(return_X_y=True)
+
+    def cross_validated(model):
+        return cross_val_score(make_pipeline(StandardScaler(), model), X, y).mean()
+
+    ours = cross_validated(AdagradRegressor(random_state=0))
+    sgd = cross_validated(SGDRegressor(random_state=0))
+    # SGD's own score moves by 0.0013 with its random_state (0.4788 to 0.4801
+    # over 0 to 5); ours here is 0.47997 against SGD's 0.48003.
+    assert ours >= sgd - 1e-3
+    assert ours > 0.47
+    raw = cross_val_score(AdagradRegressor(random_state=0), X, y).mean()
+    assert raw > cross_val_score(SGDRegressor(random_state=0), X, y).mean()
 
 
 def test_partial_fit_keeps_the_values_of_its_first_call():

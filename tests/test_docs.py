@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from doc_snippets import documentation_pages, python_blocks
 from reference import intercept_gradient
 
 from sk_adagrad import AdagradRegressor
@@ -88,20 +89,8 @@ def test_examples_page_lists_every_example_script(built_site: Path) -> None:
         assert re.search(rf"<h2>\s*{re.escape(script.name)}", page), script.name
 
 
-def _python_blocks(rst_file: Path) -> list[str]:
-    """Return the bodies of the ``.. code-block:: python`` directives of a page."""
-    blocks = []
-    lines = rst_file.read_text(encoding="utf-8").splitlines()
-    for index, line in enumerate(lines):
-        if line.strip() != ".. code-block:: python":
-            continue
-        body = []
-        for following in lines[index + 1 :]:
-            if following.strip() and not following.startswith("   "):
-                break
-            body.append(following[3:])
-        blocks.append("\n".join(body).strip("\n") + "\n")
-    return blocks
+def _python_blocks(page: Path) -> list[str]:
+    return [block.code for block in python_blocks(page)]
 
 
 def test_quickstart_code_runs_and_classifies_the_toy_corpus() -> None:
@@ -169,11 +158,11 @@ def test_documented_torch_step_matches_the_estimator_full_batch() -> None:
 
 
 def test_every_python_block_compiles() -> None:
-    """Snippets that are not run (fragments on other pages) at least parse."""
-    pages = sorted(DOCS_DIR.glob("*.rst"))
+    """Every Python block parses, on pages whose blocks test_snippets.py does
+    not run yet too."""
     n_blocks = 0
-    for page in pages:
-        for block in _python_blocks(page):
-            compile(block, page.name, "exec")
+    for page in documentation_pages():
+        for block in python_blocks(page):
+            compile(block.code, block.where, "exec")
             n_blocks += 1
     assert n_blocks >= 8

@@ -54,6 +54,26 @@ def test_probabilities_only_where_the_loss_gives_them(three_classes, loss):
     model = AdagradClassifier(loss=loss).fit(X, y)
     assert not hasattr(model, "predict_proba")
     assert not hasattr(model, "predict_log_proba")
+    # The error says which parameter to change, and to what.
+    for method in ["predict_proba", "predict_log_proba"]:
+        with pytest.raises(AttributeError) as error:
+            getattr(model, method)(X)
+        message = str(error.value)
+        assert method in message and f"loss={loss!r}" in message
+        assert "loss='log_loss'" in message and "loss='modified_huber'" in message
+
+
+@pytest.mark.parametrize("loss", ["log_loss", "modified_huber"])
+def test_probability_methods_are_documented_and_bound(three_classes, loss):
+    # On the class, the plain function with its docstring (for the API pages);
+    # on an instance, a method bound to it.
+    assert AdagradClassifier.predict_proba.__doc__.startswith("Class probabilities")
+    X, y = three_classes
+    model = AdagradClassifier(loss=loss, random_state=0).fit(X, y)
+    assert model.predict_proba.__self__ is model
+    np.testing.assert_allclose(
+        model.predict_log_proba(X), np.log(model.predict_proba(X))
+    )
 
 
 def test_multinomial_needs_log_loss(three_classes):
@@ -121,10 +141,15 @@ def test_verbose_prints_one_line_per_epoch_and_step_statistics(three_classes, ca
     AdagradClassifier(max_iter=3, tol=None, verbose=1).fit(X, y)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 5 and all(line.startswith("-- Epoch") for line in lines[:3])
+    # Two quantities, two names: the epoch's running loss (each batch before
+    # its step, no penalty) and the fitted model's objective at the end.
+    assert all(": running loss " in line for line in lines[:3])
+    assert not any("objective" in line for line in lines[:3])
     # Why the fit stopped, and how it compares with the best constant model.
     assert lines[3] == "Stopped after epoch 3: max_iter=3 epochs run."
-    assert lines[4].startswith("Training objective ")
-    assert "best constant model" in lines[4]
+    assert lines[4].startswith("Fitted model's objective ")
+    assert "mean loss plus penalty" in lines[4] and "running loss" not in lines[4]
+    assert "best constant model's" in lines[4]
     AdagradClassifier(max_iter=50, tol=1e-2, n_iter_no_change=2, verbose=1).fit(X, y)
     stop = capsys.readouterr().out.strip().splitlines()[-2]
     assert "did not improve by tol=0.01 for 2 epochs" in stop

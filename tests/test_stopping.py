@@ -98,7 +98,7 @@ def test_a_settled_training_objective_stops_as_sgd_would(capsys):
     model = AdagradClassifier(verbose=1, random_state=0).fit(X, y)
     lines = capsys.readouterr().out.splitlines()
     objectives = [
-        float(line.split("objective ")[1].split(",")[0])
+        float(line.split("running loss ")[1].split(",")[0])
         for line in lines
         if line.startswith("-- Epoch")
     ]
