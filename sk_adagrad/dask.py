@@ -19,7 +19,7 @@ the same tasks run one after another in this process.
 
 dask-ml's ``HyperbandSearchCV`` tests each block with ``len``, which SciPy
 refuses for sparse matrices; :func:`blocks_with_len` makes a dask array of CSR
-blocks it can train on (docs/scaling.rst shows the whole search).
+blocks it can train on (docs/cluster_search.rst shows the whole search).
 """
 
 import copy
@@ -33,13 +33,16 @@ import numpy as np
 import scipy.sparse as sp
 from dask.array.dispatch import concatenate_lookup
 from dask.base import tokenize
+from dask.sizeof import sizeof
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import BaseAdagrad
 from ._merge import (
     MERGE_RULES,
     ModelRows,
     Start,
+    Summary,
     combine,
     finish,
     merge_partial_models,
@@ -591,6 +594,27 @@ def _finish_epoch(base, changes, merged, rule, rows):
             sample_weight,
         )
         return changes.then(epoch)
+
+
+# Dask weighs results by their size to decide what to move: these say theirs.
+@sizeof.register(ModelRows)
+@sizeof.register(Summary)
+def _sizeof_rows(rows):
+    return rows.nbytes
+
+
+@sizeof.register(BaseAdagrad)
+def _sizeof_model(model):
+    engine = model.__dict__.get("optimizer_")
+    if engine is None:
+        return 1024
+    values, _ = engine.export_rows(np.empty(0, dtype=np.int64))
+    per_row = sum(
+        getattr(engine.state, name)[0:1].nbytes
+        for name, value in values.items()
+        if value is not None
+    )
+    return per_row * engine.state.n_rows
 
 
 def _head_rows(block, n_rows):
