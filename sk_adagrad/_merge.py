@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from ._base import BaseAdagrad, training_objective
 from ._engine import _denominator, _row_blocks
+from ._rows import put_rows
 from ._sklearn_private import check_sample_weight
 
 MERGE_RULES = ("line_search", "weighted_average", "rescaled_sum")
@@ -154,28 +155,37 @@ class Start:
     def small(self) -> dict:
         return self.changes.small
 
-    def columns(self, rows, steps=None):
-        """``(weights, accumulators)`` at ``rows`` with the intercept as a last
-        row: the weights at the start's step or, given ``steps``, their sum
-        over the steps in ``steps``, each at that step (the penalty steps a
-        model that did not touch the rows took on them), in float64."""
+    def columns(self, rows, steps=()):
+        """``(weights, accumulators, weight_sum)`` at ``rows`` with the
+        intercept as a last row, in float64: the weights at the start's step,
+        and their sum over the steps in ``steps``, each at that step (the
+        penalty steps a model that did not touch the rows took on them)."""
         stored = stored_rows(self.base, self.changes, rows)
-        accumulators = np.vstack(
-            [stored["coef_accumulator"], self.small["intercept_accumulator"]]
-        ).astype(np.float64)
-        if steps is None:
-            at = [self.small["t"]]
-            small = self.small
-        else:
-            at, small = steps, None
-        weights = np.zeros(accumulators.shape)
-        for t in at:
-            engine = _engine_with(self.base, small or _history_small(self, t))
-            weights[:-1] += engine.rows_at_step(
+        accumulators = _with_intercept(
+            stored["coef_accumulator"], self.small["intercept_accumulator"]
+        )
+        weights = self._weights(stored, self.small["t"], self.small)
+        weight_sum = np.zeros(accumulators.shape)
+        for t in steps:
+            weight_sum += self._weights(stored, t, _history_small(self, t))
+        return weights, accumulators, weight_sum
+
+    def _weights(self, stored, t, small):
+        engine = _engine_with(self.base, small)
+        return _with_intercept(
+            engine.rows_at_step(
                 stored["coef"], stored["coef_accumulator"], stored["last_step"], t
-            )
-            weights[-1] += self.small["intercept"]
-        return weights, accumulators
+            ),
+            self.small["intercept"],
+        )
+
+
+def _with_intercept(rows, intercept):
+    """``rows`` with ``intercept`` as a last row, in a new float64 array."""
+    out = np.empty((len(rows) + 1, len(intercept)))
+    out[:-1] = rows
+    out[-1] = intercept
+    return out
 
 
 def _history_small(start: Start, t: int) -> dict:
@@ -193,24 +203,24 @@ def summarise(start: Start, partial: ModelRows) -> Summary:
     stored = partial.values
     engine = _engine_with(start.base, partial.small)
     t = partial.small["t"]
-    weights = np.vstack(
-        [
-            engine.rows_at_step(
-                stored["coef"], stored["coef_accumulator"], stored["last_step"], t
-            ),
-            partial.small["intercept"],
-        ]
-    ).astype(np.float64)
-    accumulators = np.vstack(
-        [stored["coef_accumulator"], partial.small["intercept_accumulator"]]
-    ).astype(np.float64)
-    start_weights, start_accumulators = start.columns(partial.rows)
-    eps = partial.small["eps"]
+    weights = _with_intercept(
+        engine.rows_at_step(
+            stored["coef"], stored["coef_accumulator"], stored["last_step"], t
+        ),
+        partial.small["intercept"],
+    )
+    accumulators = _with_intercept(
+        stored["coef_accumulator"], partial.small["intercept_accumulator"]
+    )
+    start_weights, start_accumulators, _ = start.columns(partial.rows)
+    spread = np.subtract(weights, start_weights, out=start_weights)
+    spread *= _denominator(accumulators, partial.small["eps"])
+    mass = np.subtract(accumulators, start_accumulators, out=accumulators)
     return Summary(
         rows=partial.rows,
         average=weights,
-        mass=accumulators - start_accumulators,
-        spread=(weights - start_weights) * _denominator(accumulators, eps),
+        mass=mass,
+        spread=spread,
         steps=[t],
         samples=[partial.small["samples_seen"]],
         small=partial.small,
@@ -226,21 +236,23 @@ def _widened(start: Start, part, rows: np.ndarray) -> Summary:
         part = summarise(start, part)
     if len(part.rows) == len(rows):
         return part
-    at = np.searchsorted(rows, part.rows)
+    at = np.append(np.searchsorted(rows, part.rows), len(rows))
     missing = np.setdiff1d(rows, part.rows, assume_unique=True)
-    start_weights, start_accumulators = start.columns(missing)
-    weight_sum, _ = start.columns(missing, steps=part.steps)
+    start_weights, start_accumulators, weight_sum = start.columns(
+        missing, steps=part.steps
+    )
     n_models = len(part.steps)
-    eps = part.small["eps"]
     shape = (len(rows) + 1, part.average.shape[1])
     average, mass, spread = np.empty(shape), np.zeros(shape), np.empty(shape)
-    where = np.append(at, len(rows))
+    for widened, values in ((average, part.average), (mass, part.mass)):
+        put_rows(widened, at, values)
+    put_rows(spread, at, part.spread)
     new = np.searchsorted(rows, missing)
-    average[where], mass[where], spread[where] = part.average, part.mass, part.spread
-    average[new] = weight_sum[:-1] / n_models
-    spread[new] = (weight_sum[:-1] - n_models * start_weights[:-1]) * _denominator(
-        start_accumulators[:-1], eps
-    )
+    weight_sum = weight_sum[:-1]
+    put_rows(average, new, weight_sum / n_models)
+    weight_sum -= n_models * start_weights[:-1]
+    weight_sum *= _denominator(start_accumulators[:-1], part.small["eps"])
+    put_rows(spread, new, weight_sum)
     return dataclasses.replace(
         part, rows=rows, average=average, mass=mass, spread=spread
     )
@@ -251,22 +263,31 @@ def combine(start: Start, left, right) -> Summary:
     (each a summary or one partial model's rows), in that order."""
     rows = np.union1d(left.rows, right.rows)
     left, right = _widened(start, left, rows), _widened(start, right, rows)
-    mass = left.mass + right.mass
-    touched = mass != 0.0
-    divisor = np.where(touched, mass, 1.0)
-    # Shares before products, so that a coordinate only one side's models
-    # touched gets exactly that side's average (shares 1 and 0).
     n_left, n_right = len(left.steps), len(right.steps)
-    left_share = np.where(touched, left.mass / divisor, n_left / (n_left + n_right))
-    right_share = np.where(touched, right.mass / divisor, n_right / (n_left + n_right))
-    average = left_share * left.average
-    average += right_share * right.average
+    shape = left.average.shape
+    average, mass, spread = np.empty(shape), np.empty(shape), np.empty(shape)
+    # A block of rows at a time, so that the temporaries stay in cache.
+    for block in _row_blocks(shape):
+        left_mass, right_mass = left.mass[block], right.mass[block]
+        summed = np.add(left_mass, right_mass, out=mass[block])
+        untouched = summed == 0.0
+        divisor = np.where(untouched, 1.0, summed)
+        # Shares before products, so that a coordinate only one side's models
+        # touched gets exactly that side's average (shares 1 and 0).
+        left_share = np.divide(left_mass, divisor)
+        left_share[untouched] = n_left / (n_left + n_right)
+        right_share = np.divide(right_mass, divisor)
+        right_share[untouched] = n_right / (n_left + n_right)
+        out = np.multiply(left_share, left.average[block], out=average[block])
+        right_share *= right.average[block]
+        out += right_share
+        np.add(left.spread[block], right.spread[block], out=spread[block])
     later = left if max(left.steps) >= max(right.steps) else right
     return Summary(
         rows=rows,
         average=average,
         mass=mass,
-        spread=left.spread + right.spread,
+        spread=spread,
         steps=left.steps + right.steps,
         samples=left.samples + right.samples,
         small=later.small,
@@ -297,7 +318,7 @@ def finish(start: Start, summary, rule: str, X=None, y=None, sample_weight=None)
     small = summary.small
     t0, samples0 = start.small["t"], start.small["samples_seen"]
     t = t0 + sum(step - t0 for step in summary.steps)
-    start_weights, start_accumulators = start.columns(summary.rows)
+    start_weights, start_accumulators, _ = start.columns(summary.rows)
     dtype = start.base.optimizer_.dtype
     accumulators = (start_accumulators + summary.mass).astype(dtype)
     weights = summary.average
