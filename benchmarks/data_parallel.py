@@ -102,6 +102,7 @@ class Result:
     n_classes: int
     model_bytes: int
     touched_share: float
+    nonzeros_per_row: float
     runs: list[Run]
 
 
@@ -247,6 +248,7 @@ def _result(name, X_train, classes, blocks, runs, n_groups):
         len(classes),
         row_bytes * X_train.shape[1],
         statistics.mean(touched) / X_train.shape[1],
+        X_train.nnz / touched_rows(blocks, 1)[0],
         runs,
     )
 
@@ -448,7 +450,8 @@ def partials_table(results: list[Result]) -> str:
         ".. list-table::",
         "   :header-rows: 1",
         "",
-        "   * - data set (model MB; rows a group of half the blocks touches)",
+        "   * - data set (model MB; rows half the blocks touch; nonzeros of an "
+        "epoch per row the epoch touches)",
         "     - partial models",
         "     - test accuracy (%) after epoch "
         + ", ".join(map(str, range(1, epochs + 1))),
@@ -462,7 +465,8 @@ def partials_table(results: list[Result]) -> str:
             moved = statistics.median(run.moved_bytes[1:] or run.moved_bytes)
             lines += [
                 f"   * - {_label(result)} ({result.model_bytes / 1e6:.0f} MB; "
-                f"{100 * result.touched_share:.1f}%)",
+                f"{100 * result.touched_share:.1f}%; "
+                f"{result.nonzeros_per_row:.0f})",
                 f"     - {run.workers}",
                 "     - " + ", ".join(f"{100 * a:.1f}" for a in run.accuracy),
                 f"     - {statistics.median(run.seconds):.2f}",
