@@ -6,12 +6,14 @@ the package imports Dask.
 The model is placed on the cluster once, a copy on each worker, and stays
 there between epochs; tasks receive references to it, never the arrays. In an
 epoch, the blocks of a dask array are split in order into ``n_workers``
-contiguous groups. Each group is one task: on a worker's copy of the model, it
-runs ``partial_fit`` over its blocks in order and returns the rows (features)
-the steps wrote, then puts the copy back as it was. Those partial updates are
-merged two at a time, on the workers that hold them (see
-:func:`merge_partial_models` for the rule), into the rows the epoch changed,
-which the next epoch lays over the model. Nothing comes back to the client
+contiguous groups, given to the workers in order. On a worker's copy of the
+model, a partial model runs ``partial_fit`` over its group's blocks in order,
+keeps the rows (features) the steps wrote, and puts the copy back as it was.
+Those partial updates are merged two at a time (see
+:func:`merge_partial_models` for the rule): the partial models of a subtree of
+the merge that lie on one worker in one task there, the rest in tasks of two
+inputs on the workers that hold them; the result is the rows the epoch
+changed, which the next epoch lays over the model. Nothing comes back to the client
 until ``estimator_`` is read. Every task is a pure function of its inputs, so
 a worker lost mid-epoch costs the scheduler a rerun of the tasks whose results
 it held, and the model comes out the same. Without a ``distributed`` client,
@@ -306,34 +308,38 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
         n_places = len(placed.bases)
         # Contiguous groups to each place in turn, as blocks are spread in order.
         where = [index * n_places // n_groups for index in range(n_groups)]
-        parts = [
-            (
-                runner.submit(
+        # The merge's tree, each subtree whose partial models all train in
+        # one place one task there (no task to steal, the model trained where
+        # it lies), the merges across places tasks of two inputs.
+        tree = pairwise(list(range(n_groups)), lambda left, right: (left, right))
+
+        def submit(node):
+            """``(reference to the node's merged updates, its place)``."""
+            place = _place_of(node, where)
+            if place is not None:
+                leaves = _leaves(node)
+                part = runner.submit(
                     _train_on_blocks,
                     placed.bases[place],
                     placed.changes,
                     classes,
-                    *[blocks[i] for i in group],
+                    _renumbered(node, leaves),
+                    *[[blocks[i] for i in groups[leaf]] for leaf in leaves],
                     worker=place,
-                ),
-                place,
-            )
-            for group, place in zip(groups, where, strict=True)
-        ]
-
-        def merge_two(left, right):
-            (left_part, place), (right_part, _) = left, right
+                )
+                return part, place
+            (left, place), (right, _) = submit(node[0]), submit(node[1])
             merged = runner.submit(
                 _combine,
                 placed.bases[place],
                 placed.changes,
-                left_part,
-                right_part,
+                left,
+                right,
                 worker=place,
             )
             return merged, place
 
-        root, place = pairwise(parts, merge_two)
+        root, place = submit(tree)
         rows = None
         if self.merge == "line_search" and n_groups > 1:
             rows = [
@@ -540,26 +546,60 @@ def _train_alone(model, classes, *blocks):
     return model
 
 
-def _train_on_blocks(base, changes, classes, *blocks):
-    """The rows that ``partial_fit`` over ``blocks`` in order, from ``base``
-    with ``changes`` laid over it, touched (:class:`ModelRows`). The model
-    trains where it lies and is put back as it was (at a cost in proportion to
-    the rows written), so that the task can run again."""
+def _leaves(node):
+    """The leaves of a tree of nested pairs, left to right."""
+    return [node] if isinstance(node, int) else _leaves(node[0]) + _leaves(node[1])
+
+
+def _place_of(node, where):
+    """The place where every leaf of ``node`` trains, or None."""
+    places = {where[leaf] for leaf in _leaves(node)}
+    return places.pop() if len(places) == 1 else None
+
+
+def _renumbered(node, leaves):
+    """``node`` with each leaf replaced by its position in ``leaves``."""
+    if isinstance(node, int):
+        return leaves.index(node)
+    return (_renumbered(node[0], leaves), _renumbered(node[1], leaves))
+
+
+def _train_on_blocks(base, changes, classes, tree, *groups):
+    """The partial models of ``groups`` (lists of blocks), each ``partial_fit``
+    over its blocks in order from ``base`` with ``changes`` laid over it,
+    merged as ``tree`` (nested pairs of positions in ``groups``) says: the
+    rows one touched (:class:`ModelRows`) or a :class:`Summary`. The model
+    trains where it lies and is put back as it was after each (at a cost in
+    proportion to the rows written), so that the task can run again."""
     extra = {} if classes is None else {"classes": classes}
     with _turn(base):
-        attributes = dict(vars(base))
-        engine = base.optimizer_
-        engine.begin_tracking()
-        try:
-            changes.lay_over(base)
-            t0 = engine.t
-            for X, y, sample_weight in blocks:
-                base.partial_fit(X, y, sample_weight=sample_weight, **extra)
-            return ModelRows.of(base, base.optimizer_.rows_touched_since(t0))
-        finally:
-            engine.restore_tracked()
-            vars(base).clear()
-            vars(base).update(attributes)
+        parts = [_rows_touched(base, changes, blocks, extra) for blocks in groups]
+        start = Start(base, changes)
+
+        def merged(node):
+            if isinstance(node, int):
+                return parts[node]
+            return combine(start, merged(node[0]), merged(node[1]))
+
+        return merged(tree)
+
+
+def _rows_touched(base, changes, blocks, extra):
+    """The rows that ``partial_fit`` over ``blocks`` from ``base`` with
+    ``changes`` laid over it touched; ``base`` is put back as it was."""
+    attributes = dict(vars(base))
+    engine = base.optimizer_
+    engine.begin_tracking()
+    try:
+        changes.lay_over(base)
+        t0 = engine.t
+        for X, y, sample_weight in blocks:
+            base.partial_fit(X, y, sample_weight=sample_weight, **extra)
+        return ModelRows.of(base, base.optimizer_.rows_touched_since(t0))
+    finally:
+        engine.restore_tracked()
+        vars(base).clear()
+        vars(base).update(attributes)
 
 
 def _combine(base, changes, left, right):

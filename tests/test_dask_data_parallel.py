@@ -315,8 +315,8 @@ def _blocks_made_on_the_workers(seeds):
 
 def test_eight_partial_models_merge_two_at_a_time_on_the_workers(client):
     """Each merge task receives at most two partial updates (partial models'
-    rows or merges of them), and the epoch's model is that of the same merge
-    done in memory."""
+    rows or merges of them), and the epoch's model is that of the same
+    pairwise merge done in memory."""
     plugin = _TaskInputs(client.cluster.scheduler)
     client.cluster.scheduler.add_plugin(plugin)
     try:
@@ -332,9 +332,12 @@ def test_eight_partial_models_merge_two_at_a_time_on_the_workers(client):
         for key, inputs in plugin.inputs.items()
         if key.startswith(("_combine", "_finish_epoch"))
     }
-    # 7 merges of two and one finishing merge per epoch, from an unfitted
-    # model whose first epoch splits the 14 blocks after the first two.
-    assert sum(key.startswith("_combine") for key in merges) == 2 * 7
+    # Each worker trains its four partial models in one task and merges them
+    # there, pairwise; one task merges the two workers' merges, and one lays
+    # the result over the epoch's start.
+    trainings = [key for key in plugin.inputs if key.startswith("_train_on_blocks")]
+    assert len(trainings) == 2 * 2
+    assert sum(key.startswith("_combine") for key in merges) == 2 * 1
     assert all(len(received) <= 2 for received in merges.values())
     assert all(
         len(received) == 2 for key, received in merges.items() if "_combine" in key
@@ -367,3 +370,28 @@ def test_the_model_stays_on_the_cluster_and_no_graph_is_large(client):
         fitted = model.estimator_
     assert not [w for w in caught if "large graph" in str(w.message)]
     assert fitted.coef_.shape == (20, n_features)
+
+
+def test_pickling_brings_the_model_from_the_cluster(client):
+    import pickle
+
+    blocks = [_block(seed) for seed in range(80, 84)]
+    model = DataParallel(_model(), n_workers=2, max_iter=1).fit(
+        *_as_dask(blocks), classes=CLASSES
+    )
+    restored = pickle.loads(pickle.dumps(model))
+    assert _same_model(restored.estimator_, model.estimator_)
+    assert _same_model(model.estimator_, _epochs_by_hand(_model(), blocks, 2, 1))
+
+
+@pytest.mark.parametrize("n_models", [3, 5])
+def test_partial_models_split_unevenly_over_the_workers_merge_as_in_memory(
+    client, n_models
+):
+    """Three or five partial models on two workers: the merges follow the same
+    pairwise tree as in memory, whichever worker holds each part."""
+    blocks = [_block(seed) for seed in range(90, 100)]
+    model = DataParallel(_model(), n_workers=n_models, max_iter=2)
+    model.fit(*_as_dask(blocks), classes=CLASSES)
+    reference = _epochs_by_hand(_model(), blocks, n_models, 2)
+    assert _same_model(model.estimator_, reference)
