@@ -28,6 +28,7 @@ their loops, so the shards run on separate cores, and the features a step
 updates do not depend on how it was split.
 """
 
+import copy
 import threading
 from concurrent.futures import wait
 from dataclasses import dataclass
@@ -148,6 +149,8 @@ class SparseAdagrad:
         self._column_finder = None
         self._buffers = {}
         self._row_stamps = None
+        self._tracking = None
+        self._tracking_stamps = None
         self._materializing = threading.Lock()
 
     @property
@@ -555,10 +558,82 @@ class SparseAdagrad:
     def _journal_rows(self, rows):
         if self._journal is not None:
             self._journal.save_rows(rows)
+        if self._tracking is not None:
+            self._tracking.save_rows(rows)
 
     def _journal_every_row(self):
         if self._journal is not None:
             self._journal.save_every_row()
+        if self._tracking is not None:
+            self._tracking.save_every_row()
+
+    # -- rows as units of exchange -------------------------------------------------
+
+    def begin_tracking(self):
+        """Record, across any number of calls, the rows and small fields as they
+        were, so that :meth:`restore_tracked` puts them back: a model can be
+        trained where it lies and returned to its state, at a cost in proportion
+        to the rows written, not to the model. Calls keep their own journals."""
+        if self._tracking_stamps is None:
+            self._tracking_stamps = RowStamps(self.state.n_rows)
+        self._tracking = Journal(self.state, self._tracking_stamps)
+
+    def restore_tracked(self):
+        """Put back what :meth:`begin_tracking` recorded, and stop recording."""
+        self._tracking.restore()
+        self._tracking = None
+        self._materialized = None
+
+    def rows_touched_since(self, t):
+        """The rows (ascending) that steps after step ``t`` wrote: those brought
+        up to a later step (a step writes every row it updates, and an in-place
+        step or a settle every row)."""
+        return np.flatnonzero(self.last_step > t)
+
+    def export_rows(self, rows):
+        """``(row_values, small_values)``: copies of the row fields at ``rows``
+        (an ascending index array; None for a field the state lacks) as they
+        are stored, pending penalty steps and all, and of the small fields."""
+        row_values = {
+            name: None if value is None else take_rows(value, rows)
+            for name in EngineState.row_fields()
+            for value in [getattr(self.state, name)]
+        }
+        small_values = {
+            name: copy.deepcopy(getattr(self.state, name))
+            for name in EngineState.small_fields()
+        }
+        return row_values, small_values
+
+    def import_rows(self, rows, row_values, small_values):
+        """Write what :meth:`export_rows` gave for ``rows`` (of a model of the
+        same shape, whose other rows are this one's) into this state: rows and
+        small fields then are exactly the exported model's. Journaled."""
+        self._journal_rows(rows)
+        for name, values in row_values.items():
+            field_ = getattr(self.state, name)
+            if values is None or field_ is None:
+                if (values is None) != (field_ is None):
+                    raise ValueError(f"Rows of {name!r} do not fit this model.")
+                continue
+            if field_.ndim == 2:
+                put_rows(field_, rows, values)
+            else:
+                field_[rows] = values
+        for name, value in small_values.items():
+            setattr(self.state, name, copy.deepcopy(value))
+        self._materialized = None
+
+    def rows_at_step(self, coef, accumulator, last_step, t):
+        """Weights at step ``t`` of stored rows (``coef``, ``accumulator`` and
+        ``last_step`` as :meth:`export_rows` gives them, for a model with this
+        one's hyperparameters and rate history through ``t``, without
+        averaging): their pending penalty steps applied, as a new array."""
+        W = np.array(coef, dtype=self.dtype)
+        if self.average_start is not None:
+            raise ValueError("rows_at_step reads models without averaging")
+        self._catch_up_in_blocks(W, accumulator, last_step, t, None)
+        return W
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -567,11 +642,14 @@ class SparseAdagrad:
         state["_column_finder"] = None
         state["_buffers"] = {}
         state["_row_stamps"] = None
+        state["_tracking"] = None
+        state["_tracking_stamps"] = None
         del state["_materializing"]
         return state
 
     def __setstate__(self, state):
-        self.__dict__.update(state)
+        # Models pickled before tracking existed lack its (empty) fields.
+        self.__dict__.update({"_tracking": None, "_tracking_stamps": None} | state)
         self._materializing = threading.Lock()
 
 

@@ -1,19 +1,443 @@
 """One model from several trained side by side from the same start: the merge
-of a data-parallel epoch (:mod:`sk_adagrad.dask`)."""
+of a data-parallel epoch (:mod:`sk_adagrad.dask`).
+
+What moves is rows: a partial model is sent as the rows its steps wrote
+(:class:`ModelRows`), partial models are merged two at a time into summaries
+of the rows either touched (:func:`combine`), and the last merge turns the
+summary into the rows of the next epoch's model (:func:`finish`). A row no
+partial model touched stays as it was, its penalty steps pending, as in
+sequential training.
+"""
 
 import copy
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._base import BaseAdagrad, training_objective
 from ._engine import _denominator, _row_blocks
+from ._rows import put_rows
 from ._sklearn_private import check_sample_weight
 
 MERGE_RULES = ("line_search", "weighted_average", "rescaled_sum")
 # The points of the line from the weighted average (0) through the rescaled sum
 # (1) that "line_search" compares.
 LINE_STEPS = np.arange(7) / 4
+# The row fields a model without averaging stores per feature.
+_STORED = ("coef", "coef_accumulator", "last_step")
+
+
+@dataclass
+class ModelRows:
+    """Some rows of a model's state, as stored, with all of the rest of it.
+
+    ``rows`` (ascending) index the features; ``values`` maps each row field
+    of the engine state to its values at ``rows``; ``small`` holds the
+    engine's other fields and ``attributes`` the estimator's own (its
+    ``classes_``, ``lr_``, ...). Laid over a model whose other rows are those
+    of the model it was taken from, it makes that model exactly.
+    """
+
+    rows: np.ndarray
+    values: dict
+    small: dict
+    attributes: dict
+
+    @classmethod
+    def of(cls, model: BaseAdagrad, rows: np.ndarray) -> "ModelRows":
+        """The rows ``rows`` of a fitted ``model``, and the rest of its state."""
+        values, small = model.optimizer_.export_rows(rows)
+        attributes = {
+            name: copy.deepcopy(value)
+            for name, value in vars(model).items()
+            if name != "optimizer_"
+        }
+        return cls(np.asarray(rows, dtype=np.int64), values, small, attributes)
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes of the row arrays, what sending these rows costs."""
+        return self.rows.nbytes + sum(
+            value.nbytes for value in self.values.values() if value is not None
+        )
+
+    def lay_over(self, model: BaseAdagrad) -> None:
+        """Make ``model`` (the model these rows were taken from, or one
+        differing from it only at these rows) the model they describe."""
+        model.optimizer_.import_rows(self.rows, self.values, self.small)
+        for name, value in self.attributes.items():
+            setattr(model, name, copy.deepcopy(value))
+
+    def then(self, newer: "ModelRows") -> "ModelRows":
+        """These rows with ``newer``'s laid over them: the rows of either, each
+        with ``newer``'s values where it has some, and ``newer``'s small state."""
+        rows = np.union1d(self.rows, newer.rows)
+        values = {}
+        for name, older in self.values.items():
+            latest = newer.values[name]
+            if latest is None:
+                values[name] = None
+                continue
+            merged = np.empty((len(rows),) + latest.shape[1:], latest.dtype)
+            merged[np.searchsorted(rows, self.rows)] = older
+            merged[np.searchsorted(rows, newer.rows)] = latest
+            values[name] = merged
+        return ModelRows(rows, values, newer.small, newer.attributes)
+
+
+def no_rows(model: BaseAdagrad) -> ModelRows:
+    """A fitted ``model`` as :class:`ModelRows` without rows: laid over the
+    model itself, it changes nothing."""
+    return ModelRows.of(model, np.empty(0, dtype=np.int64))
+
+
+def stored_rows(base: BaseAdagrad, changes: ModelRows, rows: np.ndarray) -> dict:
+    """The stored row fields at ``rows`` of ``base`` with ``changes`` laid over
+    it, read without changing ``base``."""
+    values, _ = base.optimizer_.export_rows(rows)
+    position = np.searchsorted(changes.rows, rows)
+    found = position < len(changes.rows)
+    found[found] = changes.rows[position[found]] == rows[found]
+    for name in values:
+        if values[name] is not None:
+            values[name][found] = changes.values[name][position[found]]
+    return values
+
+
+def _engine_with(base: BaseAdagrad, small: dict):
+    """An engine with ``base``'s rows and the small fields ``small``, to bring
+    rows up to a step under that model's rate history."""
+    engine = copy.copy(base.optimizer_)
+    engine.state = dataclasses.replace(base.optimizer_.state, **small)
+    return engine
+
+
+@dataclass
+class Summary:
+    """What the merge needs of a set of partial models, at the rows any of them
+    touched (ascending ``rows``) and the intercept (the arrays' last row).
+
+    ``average`` is their weights averaged by the accumulator mass each added
+    (``mass`` its sum; their plain mean where none added any), ``spread`` is
+    ``sum_i (w_i - w0) h(G_i)`` with ``w0`` the start's weights and ``h(G) =
+    sqrt(G) + eps``, both in float64. ``steps`` and ``samples`` list each
+    model's step counter and samples seen, in order; ``small`` and
+    ``attributes`` are those of the model with the most steps (the rate
+    history through the last of them), to build the merged model from.
+    """
+
+    rows: np.ndarray
+    average: np.ndarray
+    mass: np.ndarray
+    spread: np.ndarray
+    steps: list
+    samples: list
+    small: dict
+    attributes: dict
+
+    @property
+    def nbytes(self) -> int:
+        return self.rows.nbytes + 3 * self.average.nbytes
+
+
+@dataclass
+class Start:
+    """The model every partial model of an epoch started from: ``base`` (a
+    model) with ``changes`` laid over it, read without changing ``base``."""
+
+    base: BaseAdagrad
+    changes: ModelRows
+
+    @property
+    def small(self) -> dict:
+        return self.changes.small
+
+    def columns(self, rows, steps=()):
+        """``(weights, accumulators, weight_sum)`` at ``rows`` with the
+        intercept as a last row, in float64: the weights at the start's step,
+        and their sum over the steps in ``steps``, each at that step (the
+        penalty steps a model that did not touch the rows took on them)."""
+        stored = stored_rows(self.base, self.changes, rows)
+        accumulators = _with_intercept(
+            stored["coef_accumulator"], self.small["intercept_accumulator"]
+        )
+        weights = self._weights(stored, self.small["t"], self.small)
+        weight_sum = np.zeros(accumulators.shape)
+        for t in steps:
+            weight_sum += self._weights(stored, t, _history_small(self, t))
+        return weights, accumulators, weight_sum
+
+    def _weights(self, stored, t, small):
+        engine = _engine_with(self.base, small)
+        return _with_intercept(
+            engine.rows_at_step(
+                stored["coef"], stored["coef_accumulator"], stored["last_step"], t
+            ),
+            self.small["intercept"],
+        )
+
+
+def _with_intercept(rows, intercept):
+    """``rows`` with ``intercept`` as a last row, in a new float64 array."""
+    out = np.empty((len(rows) + 1, len(intercept)))
+    out[:-1] = rows
+    out[-1] = intercept
+    return out
+
+
+def _history_small(start: Start, t: int) -> dict:
+    """The start's small fields with its rate history carried on to step ``t``,
+    as a partial model that reached step ``t`` from it has it."""
+    small = dict(start.small)
+    small["rate_history"] = _history_through(
+        small["rate_history"], small["t"], small["schedule"], t
+    )
+    return small
+
+
+def summarise(start: Start, partial: ModelRows) -> Summary:
+    """The :class:`Summary` of one partial model, given as the rows it touched."""
+    stored = partial.values
+    engine = _engine_with(start.base, partial.small)
+    t = partial.small["t"]
+    weights = _with_intercept(
+        engine.rows_at_step(
+            stored["coef"], stored["coef_accumulator"], stored["last_step"], t
+        ),
+        partial.small["intercept"],
+    )
+    accumulators = _with_intercept(
+        stored["coef_accumulator"], partial.small["intercept_accumulator"]
+    )
+    start_weights, start_accumulators, _ = start.columns(partial.rows)
+    spread = np.subtract(weights, start_weights, out=start_weights)
+    spread *= _denominator(accumulators, partial.small["eps"])
+    mass = np.subtract(accumulators, start_accumulators, out=accumulators)
+    return Summary(
+        rows=partial.rows,
+        average=weights,
+        mass=mass,
+        spread=spread,
+        steps=[t],
+        samples=[partial.small["samples_seen"]],
+        small=partial.small,
+        attributes=partial.attributes,
+    )
+
+
+def _widened(start: Start, part, rows: np.ndarray) -> Summary:
+    """``part`` (a :class:`Summary` or :class:`ModelRows`) at ``rows``, a
+    superset of its rows: its models did not touch the rows it lacks, which
+    took only their penalty steps there."""
+    if isinstance(part, ModelRows):
+        part = summarise(start, part)
+    if len(part.rows) == len(rows):
+        return part
+    at = np.append(np.searchsorted(rows, part.rows), len(rows))
+    missing = np.setdiff1d(rows, part.rows, assume_unique=True)
+    start_weights, start_accumulators, weight_sum = start.columns(
+        missing, steps=part.steps
+    )
+    n_models = len(part.steps)
+    shape = (len(rows) + 1, part.average.shape[1])
+    average, mass, spread = np.empty(shape), np.zeros(shape), np.empty(shape)
+    for widened, values in ((average, part.average), (mass, part.mass)):
+        put_rows(widened, at, values)
+    put_rows(spread, at, part.spread)
+    new = np.searchsorted(rows, missing)
+    weight_sum = weight_sum[:-1]
+    put_rows(average, new, weight_sum / n_models)
+    weight_sum -= n_models * start_weights[:-1]
+    weight_sum *= _denominator(start_accumulators[:-1], part.small["eps"])
+    put_rows(spread, new, weight_sum)
+    return dataclasses.replace(
+        part, rows=rows, average=average, mass=mass, spread=spread
+    )
+
+
+def combine(start: Start, left, right) -> Summary:
+    """The :class:`Summary` of the partial models of ``left`` and ``right``
+    (each a summary or one partial model's rows), in that order."""
+    rows = np.union1d(left.rows, right.rows)
+    left, right = _widened(start, left, rows), _widened(start, right, rows)
+    n_left, n_right = len(left.steps), len(right.steps)
+    shape = left.average.shape
+    average, mass, spread = np.empty(shape), np.empty(shape), np.empty(shape)
+    # A block of rows at a time, so that the temporaries stay in cache.
+    for block in _row_blocks(shape):
+        left_mass, right_mass = left.mass[block], right.mass[block]
+        summed = np.add(left_mass, right_mass, out=mass[block])
+        untouched = summed == 0.0
+        divisor = np.where(untouched, 1.0, summed)
+        # Shares before products, so that a coordinate only one side's models
+        # touched gets exactly that side's average (shares 1 and 0).
+        left_share = np.divide(left_mass, divisor)
+        left_share[untouched] = n_left / (n_left + n_right)
+        right_share = np.divide(right_mass, divisor)
+        right_share[untouched] = n_right / (n_left + n_right)
+        out = np.multiply(left_share, left.average[block], out=average[block])
+        right_share *= right.average[block]
+        out += right_share
+        np.add(left.spread[block], right.spread[block], out=spread[block])
+    later = left if max(left.steps) >= max(right.steps) else right
+    return Summary(
+        rows=rows,
+        average=average,
+        mass=mass,
+        spread=spread,
+        steps=left.steps + right.steps,
+        samples=left.samples + right.samples,
+        small=later.small,
+        attributes=later.attributes,
+    )
+
+
+def pairwise(parts: list, merge_two: Callable) -> object:
+    """``parts`` merged two at a time, neighbours first, in rounds
+    (``((p0 p1) (p2 p3)) p4``): the tree every merge of partial models takes,
+    in memory or on a cluster."""
+    parts = list(parts)
+    while len(parts) > 1:
+        merged = [
+            merge_two(a, b) for a, b in zip(parts[::2], parts[1::2], strict=False)
+        ]
+        parts = merged + parts[len(merged) * 2 :]
+    return parts[0]
+
+
+def finish(start: Start, summary, rule: str, X=None, y=None, sample_weight=None):
+    """The :class:`ModelRows` of the merged model: the rows the partial models
+    of ``summary`` touched, merged by ``rule`` (line search on ``X, y``), and
+    the merged small state. One partial model's rows are returned as they are,
+    so that one worker is sequential training."""
+    if isinstance(summary, ModelRows):
+        return summary
+    small = summary.small
+    t0, samples0 = start.small["t"], start.small["samples_seen"]
+    t = t0 + sum(step - t0 for step in summary.steps)
+    start_weights, start_accumulators, _ = start.columns(summary.rows)
+    dtype = start.base.optimizer_.dtype
+    accumulators = (start_accumulators + summary.mass).astype(dtype)
+    weights = summary.average
+    if rule != "weighted_average":
+        summed = start_weights + summary.spread / _denominator(
+            accumulators, small["eps"]
+        )
+        if rule == "rescaled_sum":
+            weights = summed
+        else:
+            merged_small = _merged_small(start, small, t, samples0, summary)
+            weights = weights + _best_step(
+                start,
+                merged_small,
+                summary.rows,
+                weights,
+                summed - weights,
+                X,
+                y,
+                sample_weight,
+            ) * (summed - weights)
+    weights = weights.astype(dtype)
+    merged_small = _merged_small(start, small, t, samples0, summary)
+    merged_small["intercept"] = weights[-1].copy()
+    merged_small["intercept_accumulator"] = accumulators[-1].copy()
+    values = {
+        "coef": weights[:-1],
+        "coef_accumulator": accumulators[:-1],
+        "last_step": np.full(len(summary.rows), t, dtype=np.int64),
+        "coef_sum": None,
+    }
+    return ModelRows(summary.rows, values, merged_small, summary.attributes)
+
+
+def _merged_small(start, small, t, samples0, summary):
+    merged = dict(small)
+    merged["t"] = t
+    merged["samples_seen"] = samples0 + sum(s - samples0 for s in summary.samples)
+    merged["rate_history"] = _history_through(
+        start.small["rate_history"], start.small["t"], small["schedule"], t
+    )
+    return merged
+
+
+def _best_step(start, merged_small, rows, weights, direction, X, y, sample_weight):
+    """The ``s`` of ``LINE_STEPS`` for which ``weights + s direction`` (rows
+    ``rows`` and the intercept, the other rows at the start's, pending penalty
+    steps applied through the merged step) has the least training objective on
+    ``X, y``."""
+    model = start.base
+    X = model._validate_X(X, reset=False)
+    sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
+    targets, sample_weight = model._prepare_y(
+        y, sample_weight, reset=False, partial=True
+    )
+    Y = model._encode_targets(targets)
+    engine = _engine_with(model, merged_small)
+    X = sp.csr_matrix(X) if not sp.issparse(X) else X.tocsr()
+    columns = np.unique(X.indices)
+    inside = np.isin(columns, rows)
+    outside = columns[~inside]
+    stored = stored_rows(model, start.changes, outside)
+    W = np.zeros((len(columns), weights.shape[1]))
+    D = np.zeros_like(W)
+    W[~inside] = engine.rows_at_step(
+        stored["coef"], stored["coef_accumulator"], stored["last_step"], t=engine.t
+    )
+    at = np.searchsorted(rows, columns[inside])
+    W[inside], D[inside] = weights[at], direction[at]
+    X_columns = X[:, columns]
+    margins = np.asarray(X_columns @ W) + weights[-1]
+    margins_direction = np.asarray(X_columns @ D) + direction[-1]
+    # The other rows' penalty is the same at every point: it does not count.
+    penalties = np.zeros(len(LINE_STEPS))
+    if not engine.penalty.is_zero:
+        for block in _row_blocks((len(rows), weights.shape[1])):
+            penalties += engine.penalty.values_along(
+                weights[block], direction[block], LINE_STEPS
+            )
+    with np.errstate(over="ignore", invalid="ignore"):
+        objectives = np.array(
+            [
+                training_objective(
+                    engine.loss,
+                    Y,
+                    margins + step * margins_direction,
+                    sample_weight,
+                    penalty,
+                )
+                for step, penalty in zip(LINE_STEPS, penalties, strict=True)
+            ]
+        )
+    # An overflow far along the line is never the least; the average is kept
+    # if every point overflows.
+    return LINE_STEPS[np.argmin(np.where(np.isfinite(objectives), objectives, np.inf))]
+
+
+def check_partials(start: BaseAdagrad, partials: Sequence[BaseAdagrad]) -> None:
+    """Refuse partial models that cannot be merged, with the reason."""
+    if not partials:
+        raise ValueError("There are no partial models to merge.")
+    if any(int(partial.average) for partial in partials):
+        raise ValueError(
+            "Partial models with average set cannot be merged: the running "
+            "average of each model's iterates has no meaningful merge. Set "
+            "average=False."
+        )
+    shapes = {partial.optimizer_.coef.shape for partial in partials}
+    if len(shapes) != 1:
+        raise ValueError(
+            f"The partial models have different shapes {sorted(shapes)}: they "
+            "were not trained from the same model on the same features."
+        )
+    if not start.__sklearn_is_fitted__():
+        raise ValueError(
+            "The start model is not fitted: partial models must start from the "
+            "same fitted model (fit it on some data first), whose intercept and "
+            "'auto' parameters they then share."
+        )
 
 
 def merge_partial_models(
@@ -53,7 +477,8 @@ def merge_partial_models(
     accumulators ``G0``, step counter ``t0``) and ran ``partial_fit`` over its
     own data, ending with weights ``w_i`` and accumulators ``G_i``, having
     added ``d_i = G_i - G0`` to each coordinate's accumulator. Per coordinate
-    (each weight and each intercept), with ``h(G) = sqrt(G) + eps``::
+    (each weight and each intercept) of the features any partial model
+    touched, with ``h(G) = sqrt(G) + eps``::
 
         G = G0 + sum_i d_i
         t = t0 + sum_i (t_i - t0)
@@ -65,7 +490,16 @@ def merge_partial_models(
     where ``w_avg`` and ``w_sum`` are the weighted average's and the rescaled
     sum's weights (the intercepts alike), and ``s`` is the one among 0, 0.25,
     ..., 1.5 that gives the least training objective (mean loss plus penalty)
-    on ``X, y``.
+    on ``X, y``. A feature no partial model touched keeps its weights and its
+    pending penalty steps, which it takes up to the merged step ``t`` when
+    next read, as in sequential training; a model that did not touch a
+    feature others did contributes its start weights brought up to its own
+    step ``t_i``.
+
+    The partial models are merged two at a time, neighbours first
+    (``((p0 p1) (p2 p3)) p4``), each merge keeping what the next needs (the
+    mass-weighted average, the summed mass and ``sum_i (w_i - w0) h(G_i)``):
+    the rules above, up to the rounding of the order of the sums.
 
     Summing the accumulators gives the next epoch the step sizes of a model
     that has taken all the gradients, and the step counter ``t_`` counts every
@@ -78,7 +512,7 @@ def merge_partial_models(
     where the models agree (as near a minimum) the average is where they
     agree. But an average of models each trained on ``1 / n_models`` of the
     data makes less progress per epoch than sequential training far from the
-    minimum (docs/scaling.rst measures both rules).
+    minimum (docs/data_parallel.rst measures both rules).
 
     ``rescaled_sum`` adds up the models' updates, each rescaled as if its
     Adagrad steps had been divided by the merged accumulator rather than by
@@ -100,179 +534,27 @@ def merge_partial_models(
     is convex along the line, so a few thousand rows place its minimum well
     enough.
 
-    Each partial model's pending (lazy) penalty steps are applied before its
-    weights are read, and the merged model has none pending. With one partial
-    model the merge is that model itself, so that one worker is sequential
-    ``partial_fit``. Models with ``average`` set are refused: a running
-    average of iterates has no meaningful merge.
+    With one partial model the merge is that model itself, so that one worker
+    is sequential ``partial_fit``. Models with ``average`` set are refused: a
+    running average of iterates has no meaningful merge.
     """
     if rule not in MERGE_RULES:
         raise ValueError(f"rule must be one of {MERGE_RULES}; got {rule!r}.")
-    if not partials:
-        raise ValueError("There are no partial models to merge.")
+    check_partials(start, partials)
     if len(partials) == 1:
         return partials[0]
     if rule == "line_search" and (X is None or y is None):
         raise ValueError("rule 'line_search' needs training rows X and y.")
-    if any(int(partial.average) for partial in partials):
-        raise ValueError(
-            "Partial models with average set cannot be merged: the running "
-            "average of each model's iterates has no meaningful merge. Set "
-            "average=False."
-        )
-    engines = [partial.optimizer_ for partial in partials]
-    shapes = {engine.coef.shape for engine in engines}
-    if len(shapes) != 1:
-        raise ValueError(
-            f"The partial models have different shapes {sorted(shapes)}: they "
-            "were not trained from the same model on the same features."
-        )
-    n_features, n_outputs = shapes.pop()
-    if not start.__sklearn_is_fitted__():
-        raise ValueError(
-            "The start model is not fitted: partial models must start from the "
-            "same fitted model (fit it on some data first), whose intercept and "
-            "'auto' parameters they then share."
-        )
-    origin = start.optimizer_
-    t0, samples0, history = origin.t, origin.samples_seen, origin.rate_history
-    start_G, start_intercept_G = origin.coef_accumulator, origin.intercept_accumulator
-    start_weights, start_intercept = origin._weights_at_now, origin.intercept
-    merge = _rescaled_sum if rule == "rescaled_sum" else _weighted_average
-    eps = engines[0].eps
-    searching = rule == "line_search"
-
-    # The arrays the merge replaces are not copied.
-    reference = engines[0]
-    replaced = (reference.coef, reference.coef_accumulator, reference.last_step)
-    merged = copy.deepcopy(partials[0], memo={id(array): None for array in replaced})
-    engine = merged.optimizer_
-    # The merged state keeps the models' floating type.
-    dtype = reference.dtype
-    engine.coef = np.empty((n_features, n_outputs), dtype)
-    engine.coef_accumulator = np.empty((n_features, n_outputs), dtype)
-    # The line search goes from the weighted average towards the rescaled sum.
-    direction = np.empty((n_features, n_outputs)) if searching else None
-    # A block of rows at a time, so that the temporaries stay in cache.
-    for rows in _row_blocks((n_features, n_outputs)):
-        inputs = (
-            [e._weights_at_now(rows) for e in engines],
-            [e.coef_accumulator[rows] for e in engines],
-            start_weights(rows),
-            start_G[rows],
-            eps,
-        )
-        merge(*inputs, out=(engine.coef[rows], engine.coef_accumulator[rows]))
-        if searching:
-            summed_G = np.empty_like(engine.coef_accumulator[rows])
-            _rescaled_sum(*inputs, out=(direction[rows], summed_G))
-            direction[rows] -= engine.coef[rows]
-    engine.intercept = np.empty(n_outputs, dtype)
-    engine.intercept_accumulator = np.empty(n_outputs, dtype)
-    intercept_inputs = (
-        [e.intercept for e in engines],
-        [e.intercept_accumulator for e in engines],
-        start_intercept,
-        start_intercept_G,
-        eps,
-    )
-    merge(*intercept_inputs, out=(engine.intercept, engine.intercept_accumulator))
-    engine.t = t0 + sum(e.t - t0 for e in engines)
-    engine.samples_seen = samples0 + sum(e.samples_seen - samples0 for e in engines)
-    engine.last_step = np.full(n_features, engine.t, dtype=np.int64)
-    engine.rate_history = _history_through(history, t0, reference.schedule, engine.t)
-    engine._materialized = None
-    if searching:
-        intercept_direction = np.empty(n_outputs)
-        _rescaled_sum(*intercept_inputs, out=(intercept_direction, np.empty(n_outputs)))
-        intercept_direction -= engine.intercept
-        _search_line(merged, direction, intercept_direction, X, y, sample_weight)
+    origin = Start(start, no_rows(start))
+    t0 = start.optimizer_.t
+    touched = [
+        ModelRows.of(partial, partial.optimizer_.rows_touched_since(t0))
+        for partial in partials
+    ]
+    summary = pairwise(touched, lambda a, b: combine(origin, a, b))
+    merged = copy.deepcopy(start)
+    finish(origin, summary, rule, X, y, sample_weight).lay_over(merged)
     return merged
-
-
-def _search_line(merged, direction, intercept_direction, X, y, sample_weight):
-    """Move ``merged`` (a merge without pending penalty steps) to the point
-    ``merged + s direction`` (intercepts alike), ``s`` in ``LINE_STEPS``, of least
-    training objective on ``X, y``."""
-    X = merged._validate_X(X, reset=False)
-    sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
-    targets, sample_weight = merged._prepare_y(
-        y, sample_weight, reset=False, partial=True
-    )
-    Y = merged._encode_targets(targets)
-    engine = merged.optimizer_
-    # The margins are affine in s; the penalty is summed a block of rows at a
-    # time, each block read once.
-    margins = engine.margins(X)
-    margins_direction = np.asarray(X @ direction) + intercept_direction
-    penalties = np.zeros(len(LINE_STEPS))
-    if not engine.penalty.is_zero:
-        for rows in _row_blocks(direction.shape):
-            penalties += engine.penalty.values_along(
-                engine.coef[rows], direction[rows], LINE_STEPS
-            )
-    with np.errstate(over="ignore", invalid="ignore"):
-        objectives = np.array(
-            [
-                training_objective(
-                    engine.loss,
-                    Y,
-                    margins + step * margins_direction,
-                    sample_weight,
-                    penalty,
-                )
-                for step, penalty in zip(LINE_STEPS, penalties, strict=True)
-            ]
-        )
-    # An overflow far along the line is never the least; the average is kept
-    # if every point overflows.
-    step = LINE_STEPS[np.argmin(np.where(np.isfinite(objectives), objectives, np.inf))]
-    if step == 0.0:
-        return
-    for rows in _row_blocks(direction.shape):
-        block = engine.coef[rows]
-        block += step * direction[rows]
-    engine.intercept += step * intercept_direction
-
-
-def _rescaled_sum(weights, accumulators, start_weights, start_G, eps, out):
-    """Write into ``out`` the start weights plus the models' updates, each
-    rescaled to the merged accumulator, and the merged accumulator."""
-    merged_weights, merged_G = out
-    np.add(start_G, _added_mass(accumulators, start_G), out=merged_G)
-    merged_h = _denominator(merged_G, eps)
-    merged_weights[...] = start_weights
-    for weight, G in zip(weights, accumulators, strict=True):
-        update = weight - start_weights
-        update *= _denominator(G, eps)
-        update /= merged_h
-        merged_weights += update
-
-
-def _weighted_average(weights, accumulators, start_weights, start_G, eps, out):
-    """Write into ``out`` the weights averaged by the accumulator mass each
-    model added, and the merged accumulator."""
-    merged_weights, merged_G = out
-    mass = _added_mass(accumulators, start_G)
-    np.add(start_G, mass, out=merged_G)
-    untouched = mass == 0.0
-    divisor = np.where(untouched, 1.0, mass)
-    merged_weights[...] = 0.0
-    for weight, G in zip(weights, accumulators, strict=True):
-        # The share is formed before multiplying, so that a coordinate only one
-        # model touched gets exactly that model's weight (share 1, others 0).
-        share = np.where(untouched, 1.0 / len(weights), (G - start_G) / divisor)
-        share *= weight
-        merged_weights += share
-
-
-def _added_mass(accumulators, start_G):
-    """``sum_i (G_i - start_G)``: exactly ``G_i - start_G`` where only model
-    ``i`` added any."""
-    mass = np.zeros(np.shape(start_G))
-    for G in accumulators:
-        mass += G - start_G
-    return mass
 
 
 def _history_through(history, t0, schedule, t):

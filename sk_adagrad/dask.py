@@ -3,32 +3,54 @@
 Needs the ``dask`` extra (``pip install "sk_adagrad[dask]"``); nothing else in
 the package imports Dask.
 
-In an epoch, the blocks of a dask array are split in order into ``n_workers``
-contiguous groups. Each group is one task: it copies the epoch's starting model
-and runs ``partial_fit`` over its blocks in order. One more task merges the
-partial models into the next epoch's starting model (see
-:func:`merge_partial_models` for the rule). The epochs are a Dask task graph
-run by whatever scheduler is in use, a ``distributed`` cluster included; every
-task is a pure function of its inputs, so a worker lost mid-epoch costs the
-scheduler a rerun of the tasks whose results it held, and the model comes out
-the same.
+The model is placed on the cluster once, a copy on each worker, and stays
+there between epochs; tasks receive references to it, never the arrays. In an
+epoch, the blocks of a dask array are split in order into ``n_workers``
+contiguous groups, given to the workers in order. On a worker's copy of the
+model, a partial model runs ``partial_fit`` over its group's blocks in order,
+keeps the rows (features) the steps wrote, and puts the copy back as it was.
+Those partial updates are merged two at a time (see
+:func:`merge_partial_models` for the rule): the partial models of a subtree of
+the merge that lie on one worker in one task there, the rest in tasks of two
+inputs on the workers that hold them; the result is the rows the epoch
+changed, which the next epoch lays over the model. Nothing comes back to the client
+until ``estimator_`` is read. Every task is a pure function of its inputs, so
+a worker lost mid-epoch costs the scheduler a rerun of the tasks whose results
+it held, and the model comes out the same. Without a ``distributed`` client,
+the same tasks run one after another in this process.
 
 dask-ml's ``HyperbandSearchCV`` tests each block with ``len``, which SciPy
 refuses for sparse matrices; :func:`blocks_with_len` makes a dask array of CSR
-blocks it can train on (docs/scaling.rst shows the whole search).
+blocks it can train on (docs/cluster_search.rst shows the whole search).
 """
 
 import copy
 import math
+import threading
+import uuid
+import weakref
 from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
 from dask.array.dispatch import concatenate_lookup
+from dask.base import tokenize
+from dask.sizeof import sizeof
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from ._merge import MERGE_RULES, merge_partial_models
+from ._base import BaseAdagrad
+from ._merge import (
+    MERGE_RULES,
+    ModelRows,
+    Start,
+    Summary,
+    combine,
+    finish,
+    merge_partial_models,
+    no_rows,
+    pairwise,
+)
 from ._sklearn_private import HasMethods, Interval, StrOptions, validate_params
 
 __all__ = ["CSRWithLen", "DataParallel", "blocks_with_len", "merge_partial_models"]
@@ -38,9 +60,9 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
     """Train an Adagrad estimator by data-parallel epochs over a dask array.
 
     Each epoch, the row blocks of ``X`` are split in order into ``n_workers``
-    contiguous groups; for each group a Dask task copies the epoch's starting
-    model and runs ``partial_fit`` over the group's blocks in order, and a last
-    task merges the partial models into one. An unfitted model first trains
+    contiguous groups; for each group a Dask task runs ``partial_fit`` over
+    the group's blocks in order from the epoch's starting model, and tasks
+    merge the partial models two at a time into one. An unfitted model first trains
     alone on the first ``1 / n_workers`` of the blocks (at least one; the rest
     of that epoch is split), so that every partial model starts from the same
     model, trained past Adagrad's largest, first steps. With ``n_workers=1``
@@ -75,7 +97,7 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
     Attributes
     ----------
     estimator_ : AdagradClassifier or AdagradRegressor
-        The trained model.
+        The trained model, brought from the cluster when first read.
     n_workers_ : int
         How many partial models the last epoch trained.
     n_iter_ : int
@@ -97,6 +119,13 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
     objective on the first ``line_search_rows`` rows of each group's last
     block (a task on the worker holding the block reads them; only they
     move).
+
+    What moves in an epoch is rows: each partial model sends the rows its
+    blocks touched (weights, accumulators and the step each was brought up
+    to), each merge of two sends the merged rows, and the epoch's changes go
+    to every worker. A feature no block of the epoch contains stays where it
+    is. The trained model comes to the client when ``estimator_`` is first
+    read; read it before the client closes (pickling the wrapper reads it).
 
     Within an epoch each partial model counts its steps from the starting
     model's ``t_``, so with ``lr_decay > 0`` its steps are larger than the
@@ -156,11 +185,12 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
             Fitted wrapper; the model is ``estimator_``.
         """
         self._validate()
+        runner = _runner()
+        blocks = runner.place_blocks(_row_blocks(X, y, sample_weight))
         model = clone(self.estimator)
-        blocks = _row_blocks(X, y, sample_weight)
         for _ in range(self.max_iter):
-            model = self._epoch(model, blocks, classes)
-        self.estimator_ = model.compute()
+            model = self._epoch(runner, model, blocks, classes)
+        self._keep(runner, model)
         self.n_iter_ = self.max_iter
         return self
 
@@ -184,12 +214,61 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
             Fitted wrapper; the model is ``estimator_``.
         """
         self._validate()
-        start = self.estimator_ if hasattr(self, "estimator_") else self.estimator
-        model = clone(start) if start is self.estimator else start
-        blocks = _row_blocks(X, y, sample_weight)
-        self.estimator_ = self._epoch(model, blocks, classes).compute()
+        runner = _runner()
+        blocks = runner.place_blocks(_row_blocks(X, y, sample_weight))
+        placed = self.__dict__.get("_placed")
+        if placed is not None and placed.runner.same_as(runner):
+            start = placed
+        elif self.__dict__.get("_fetched") is not None:
+            start = self._fetched
+        elif placed is not None:
+            raise RuntimeError(
+                "The model was trained on a cluster whose client has closed before "
+                "estimator_ was read: it is lost. Read estimator_ before closing "
+                "the client."
+            )
+        else:
+            start = clone(self.estimator)
+        self._keep(runner, self._epoch(runner, start, blocks, classes))
         self.n_iter_ = 1
         return self
+
+    @property
+    def estimator_(self):
+        """The trained model, brought from the cluster when first read."""
+        fetched = self.__dict__.get("_fetched")
+        if fetched is not None:
+            return fetched
+        placed = self.__dict__.get("_placed")
+        if placed is None:
+            raise AttributeError("estimator_: DataParallel is not fitted yet")
+        base, changes = placed.runner.gather([placed.bases[0], placed.changes])
+        # A copy: in a single process the gathered base may be the one that
+        # trains the next epoch.
+        model = copy.deepcopy(base)
+        changes.lay_over(model)
+        self._fetched = model
+        return model
+
+    def __sklearn_is_fitted__(self):
+        return self.__dict__.get("_placed") is not None or (
+            self.__dict__.get("_fetched") is not None
+        )
+
+    def __getstate__(self):
+        # The model travels, not the references to a cluster.
+        state = dict(super().__getstate__())
+        if state.get("_placed") is not None:
+            state["_fetched"] = self.estimator_
+        state["_placed"] = None
+        return state
+
+    def _keep(self, runner, placed):
+        """Hold ``placed``, the model on the cluster, once its epochs have run;
+        a failed epoch raises here and keeps the model as it was."""
+        runner.wait(placed.changes)
+        self._placed = placed
+        self._fetched = None
 
     def _validate(self):
         validate_params(self)
@@ -199,17 +278,15 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
                 "averages of partial models have no meaningful merge."
             )
 
-    def _epoch(self, model, blocks, classes):
-        """The delayed merged model of one epoch from ``model``."""
-        import dask
-        from dask.delayed import Delayed
-
-        n_workers = self._resolved_n_workers()
-        if not isinstance(model, Delayed):
-            fitted = model.__sklearn_is_fitted__()
-            # One node of the graph holds the model, however many tasks read it.
-            model = dask.delayed(model, pure=False)
-            if not fitted:
+    def _epoch(self, runner, start, blocks, classes):
+        """The model on the cluster (:class:`_Placed`) after one epoch from
+        ``start``, an estimator or a placed model."""
+        n_workers = self._resolved_n_workers(runner)
+        placed = start
+        if not isinstance(start, _Placed):
+            if start.__sklearn_is_fitted__():
+                placed = runner.place(start)
+            else:
                 # The first blocks train one model alone, so that every partial
                 # model starts from the same fitted model (its intercept and
                 # 'auto' parameters set from data), as sequential training
@@ -217,41 +294,75 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
                 # largest: partial models that each took them from a barely
                 # trained model merge into a worse one.
                 alone = max(1, len(blocks) // n_workers)
-                model = dask.delayed(_train_on_blocks, pure=True)(
-                    model, blocks[:alone], classes
+                fitted = runner.submit(
+                    _train_alone, start, classes, *blocks[:alone], worker=0
                 )
+                placed = runner.place_result(fitted)
                 blocks = blocks[alone:]
                 if not blocks:
                     self.n_workers_ = 1
-                    return model
+                    return placed
         n_groups = min(n_workers, len(blocks))
-        groups = np.array_split(np.arange(len(blocks)), n_groups)
-        partials = [
-            dask.delayed(_train_on_blocks, pure=True)(
-                model, [blocks[i] for i in group], classes
-            )
-            for group in groups
-        ]
         self.n_workers_ = n_groups
+        groups = np.array_split(np.arange(len(blocks)), n_groups)
+        n_places = len(placed.bases)
+        # Contiguous groups to each place in turn, as blocks are spread in order.
+        where = [index * n_places // n_groups for index in range(n_groups)]
+        # The merge's tree, each subtree whose partial models all train in
+        # one place one task there (no task to steal, the model trained where
+        # it lies), the merges across places tasks of two inputs.
+        tree = pairwise(list(range(n_groups)), lambda left, right: (left, right))
+
+        def submit(node):
+            """``(reference to the node's merged updates, its place)``."""
+            place = _place_of(node, where)
+            if place is not None:
+                leaves = _leaves(node)
+                part = runner.submit(
+                    _train_on_blocks,
+                    placed.bases[place],
+                    placed.changes,
+                    classes,
+                    _renumbered(node, leaves),
+                    *[[blocks[i] for i in groups[leaf]] for leaf in leaves],
+                    worker=place,
+                )
+                return part, place
+            (left, place), (right, _) = submit(node[0]), submit(node[1])
+            merged = runner.submit(
+                _combine,
+                placed.bases[place],
+                placed.changes,
+                left,
+                right,
+                worker=place,
+            )
+            return merged, place
+
+        root, place = submit(tree)
         rows = None
         if self.merge == "line_search" and n_groups > 1:
             rows = [
-                dask.delayed(_head_rows, pure=True)(
-                    blocks[group[-1]], self.line_search_rows
+                runner.submit(
+                    _head_rows, blocks[group[-1]], self.line_search_rows, pure=True
                 )
                 for group in groups
             ]
-        return dask.delayed(_merge_epoch, pure=True)(model, partials, self.merge, rows)
+        changes = runner.submit(
+            _finish_epoch,
+            placed.bases[place],
+            placed.changes,
+            root,
+            self.merge,
+            rows,
+            worker=place,
+        )
+        return _Placed(runner, placed.bases, changes)
 
-    def _resolved_n_workers(self):
+    def _resolved_n_workers(self, runner):
         if self.n_workers is not None:
             return self.n_workers
-        try:
-            from distributed import default_client
-
-            return max(1, len(default_client().scheduler_info()["workers"]))
-        except (ImportError, ValueError):
-            return 1
+        return len(runner.places)
 
     def predict(self, X) -> np.ndarray:
         """Predict with ``estimator_`` (in-memory ``X``).
@@ -290,40 +401,265 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
         return self.estimator_.score(X, y, sample_weight=sample_weight)
 
 
-def _train_on_blocks(start, blocks, classes):
-    """A copy of ``start`` after ``partial_fit`` over ``blocks`` in order; the
-    inputs are left as they were, so that the task can be rerun."""
-    model = copy.deepcopy(start)
+class _Placed:
+    """A model on the cluster: ``bases``, one copy of a model per place (a
+    worker, or this process), and ``changes``, the :class:`ModelRows` that
+    epochs since wrote, to lay over a base; both references to results held
+    where they were made."""
+
+    def __init__(self, runner, bases, changes):
+        self.runner = runner
+        self.bases = bases
+        self.changes = changes
+
+
+def _runner():
+    """The :class:`_Cluster` of the ``distributed`` client in use, or
+    :class:`_InProcess` without one."""
+    try:
+        from distributed import default_client
+
+        return _Cluster(default_client())
+    except (ImportError, ValueError):
+        return _InProcess()
+
+
+class _Cluster:
+    """Tasks on a ``distributed`` cluster: arguments and results stay on the
+    workers, the graphs carry their keys. Each worker is a place: it holds its
+    own copy of the model, which the tasks pinned to it read."""
+
+    def __init__(self, client):
+        self.client = client
+        self.places = sorted(client.scheduler_info()["workers"])
+
+    def same_as(self, other):
+        return (
+            isinstance(other, _Cluster)
+            and other.client is self.client
+            and self.client.status == "running"
+        )
+
+    def place_blocks(self, blocks):
+        """The blocks ``(X, y, weights or None)`` computed on the cluster, as
+        references to them where they are."""
+        flat = [part for block in blocks for part in block if part is not None]
+        placed = iter(self.client.compute(flat))
+        return [
+            tuple(None if part is None else next(placed) for part in block)
+            for block in blocks
+        ]
+
+    def submit(self, function, *args, worker=None, pure=False):
+        """``function(*args)`` as a task (on the place ``worker`` if it is
+        free to run it); a ``pure`` one is run once for the same inputs."""
+        token = tokenize(function, *args) if pure else uuid.uuid4().hex
+        return self.client.submit(
+            function,
+            *args,
+            key=f"{function.__name__}-{token}",
+            workers=None if worker is None else [self.places[worker]],
+            allow_other_workers=worker is not None,
+            pure=False,
+        )
+
+    def place(self, model):
+        """A fitted model sent from here to every worker, once."""
+        bases = [
+            self.client.scatter(model, workers=[address], hash=False)
+            for address in self.places
+        ]
+        return _Placed(self, bases, self.submit(no_rows, bases[0], worker=0))
+
+    def place_result(self, model):
+        """A model made by a task on the first worker, copied to the others;
+        a lost copy is made again from the tasks that made it."""
+        bases = [model] + [
+            self.submit(copy.deepcopy, model, worker=place)
+            for place in range(1, len(self.places))
+        ]
+        return _Placed(self, bases, self.submit(no_rows, model, worker=0))
+
+    def wait(self, future):
+        from distributed import wait
+
+        wait(future)
+        if future.status == "error":
+            raise future.exception()
+
+    def gather(self, futures):
+        if self.client.status != "running":
+            raise RuntimeError(
+                "The model is on a cluster whose client has closed: read "
+                "estimator_ (or pickle the wrapper) before closing the client."
+            )
+        return self.client.gather(futures)
+
+
+class _InProcess:
+    """The same tasks run at once in this process, without a cluster."""
+
+    places = [None]
+
+    def same_as(self, other):
+        return isinstance(other, _InProcess)
+
+    def place_blocks(self, blocks):
+        import dask
+
+        return list(dask.compute(*blocks))
+
+    def submit(self, function, *args, worker=None, pure=False):
+        return function(*args)
+
+    def place(self, model):
+        return _Placed(self, [model], no_rows(model))
+
+    def place_result(self, model):
+        return self.place(model)
+
+    def wait(self, result):
+        pass
+
+    def gather(self, results):
+        return results
+
+
+# A copy of the model trains where it lies, then is put back; tasks that run
+# at once on one copy (threads of a worker, or workers sharing a process) take
+# turns.
+_TURNS = weakref.WeakKeyDictionary()
+_TURNS_LOCK = threading.Lock()
+
+
+def _turn(model):
+    with _TURNS_LOCK:
+        return _TURNS.setdefault(model, threading.Lock())
+
+
+def _train_alone(model, classes, *blocks):
+    """A copy of ``model`` after ``partial_fit`` over ``blocks`` in order."""
+    model = copy.deepcopy(model)
     extra = {} if classes is None else {"classes": classes}
     for X, y, sample_weight in blocks:
         model.partial_fit(X, y, sample_weight=sample_weight, **extra)
     return model
 
 
+def _leaves(node):
+    """The leaves of a tree of nested pairs, left to right."""
+    return [node] if isinstance(node, int) else _leaves(node[0]) + _leaves(node[1])
+
+
+def _place_of(node, where):
+    """The place where every leaf of ``node`` trains, or None."""
+    places = {where[leaf] for leaf in _leaves(node)}
+    return places.pop() if len(places) == 1 else None
+
+
+def _renumbered(node, leaves):
+    """``node`` with each leaf replaced by its position in ``leaves``."""
+    if isinstance(node, int):
+        return leaves.index(node)
+    return (_renumbered(node[0], leaves), _renumbered(node[1], leaves))
+
+
+def _train_on_blocks(base, changes, classes, tree, *groups):
+    """The partial models of ``groups`` (lists of blocks), each ``partial_fit``
+    over its blocks in order from ``base`` with ``changes`` laid over it,
+    merged as ``tree`` (nested pairs of positions in ``groups``) says: the
+    rows one touched (:class:`ModelRows`) or a :class:`Summary`. The model
+    trains where it lies and is put back as it was after each (at a cost in
+    proportion to the rows written), so that the task can run again."""
+    extra = {} if classes is None else {"classes": classes}
+    with _turn(base):
+        parts = [_rows_touched(base, changes, blocks, extra) for blocks in groups]
+        start = Start(base, changes)
+
+        def merged(node):
+            if isinstance(node, int):
+                return parts[node]
+            return combine(start, merged(node[0]), merged(node[1]))
+
+        return merged(tree)
+
+
+def _rows_touched(base, changes, blocks, extra):
+    """The rows that ``partial_fit`` over ``blocks`` from ``base`` with
+    ``changes`` laid over it touched; ``base`` is put back as it was."""
+    attributes = dict(vars(base))
+    engine = base.optimizer_
+    engine.begin_tracking()
+    try:
+        changes.lay_over(base)
+        t0 = engine.t
+        for X, y, sample_weight in blocks:
+            base.partial_fit(X, y, sample_weight=sample_weight, **extra)
+        return ModelRows.of(base, base.optimizer_.rows_touched_since(t0))
+    finally:
+        engine.restore_tracked()
+        vars(base).clear()
+        vars(base).update(attributes)
+
+
+def _combine(base, changes, left, right):
+    """:func:`~sk_adagrad._merge.combine` on the worker holding ``base``."""
+    with _turn(base):
+        return combine(Start(base, changes), left, right)
+
+
+def _finish_epoch(base, changes, merged, rule, rows):
+    """``changes`` with the merged rows of the epoch laid over them; the line
+    search measures the rows ``[(X, y, weights), ...]``, stacked."""
+    with _turn(base):
+        if rows is None:
+            return changes.then(finish(Start(base, changes), merged, rule))
+        X_parts, y_parts, weight_parts = zip(*rows, strict=True)
+        X = (
+            sp.vstack(X_parts, format="csr")
+            if sp.issparse(X_parts[0])
+            else np.vstack(X_parts)
+        )
+        sample_weight = (
+            None
+            if weight_parts[0] is None
+            else np.concatenate([np.asarray(w) for w in weight_parts])
+        )
+        epoch = finish(
+            Start(base, changes),
+            merged,
+            rule,
+            X,
+            np.concatenate(y_parts),
+            sample_weight,
+        )
+        return changes.then(epoch)
+
+
+# Dask weighs results by their size to decide what to move: these say theirs.
+@sizeof.register(ModelRows)
+@sizeof.register(Summary)
+def _sizeof_rows(rows):
+    return rows.nbytes
+
+
+@sizeof.register(BaseAdagrad)
+def _sizeof_model(model):
+    engine = model.__dict__.get("optimizer_")
+    if engine is None:
+        return 1024
+    values, _ = engine.export_rows(np.empty(0, dtype=np.int64))
+    per_row = sum(
+        getattr(engine.state, name)[0:1].nbytes
+        for name, value in values.items()
+        if value is not None
+    )
+    return per_row * engine.state.n_rows
+
+
 def _head_rows(block, n_rows):
     """The first ``n_rows`` rows of a block ``(X, y, sample_weight or None)``."""
     return tuple(None if part is None else part[:n_rows] for part in block)
-
-
-def _merge_epoch(start, partials, rule, rows):
-    """:func:`merge_partial_models`, with the rows ``[(X, y, weights), ...]``
-    stacked for a line search."""
-    if rows is None:
-        return merge_partial_models(start, partials, rule)
-    X_parts, y_parts, weight_parts = zip(*rows, strict=True)
-    X = (
-        sp.vstack(X_parts, format="csr")
-        if sp.issparse(X_parts[0])
-        else np.vstack(X_parts)
-    )
-    sample_weight = (
-        None
-        if weight_parts[0] is None
-        else np.concatenate([np.asarray(w) for w in weight_parts])
-    )
-    return merge_partial_models(
-        start, partials, rule, X, np.concatenate(y_parts), sample_weight
-    )
 
 
 def _row_blocks(X, y, sample_weight):

@@ -7,6 +7,7 @@ import copy
 import os
 import signal
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import dask
@@ -163,8 +164,9 @@ def test_two_workers_merge_the_partial_models_of_each_epoch(client, rule):
     # The line search reads rows of the groups' last blocks, each block once:
     # blocks 5 and 7 (of 4 to 7) in the first epoch, then 3 and 7.
     names = [str(task["key"]) for task in stream.data]
-    assert sum("_train_on_blocks" in name for name in names) == 1 + 2 * 3
-    assert sum("_merge_epoch" in name for name in names) == 3
+    assert sum("_train_alone" in name for name in names) == 1
+    assert sum("_train_on_blocks" in name for name in names) == 2 * 3
+    assert sum("_finish_epoch" in name for name in names) == 3
     reads = sum("_head_rows" in name for name in names)
     assert reads == (3 if rule == "line_search" else 0)
 
@@ -246,7 +248,7 @@ def test_a_worker_killed_mid_epoch_costs_a_retry_not_the_model():
         pids = client.run(os.getpid)
         disturbed = _fit_and_kill_a_training_worker(client, model, X, y, pids)
         assert set(client.run(os.getpid).values()) != set(pids.values())
-    assert _same_model(disturbed.estimator_, undisturbed)
+        assert _same_model(disturbed.estimator_, undisturbed)
 
 
 def _fit_and_kill_a_training_worker(client, model, X, y, pids):
@@ -268,3 +270,128 @@ def _fit_and_kill_a_training_worker(client, model, X, y, pids):
         else:
             pytest.fail("no training task was seen running on a worker")
         return fitting.result(timeout=120)
+
+
+class _TaskInputs:
+    """A scheduler plugin that records, for each task sent to a worker, the
+    keys of the results it receives."""
+
+    name = "task-inputs"
+
+    def __init__(self, scheduler):
+        self.scheduler = scheduler
+        self.inputs = {}
+
+    def transition(self, key, start, finish, *args, **kwargs):
+        if finish == "processing":
+            task = self.scheduler.tasks[key]
+            self.inputs[str(key)] = [str(d.key) for d in task.dependencies]
+
+
+def _made_on_a_worker(seed, n_rows=200):
+    return _block(seed, n_rows)
+
+
+def _blocks_made_on_the_workers(seeds):
+    """A dask array whose blocks tasks make where they run: the graph holds
+    seeds, not data."""
+    parts = [dask.delayed(_made_on_a_worker, nout=2)(seed) for seed in seeds]
+    X = da.concatenate(
+        [
+            da.from_delayed(
+                X_block,
+                shape=(200, N_FEATURES),
+                dtype=np.float64,
+                meta=sp.csr_matrix((0, N_FEATURES)),
+            )
+            for X_block, _ in parts
+        ]
+    )
+    y = da.concatenate(
+        [da.from_delayed(y_block, shape=(200,), dtype=int) for _, y_block in parts]
+    )
+    return X, y
+
+
+def test_eight_partial_models_merge_two_at_a_time_on_the_workers(client):
+    """Each merge task receives at most two partial updates (partial models'
+    rows or merges of them), and the epoch's model is that of the same
+    pairwise merge done in memory."""
+    plugin = _TaskInputs(client.cluster.scheduler)
+    client.cluster.scheduler.add_plugin(plugin)
+    try:
+        blocks = [_block(seed) for seed in range(50, 66)]
+        model = DataParallel(_model(), n_workers=8, max_iter=2)
+        model.fit(*_as_dask(blocks), classes=CLASSES)
+    finally:
+        client.cluster.scheduler.remove_plugin(name=plugin.name)
+    assert _same_model(model.estimator_, _epochs_by_hand(_model(), blocks, 8, 2))
+    updates = ("_train_on_blocks", "_combine")
+    merges = {
+        key: [name for name in inputs if name.startswith(updates)]
+        for key, inputs in plugin.inputs.items()
+        if key.startswith(("_combine", "_finish_epoch"))
+    }
+    # Each worker trains its four partial models in one task and merges them
+    # there, pairwise; one task merges the two workers' merges, and one lays
+    # the result over the epoch's start.
+    trainings = [key for key in plugin.inputs if key.startswith("_train_on_blocks")]
+    assert len(trainings) == 2 * 2
+    assert sum(key.startswith("_combine") for key in merges) == 2 * 1
+    assert all(len(received) <= 2 for received in merges.values())
+    assert all(
+        len(received) == 2 for key, received in merges.items() if "_combine" in key
+    )
+
+
+def test_the_model_stays_on_the_cluster_and_no_graph_is_large(client):
+    """A model of 2**17 x 20 float64 weights and accumulators (42 MB) goes to
+    the workers once; the task graphs carry references to it, so Dask never
+    warns of a large graph, and nothing comes back before estimator_ is
+    read."""
+    n_features = 2**17
+    X, y = _blocks_made_on_the_workers(range(70, 74))
+    X = X.map_blocks(
+        lambda block: sp.hstack(
+            [block, sp.csr_matrix((block.shape[0], n_features - N_FEATURES))],
+            format="csr",
+        ),
+        dtype=np.float64,
+        chunks=((200,) * 4, (n_features,)),
+        meta=sp.csr_matrix((0, n_features)),
+    )
+    classes = np.arange(20)
+    model = DataParallel(_model(), n_workers=2, max_iter=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y % 20, classes=classes)
+        assert "_fetched" in vars(model) and model._fetched is None
+        model.partial_fit(X, y % 20)
+        fitted = model.estimator_
+    assert not [w for w in caught if "large graph" in str(w.message)]
+    assert fitted.coef_.shape == (20, n_features)
+
+
+def test_pickling_brings_the_model_from_the_cluster(client):
+    import pickle
+
+    blocks = [_block(seed) for seed in range(80, 84)]
+    model = DataParallel(_model(), n_workers=2, max_iter=1).fit(
+        *_as_dask(blocks), classes=CLASSES
+    )
+    restored = pickle.loads(pickle.dumps(model))
+    assert _same_model(restored.estimator_, model.estimator_)
+    assert _same_model(model.estimator_, _epochs_by_hand(_model(), blocks, 2, 1))
+
+
+@pytest.mark.parametrize("n_models", [3, 5])
+def test_partial_models_split_unevenly_over_the_workers_merge_as_in_memory(
+    client, n_models
+):
+    """Three or five partial models on two workers: the merges follow the same
+    pairwise tree as in memory, whichever worker holds each part."""
+    blocks = [_block(seed) for seed in range(90, 100)]
+    model = DataParallel(_model(), n_workers=n_models, max_iter=2)
+    model.fit(*_as_dask(blocks), classes=CLASSES)
+    reference = _epochs_by_hand(_model(), blocks, n_models, 2)
+    assert _same_model(model.estimator_, reference)

@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from scipy.special import logsumexp
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor
-from sk_adagrad._merge import merge_partial_models
+from sk_adagrad._merge import ModelRows, merge_partial_models
 from sk_adagrad._penalty import ElasticNet
 
 N_FEATURES = 60
@@ -341,3 +341,75 @@ def test_float32_models_merge_into_a_float32_model(rule):
     np.testing.assert_allclose(merged.coef_, reference.coef_, rtol=1e-4, atol=1e-5)
     merged.partial_fit(X.astype(np.float32), y)
     assert merged.optimizer_.coef.dtype == np.float32
+
+
+WIDE = 5_000
+
+
+def _wide_chunk(seed, columns):
+    """Rows over ``WIDE`` features, few per row, nonzero only in ``columns``:
+    steps on them update their active rows alone."""
+    X = sp.random(200, WIDE, density=0.002, random_state=seed, format="csc")
+    mask = np.zeros(WIDE, dtype=bool)
+    mask[columns] = True
+    X = sp.csr_matrix(X.multiply(mask[None, :].astype(float)))
+    X.eliminate_zeros()
+    labels = CLASSES[np.asarray(X.sum(axis=1)).ravel().argsort() % 3]
+    return X, labels
+
+
+def test_rows_exported_and_laid_over_another_copy_make_the_model_exactly():
+    start = _model()
+    start.partial_fit(*_wide_chunk(0, slice(0, 4000)), classes=CLASSES)
+    trained = copy.deepcopy(start)
+    X, y = _wide_chunk(1, slice(2000, 5000))
+    trained.partial_fit(X, y, classes=CLASSES)
+    rows = trained.optimizer_.rows_touched_since(start.t_)
+    # The second chunk's columns, and none the first call alone wrote.
+    assert set(rows.tolist()) == set(np.unique(X.indices).tolist())
+    copied = copy.deepcopy(start)
+    ModelRows.of(trained, rows).lay_over(copied)
+    assert pickle.dumps(copied.optimizer_.state) == pickle.dumps(
+        trained.optimizer_.state
+    )
+    X, y = _wide_chunk(2, slice(None))
+    for model in (copied, trained):
+        model.partial_fit(X, y)
+    np.testing.assert_array_equal(copied.coef_, trained.coef_)
+
+
+def test_a_model_trained_where_it_lies_is_restored_by_its_tracking():
+    model = _model()
+    model.partial_fit(*_chunk(0), classes=CLASSES)
+    before = pickle.dumps(model.optimizer_.state)
+    engine = model.optimizer_
+    engine.begin_tracking()
+    for seed in (1, 2):
+        model.partial_fit(*_chunk(seed), classes=CLASSES)
+    assert pickle.dumps(engine.state) != before
+    engine.restore_tracked()
+    assert pickle.dumps(engine.state) == before
+
+
+def test_features_no_partial_model_touched_keep_their_pending_penalty_steps():
+    """Their weights are those of sequential training: the penalty steps of
+    every partial model's steps, taken at once when next read."""
+    start = _model()
+    start.partial_fit(*_wide_chunk(0, slice(None)), classes=CLASSES)
+    left, right = _wide_chunk(1, slice(0, 2000)), _wide_chunk(2, slice(2000, 4000))
+    partials = _partials(start, [[left], [right]])
+    sequential = _partials(start, [[left, right]])[0]
+    for rule in ("weighted_average", "rescaled_sum"):
+        merged = merge_partial_models(start, partials, rule)
+        untouched = slice(4000, None)
+        np.testing.assert_array_equal(
+            merged.optimizer_.last_step[untouched],
+            start.optimizer_.last_step[untouched],
+        )
+        np.testing.assert_allclose(
+            merged.coef_[:, untouched], sequential.coef_[:, untouched], rtol=1e-12
+        )
+        assert (
+            np.abs(merged.coef_[:, untouched]).sum()
+            < np.abs(start.coef_[:, untouched]).sum()
+        )
