@@ -192,9 +192,11 @@ class ElasticNet:
                     m = np.where(reached_zero, 0.0, n)
                     moving = np.nonzero(reached_zero & (magnitude > 0))
                     if moving[0].size:
-                        m[moving] = steps.steps_above(
-                            n, -np.log1p(magnitude / r), where=moving
-                        )
+                        # Read at the moving positions only: elsewhere an
+                        # output without the penalty (r = 0) divides by 0.
+                        with np.errstate(divide="ignore"):
+                            log_threshold = -np.log1p(magnitude / r)
+                        m[moving] = steps.steps_above(n, log_threshold, where=moving)
                     decay_m = np.where(
                         reached_zero, steps.product_minus_one(m), decay_n
                     )
