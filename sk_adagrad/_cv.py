@@ -119,8 +119,9 @@ class BaseAdagradCV(BaseEstimator):
         y : array-like of shape (n_samples,)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples, used in training (the scores
-            on the held-out rows are unweighted, as in ``GridSearchCV``).
+            Non-negative weights of the samples, in training and in the
+            scores on the held-out rows (unweighted without them), so that
+            a weight of k counts as k copies of a row.
 
         Returns
         -------
@@ -174,7 +175,12 @@ class BaseAdagradCV(BaseEstimator):
             self._set_weights(model, X, finished)
             test = splits[fold][1]
             start = time.perf_counter()
-            value = scorer(model, X[test], y[test])
+            # Weighted when weights are given: a weight of k counts as k
+            # copies of the row, in the scores as in training.
+            weighted = (
+                {} if given_weight is None else {"sample_weight": sample_weight[test]}
+            )
+            value = scorer(model, X[test], y[test], **weighted)
             results.record(
                 finished.group,
                 value,
@@ -186,6 +192,7 @@ class BaseAdagradCV(BaseEstimator):
         self._train_stack(X, targets, fold_weights, models, len(splits), score)
         self.cv_results_ = results.cv_results(grid)
         self.n_splits_ = len(splits)
+        self.n_iter_ = results.n_iter.copy()
         ranks = self.cv_results_["rank_test_score"]
         if np.isnan(self.cv_results_["mean_test_score"]).all():
             raise ValueError(
@@ -197,6 +204,8 @@ class BaseAdagradCV(BaseEstimator):
         self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
         self.scorer_ = scorer
         self.multimetric_ = False
+        if hasattr(template, "classes_"):
+            self.classes_ = template.classes_
         if self.refit:
             start = time.perf_counter()
             best = template.set_params(**self.best_params_)

@@ -1,7 +1,6 @@
 """AdagradClassifierCV and AdagradRegressorCV: the grid search of ``_cv`` for
 each task."""
 
-import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.metaestimators import available_if
 
@@ -25,7 +24,8 @@ _SEARCH_DOC = """
         As in ``GridSearchCV``: None is 5 folds, stratified for classifiers.
     scoring : str, callable or None, default=None
         As in ``GridSearchCV``: None is the estimator's ``score`` (accuracy
-        or R^2) on each fold's held-out rows, unweighted.
+        or R^2) on each fold's held-out rows, weighted by ``sample_weight``
+        when ``fit`` is given it (as ``LogisticRegressionCV`` weighs them).
     refit : bool, default=True
         Fit the best candidate on all the data as a plain estimator,
         ``best_estimator_``, which ``predict`` uses.
@@ -82,6 +82,8 @@ _ATTRIBUTES_DOC = """
         The scorer used.
     n_splits_ : int
         Number of folds.
+    n_iter_ : ndarray of shape (n_candidates, n_splits)
+        Epochs each model ran.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -189,13 +191,6 @@ n_threads : as in :class:`AdagradClassifier`
         self.multi_class = multi_class
         self.n_threads = n_threads
 
-    def fit(self, X, y, sample_weight=None):
-        super().fit(X, y, sample_weight)
-        self.classes_ = np.unique(y)
-        return self
-
-    fit.__doc__ = BaseAdagradCV.fit.__doc__
-
     @available_if(best_has("decision_function"))
     def decision_function(self, X):
         """The refitted best model's margins.
@@ -286,8 +281,7 @@ shuffle, random_state, average, verbose, epsilon, n_threads : as in \
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sk_adagrad import AdagradRegressorCV
+    >>>     >>> from sk_adagrad import AdagradRegressorCV
     >>> X = np.random.default_rng(0).normal(size=(300, 3))
     >>> y = X @ [1.0, -2.0, 0.5] + 3.0
     >>> search = AdagradRegressorCV(lr=["auto", 0.1], cv=3, random_state=0)

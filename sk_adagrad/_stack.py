@@ -112,7 +112,7 @@ def keep_groups(engine, keep):
     for name in ("coef", "coef_accumulator", "coef_sum"):
         array = getattr(state, name)
         if array is not None:
-            setattr(state, name, array[:, columns])
+            setattr(state, name, np.take(array, columns, axis=1))
             del array
     for name in ("intercept", "intercept_accumulator", "intercept_sum"):
         setattr(state, name, getattr(state, name)[columns])
