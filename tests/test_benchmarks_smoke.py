@@ -216,3 +216,15 @@ def test_partial_fit_overhead_prints_the_split(tiny_text, capsys):
     # Two tables: the split of each row, the parts of the time outside.
     n_parts = len(next(iter(parts.values())))
     assert page.count("\n| ") == (len(rows) + 1) + (n_parts + 1)
+
+
+def test_cv_benchmark_runs_both_searches_on_the_same_folds():
+    from benchmarks import cv
+
+    X, y = datasets.make_rcv1_like(300, 200, nnz_per_row=10, random_state=0)
+    row = cv.compare(X, y, "classification", "hinge", repeats=1)
+    assert row["gs1"] > 0 and row["gs2"] > 0 and row["ours"] > 0
+    assert np.isclose(row["ratio1"], row["ours"] / row["gs1"])
+    assert 0.5 < row["their_score"] <= 1 and 0.5 < row["our_score"] <= 1
+    defaults = cv.defaults_row(X, y, repeats=1)
+    assert 0.5 < defaults["our_accuracy"] <= 1 and 0.5 < defaults["sgd_accuracy"] <= 1
