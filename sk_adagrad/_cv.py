@@ -170,7 +170,7 @@ class BaseAdagradCV(BaseEstimator):
         results = _SplitResults(len(grid), len(splits))
 
         def score(finished):
-            candidate, fold = divmod(finished.group, len(splits))
+            fold = finished.group % len(splits)
             model = models[finished.group]
             self._set_weights(model, X, finished)
             test = splits[fold][1]
@@ -190,27 +190,35 @@ class BaseAdagradCV(BaseEstimator):
             )
 
         self._train_stack(X, targets, fold_weights, models, len(splits), score)
-        self.cv_results_ = results.cv_results(grid)
-        self.n_splits_ = len(splits)
-        self.n_iter_ = results.n_iter.copy()
-        ranks = self.cv_results_["rank_test_score"]
-        if np.isnan(self.cv_results_["mean_test_score"]).all():
+        cv_results = results.cv_results(grid)
+        if np.isnan(cv_results["mean_test_score"]).all():
             raise ValueError(
                 "Every candidate diverged: lower lr or raise eps (see the "
                 "warnings above)."
             )
-        self.best_index_ = int(np.flatnonzero(ranks == 1)[0])
-        self.best_params_ = grid[self.best_index_]
-        self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
-        self.scorer_ = scorer
-        self.multimetric_ = False
+        best_index = int(np.flatnonzero(cv_results["rank_test_score"] == 1)[0])
+        fitted = dict(
+            cv_results_=cv_results,
+            n_splits_=len(splits),
+            n_iter_=results.n_iter.copy(),
+            best_index_=best_index,
+            best_params_=grid[best_index],
+            best_score_=float(cv_results["mean_test_score"][best_index]),
+            scorer_=scorer,
+            multimetric_=False,
+        )
         if hasattr(template, "classes_"):
-            self.classes_ = template.classes_
+            fitted["classes_"] = template.classes_
         if self.refit:
             start = time.perf_counter()
-            best = template.set_params(**self.best_params_)
-            self.best_estimator_ = best.fit(X, y, sample_weight=given_weight)
-            self.refit_time_ = time.perf_counter() - start
+            best = template.set_params(**fitted["best_params_"])
+            fitted["best_estimator_"] = best.fit(X, y, sample_weight=given_weight)
+            fitted["refit_time_"] = time.perf_counter() - start
+        # Set at once, when nothing can fail any more; a previous fit's
+        # refitted model goes when this one has none.
+        for name in ("best_estimator_", "refit_time_"):
+            self.__dict__.pop(name, None)
+        self.__dict__.update(fitted)
         return self
 
     def _fold_model(self, template, params, targets, weights):

@@ -269,3 +269,23 @@ def test_per_output_hyperparameters_lazy_equal_eager_and_scalar(
         )
         assert_allclose(lazy[0][j], alone[0][0], rtol=1e-11, atol=1e-14)
         assert_allclose(lazy[1][j], alone[1][0], rtol=1e-11, atol=1e-14)
+
+
+def test_refit_false_keeps_the_results_and_refuses_to_predict():
+    X, y = make_classification(n_samples=90, random_state=0)
+    search = AdagradClassifierCV(lr=[0.1, 1.0], cv=3, refit=False, random_state=0)
+    search.fit(X, y)
+    assert search.best_params_ in search.cv_results_["params"]
+    assert not hasattr(search, "best_estimator_")
+    with pytest.raises(AttributeError, match="refit=False"):
+        search.predict(X)
+
+
+def test_a_failed_fit_leaves_the_previous_results():
+    X, y = make_classification(n_samples=90, random_state=0)
+    search = AdagradClassifierCV(lr=[0.1, 1.0], cv=3, random_state=0).fit(X, y)
+    results = search.cv_results_
+    with pytest.raises(ValueError, match="Every candidate diverged"):
+        search.set_params(lr=1e300, loss="squared_error").fit(1e3 * X, y)
+    assert search.cv_results_ is results
+    assert search.best_estimator_.lr in (0.1, 1.0)
