@@ -3,11 +3,14 @@
 from ._classifier import AdagradClassifier
 from ._engine import DivergenceError
 from ._regressor import AdagradRegressor
+from ._search_estimators import AdagradClassifierCV, AdagradRegressorCV
 from ._version import IncompatiblePickleError, InconsistentVersionWarning, __version__
 
 __all__ = [
     "AdagradClassifier",
+    "AdagradClassifierCV",
     "AdagradRegressor",
+    "AdagradRegressorCV",
     "DivergenceError",
     "IncompatiblePickleError",
     "InconsistentVersionWarning",

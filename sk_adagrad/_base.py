@@ -391,7 +391,10 @@ class BaseAdagrad(BaseEstimator):
     ):
         """One pass over ``rows`` (all rows when None) in mini-batches of
         ``batch_size`` rows; returns the weighted mean loss, measured on each
-        batch before its step (0 unless ``with_loss``)."""
+        batch before its step (0 unless ``with_loss``). ``sample_weight`` may
+        be of shape ``(n_samples, n_groups)``, a weight per row and group of
+        outputs (see ``SparseAdagrad.step``): the mean loss is then one per
+        group."""
         loss_sum = 0.0
         n_rows = X.shape[0] if rows is None else len(rows)
         batches = list(batch_rows(n_rows, batch_size, rows))
@@ -413,8 +416,17 @@ class BaseAdagrad(BaseEstimator):
         if not with_loss:
             return 0.0
         total_weight = (
-            sample_weight.sum() if rows is None else sample_weight[rows].sum()
+            sample_weight.sum(axis=0)
+            if rows is None
+            else sample_weight[rows].sum(axis=0)
         )
+        if sample_weight.ndim == 2:
+            return np.divide(
+                loss_sum,
+                total_weight,
+                out=np.zeros_like(total_weight),
+                where=total_weight > 0,
+            )
         return loss_sum / total_weight if total_weight > 0 else 0.0
 
     @contextmanager

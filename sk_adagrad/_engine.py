@@ -223,6 +223,10 @@ class SparseAdagrad:
         """One Adagrad step on a batch, as :meth:`plan_step` planned it; returns
         the batch's weighted loss sum, computed at the weights before the step (0
         unless ``with_loss``).
+        ``sample_weight`` is a weight per row, or of shape ``(n_rows,
+        n_groups)`` a weight per row and group of outputs (the columns of a
+        stacked search, whose loss gives a value per row and group): the loss
+        sum is then one per group.
         ``stats``, a :class:`StepStats`, collects the step's size if given.
         ``pool``, a thread pool, steps the shards after the first in its threads
         (the calling thread steps the first); without it they run in turn.
@@ -247,12 +251,11 @@ class SparseAdagrad:
         Z += self.intercept
         loss_sum = 0.0
         if with_loss:
-            loss_sum = float(sample_weight @ self.loss.value(Y, Z))
-            if not np.isfinite(loss_sum):
+            loss_sum = _weighted_loss_sum(sample_weight, self.loss.value(Y, Z))
+            if not np.isfinite(loss_sum).all():
                 raise DivergenceError(self._divergence_message(t, "loss"))
         dZ = self.loss.derivative(Y, Z)
-        weight_sum = sample_weight.sum()
-        dZ *= (sample_weight / weight_sum)[:, None] if weight_sum > 0 else 0.0
+        _scale_by_weights(dZ, sample_weight)
 
         if self.fit_intercept:
             self._step_intercept(dZ, rate, t)
@@ -392,7 +395,7 @@ class SparseAdagrad:
     def _advance(self, t, rate, n_samples):
         self.t = t
         self.samples_seen += n_samples
-        self.rate_history.append(rate)
+        self.rate_history.append(self.schedule.history_rate(t))
         if (
             self.coef_sum is not None
             and self.average_start is None
@@ -404,7 +407,8 @@ class SparseAdagrad:
     def _divergence_message(self, t, what):
         return (
             f"Adagrad diverged at step {t}: non-finite {what}. Lower `lr` "
-            f"(now {self.schedule.lr:g}), or raise `eps` (now {self.eps:g}) or "
+            f"(now {_shown(self.schedule.lr)}), or raise `eps` (now "
+            f"{_shown(self.eps)}) or "
             "`initial_accumulator_value`, or scale the features."
         )
 
@@ -885,6 +889,42 @@ def _denominator(G, eps, out=None):
     """
     H = np.sqrt(G, out=out)
     H += eps
-    if eps == 0.0:
+    # eps is a number, or an array of one per output (a stacked search).
+    if (not eps.all()) if isinstance(eps, np.ndarray) else eps == 0.0:
         H[H == 0.0] = 1.0
     return H
+
+
+def _weighted_loss_sum(sample_weight, values):
+    """The batch's loss sum: a number for per-row weights; one per group for
+    per-(row, group) weights and values."""
+    if sample_weight.ndim == 1:
+        return float(sample_weight @ values)
+    return np.einsum("ij,ij->j", sample_weight, values)
+
+
+def _scale_by_weights(dZ, sample_weight):
+    """Multiply the loss derivatives ``dZ`` in place by each row's weight over
+    the batch's total weight (0 when that is 0): per row, or per row and group
+    of outputs, the outputs of group ``j`` being its ``j``-th run of
+    ``dZ.shape[1] / n_groups`` columns."""
+    if sample_weight.ndim == 1:
+        weight_sum = sample_weight.sum()
+        dZ *= (sample_weight / weight_sum)[:, None] if weight_sum > 0 else 0.0
+        return
+    weight_sum = sample_weight.sum(axis=0)
+    share = np.divide(
+        sample_weight,
+        weight_sum,
+        out=np.zeros_like(sample_weight),
+        where=weight_sum > 0,
+    )
+    dZ.reshape(len(dZ), share.shape[1], -1)[...] *= share[:, :, None]
+
+
+def _shown(value):
+    """A hyperparameter in a message: a number, or the range of per-output
+    values."""
+    if isinstance(value, np.ndarray):
+        return f"{value.min():g} to {value.max():g} across the outputs"
+    return f"{value:g}"

@@ -7,8 +7,9 @@ and an encoded target ``Y`` of the same shape:
 - multinomial classification: ``Y`` is the one-hot encoding of the labels;
 - regression: ``Y`` holds the targets (one column).
 
-``value`` returns the loss of each sample averaged over outputs, shape
-``(n_samples,)``, so that the epoch objective that ``tol`` watches is, for
+``value`` returns the loss of each sample averaged over outputs (the last
+axis; leading axes broadcast, as a stacked search's groups of outputs do),
+shape ``(n_samples,)``, so that the epoch objective that ``tol`` watches is, for
 one-vs-rest, the mean of the binary problems' objectives (each of which is what
 ``SGDClassifier`` watches); ``derivative`` returns ``dL/dZ``, shape
 ``(n_samples, n_outputs)``; ``best_constant`` returns the margin of each output
@@ -66,7 +67,7 @@ class Hinge:
     threshold: float = 1.0
 
     def value(self, Y, Z):
-        return np.maximum(0.0, self.threshold - Y * Z).mean(axis=1)
+        return np.maximum(0.0, self.threshold - Y * Z).mean(axis=-1)
 
     def derivative(self, Y, Z):
         # At the kink the subgradient -y is taken, as scikit-learn does: it is what
@@ -87,7 +88,7 @@ class SquaredHinge:
     threshold: float = 1.0
 
     def value(self, Y, Z):
-        return (np.maximum(0.0, self.threshold - Y * Z) ** 2).mean(axis=1)
+        return (np.maximum(0.0, self.threshold - Y * Z) ** 2).mean(axis=-1)
 
     def derivative(self, Y, Z):
         return -2.0 * Y * np.maximum(0.0, self.threshold - Y * Z)
@@ -105,7 +106,7 @@ class ModifiedHuber:
     def value(self, Y, Z):
         yz = Y * Z
         return np.where(yz >= -1.0, np.maximum(0.0, 1.0 - yz) ** 2, -4.0 * yz).mean(
-            axis=1
+            axis=-1
         )
 
     def derivative(self, Y, Z):
@@ -122,7 +123,7 @@ class BinaryLog:
     """Logistic loss ``log(1 + exp(-y z))`` of each output (binary or one-vs-rest)."""
 
     def value(self, Y, Z):
-        return np.logaddexp(0.0, -Y * Z).mean(axis=1)
+        return np.logaddexp(0.0, -Y * Z).mean(axis=-1)
 
     def derivative(self, Y, Z):
         return -Y * expit(-Y * Z)
@@ -136,10 +137,10 @@ class MultinomialLog:
     """Cross-entropy of the softmax of the margins; ``Y`` is one-hot."""
 
     def value(self, Y, Z):
-        return logsumexp(Z, axis=1) - (Y * Z).sum(axis=1)
+        return logsumexp(Z, axis=-1) - (Y * Z).sum(axis=-1)
 
     def derivative(self, Y, Z):
-        return softmax(Z, axis=1) - Y
+        return softmax(Z, axis=-1) - Y
 
     def best_constant(self, Y, sample_weight):
         log_prior = np.log(_positive_share(Y, sample_weight))
@@ -151,7 +152,7 @@ class SquaredError:
     """``(z - y) ** 2 / 2``."""
 
     def value(self, Y, Z):
-        return (0.5 * (Z - Y) ** 2).mean(axis=1)
+        return (0.5 * (Z - Y) ** 2).mean(axis=-1)
 
     def derivative(self, Y, Z):
         return Z - Y
@@ -170,7 +171,7 @@ class Huber:
         r = np.abs(Z - Y)
         quadratic = 0.5 * r**2
         linear = self.epsilon * r - 0.5 * self.epsilon**2
-        return np.where(r <= self.epsilon, quadratic, linear).mean(axis=1)
+        return np.where(r <= self.epsilon, quadratic, linear).mean(axis=-1)
 
     def derivative(self, Y, Z):
         return np.clip(Z - Y, -self.epsilon, self.epsilon)
@@ -188,7 +189,7 @@ class EpsilonInsensitive:
     epsilon: float
 
     def value(self, Y, Z):
-        return np.maximum(0.0, np.abs(Z - Y) - self.epsilon).mean(axis=1)
+        return np.maximum(0.0, np.abs(Z - Y) - self.epsilon).mean(axis=-1)
 
     def derivative(self, Y, Z):
         r = Z - Y
@@ -204,7 +205,7 @@ class SquaredEpsilonInsensitive:
     epsilon: float
 
     def value(self, Y, Z):
-        return (np.maximum(0.0, np.abs(Z - Y) - self.epsilon) ** 2).mean(axis=1)
+        return (np.maximum(0.0, np.abs(Z - Y) - self.epsilon) ** 2).mean(axis=-1)
 
     def derivative(self, Y, Z):
         r = Z - Y

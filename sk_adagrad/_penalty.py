@@ -28,10 +28,18 @@ import numpy as np
 
 @dataclass(frozen=True)
 class ElasticNet:
-    """``l1 |w|_1 + l2 / 2 |w|_2^2``; ``l1 = l2 = 0`` is no penalty."""
+    """``l1 |w|_1 + l2 / 2 |w|_2^2``; ``l1 = l2 = 0`` is no penalty. ``l1`` and
+    ``l2`` are numbers, or arrays of one value per output (the columns of a
+    stacked search) that broadcast over ``(n_rows, n_outputs)`` blocks."""
 
-    l1: float
-    l2: float
+    l1: float | np.ndarray
+    l2: float | np.ndarray
+
+    def __post_init__(self):
+        # Which terms are present, asked at every step: answered once here, for
+        # numbers and per-output arrays alike.
+        object.__setattr__(self, "has_l1", bool(np.any(self.l1)))
+        object.__setattr__(self, "has_l2", bool(np.any(self.l2)))
 
     @classmethod
     def from_params(cls, penalty, alpha: float, l1_ratio: float) -> "ElasticNet":
@@ -42,7 +50,7 @@ class ElasticNet:
 
     @property
     def is_zero(self) -> bool:
-        return self.l1 == 0.0 and self.l2 == 0.0
+        return not (self.has_l1 or self.has_l2)
 
     def value(self, W) -> float:
         return self.l1 * np.abs(W).sum() + 0.5 * self.l2 * np.square(W).sum()
@@ -65,7 +73,7 @@ class ElasticNet:
         may be overwritten."""
         if self.is_zero:
             return W
-        if self.l1 == 0.0:
+        if not self.has_l1:
             # In place in ``step``, which the caller no longer needs.
             step *= self.l2
             step += 1.0
@@ -75,7 +83,7 @@ class ElasticNet:
         magnitude = np.abs(W)
         magnitude -= scaled_step
         np.maximum(magnitude, 0.0, out=magnitude)
-        if self.l2:
+        if self.has_l2:
             np.multiply(step, self.l2, out=scaled_step)
             scaled_step += 1.0
             magnitude /= scaled_step
@@ -107,7 +115,7 @@ class ElasticNet:
         k0 = None if sum_after is None else sum_after[:, None].astype(np.float64)
         if self.is_zero:
             return None if k0 is None else (n - k0) * W
-        if self.l1 == 0.0 and k0 is None and schedule.lr_decay == 0.0:
+        if not self.has_l1 and k0 is None and schedule.lr_decay == 0.0:
             # Weights only, under L2 at a constant rate: W *= (1 + c lr)^-n with
             # the base rounded in the state's dtype, as a step rounds its
             # divisor, and the power taken in float64 (n is): within an ulp of
@@ -123,7 +131,7 @@ class ElasticNet:
         # with the steps taken one by one; only the caught-up weights (and sums
         # of iterates) are rounded to the state's dtype, by the caller's arrays.
         H = np.asarray(H, dtype=np.float64)
-        if self.l2 == 0.0:
+        if not self.has_l2:
             return self._catch_up_l1(W, H, last, n_missed, schedule, history, sum_after)
         return self._catch_up_shrinking(W, H, last[:, None], n, k0, schedule)
 
@@ -138,7 +146,7 @@ class ElasticNet:
             np.copysign(total, W, out=total)
         # The rates are summed over the window itself: a difference of running
         # sums would lose digits to their size late in training.
-        shrink = schedule.window_rate_sum(last, n_missed)[:, None] / H
+        shrink = schedule.window_rate_sum(last[:, None], n_missed[:, None]) / H
         magnitude = np.maximum(magnitude - self.l1 * shrink, 0.0)
         np.copysign(magnitude, W, out=W)
         return total
@@ -146,14 +154,16 @@ class ElasticNet:
     def _l1_iterate_sum(self, magnitude, H, last, schedule, history, k):
         # |w_j| = max(|w| - l1 S_j / h, 0), S_j the sum of the first j missed
         # rates, stays positive for the first m steps.
-        threshold = magnitude * H / self.l1
+        # An output without the L1 term (alpha = 0 in a stacked search) never
+        # reaches zero: an infinite threshold.
+        threshold = _quotient(magnitude * H, self.l1, np.inf)
         if schedule.lr_decay == 0.0:
             m = np.ceil(threshold / schedule.lr) - 1.0
         else:
             # Binary search in the increasing running sums of the rates (only
             # where |w_j| is about 0 can their rounding move m, by one step).
             sums = history.sums
-            zero_at = sums[last][:, None] + threshold
+            zero_at = sums[last][:, None] + threshold / schedule.history_scale
             m = np.searchsorted(sums, zero_at, side="left") - last[:, None] - 1.0
         m = np.clip(m, 0.0, k[:, None])
         partial_sums = schedule.window_rate_sum_of_sums(last[:, None], m)
@@ -162,9 +172,10 @@ class ElasticNet:
     def _catch_up_shrinking(self, W, H, last, n, k0, schedule):
         # Over n missed steps |w| + r is multiplied by A_n (see Schedule) until |w|
         # reaches zero, after m steps; the iterates sum to (|w| + r) sum_j A_j - m r.
-        r = self.l1 / self.l2
+        # An output without the L2 term (alpha = 0) has no L1 term either.
+        r = _quotient(self.l1, self.l2, 0.0) if self.has_l1 else 0.0
         steps = schedule.missed_steps(last, self.l2 / H)
-        if r == 0.0 and k0 is None:
+        if not np.any(r) and k0 is None:
             W *= steps.product(n)
             return None
         decay_n = steps.product_minus_one(n)
@@ -175,7 +186,7 @@ class ElasticNet:
         total = None
         if k0 is not None:
             m, decay_m = n, decay_n
-            if r:
+            if np.any(r):
                 # Coordinates that reach zero stop early: find when, for them only
                 # (those already at zero stopped at once).
                 reached_zero = shrunk <= 0.0
@@ -183,9 +194,11 @@ class ElasticNet:
                     m = np.where(reached_zero, 0.0, n)
                     moving = np.nonzero(reached_zero & (magnitude > 0))
                     if moving[0].size:
-                        m[moving] = steps.steps_above(
-                            n, -np.log1p(magnitude / r), where=moving
-                        )
+                        # Read at the moving positions only: elsewhere an
+                        # output without the penalty (r = 0) divides by 0.
+                        with np.errstate(divide="ignore"):
+                            log_threshold = -np.log1p(magnitude / r)
+                        m[moving] = steps.steps_above(n, log_threshold, where=moving)
                     decay_m = np.where(
                         reached_zero, steps.product_minus_one(m), decay_n
                     )
@@ -195,8 +208,18 @@ class ElasticNet:
                 before = steps.product_sum(m0, steps.product_minus_one(m0))
                 total -= (magnitude + r) * before - m0 * r
             np.copysign(total, W, out=total)
-        if r == 0.0:
+        if not np.any(r):
             W *= decay_n + 1.0
         else:
             np.copysign(np.maximum(shrunk, 0.0), W, out=W)
         return total
+
+
+def _quotient(numerator, denominator, where_zero):
+    """``numerator / denominator``, and ``where_zero`` where a per-output
+    ``denominator`` is 0 (an output without that term)."""
+    if not isinstance(denominator, np.ndarray):
+        return numerator / denominator
+    shape = np.broadcast_shapes(np.shape(numerator), denominator.shape)
+    out = np.full(shape, where_zero)
+    return np.divide(numerator, denominator, out=out, where=denominator != 0)

@@ -29,13 +29,27 @@ import numpy as np
 @dataclass(frozen=True)
 class Schedule:
     """Global step size at step ``t`` (counted from 1), before the per-coordinate
-    Adagrad scaling."""
+    Adagrad scaling. ``lr`` is a number, or an array of one per output (the
+    columns of a stacked search), against which every answer broadcasts."""
 
-    lr: float
+    lr: float | np.ndarray
     lr_decay: float
 
     def rate(self, t: int) -> float:
         return self.lr / (1.0 + (t - 1) * self.lr_decay)
+
+    def history_rate(self, t: int) -> float:
+        """What the rate history adds at step ``t``: the rate itself, or with
+        per-output ``lr`` the rate of ``lr = 1``, of which each output's rates
+        are ``lr`` times (see :attr:`history_scale`)."""
+        if isinstance(self.lr, np.ndarray):
+            return 1.0 / (1.0 + (t - 1) * self.lr_decay)
+        return self.rate(t)
+
+    @property
+    def history_scale(self):
+        """Each output's rates over the history's: 1, or the per-output ``lr``."""
+        return self.lr if isinstance(self.lr, np.ndarray) else 1.0
 
     def window_rate_sum(self, start, k):
         """``S_k``, the sum of the rates of steps ``start + 1 ... start + k``,
@@ -132,8 +146,10 @@ class _DecayedRateSteps:
 
     def steps_above(self, k, log_threshold, where):
         # A_j decreases in j: binary search for the last j above the threshold.
-        k, log_threshold, start, c = _at(where, k, log_threshold, self.start, self.c)
-        subset = _DecayedRateSteps(self.lr, self.lr_decay, start, c)
+        k, log_threshold, start, c, lr = _at(
+            where, k, log_threshold, self.start, self.c, self.lr
+        )
+        subset = _DecayedRateSteps(lr, self.lr_decay, start, c)
         low, high = np.zeros_like(k), k.copy()
         while np.any(low < high):
             middle = np.ceil((low + high) / 2.0)

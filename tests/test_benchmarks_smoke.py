@@ -241,3 +241,15 @@ def test_stopping_study_replays_the_rule_a_fit_stops_by():
     assert current.epochs == fitted.n_iter_
     summary = stopping_study.summary_table([(case, "hinge", replays)])
     assert len(summary) == 2 + len(stopping_study.RULES)
+
+
+def test_cv_benchmark_runs_both_searches_on_the_same_folds():
+    from benchmarks import cv
+
+    X, y = datasets.make_rcv1_like(300, 200, nnz_per_row=10, random_state=0)
+    row = cv.compare(X, y, "classification", "hinge", repeats=1)
+    assert row["gs1"] > 0 and row["gs2"] > 0 and row["ours"] > 0
+    assert np.isclose(row["ratio1"], row["ours"] / row["gs1"])
+    assert 0.5 < row["their_score"] <= 1 and 0.5 < row["our_score"] <= 1
+    defaults = cv.defaults_row(X, y, repeats=1)
+    assert 0.5 < defaults["our_accuracy"] <= 1 and 0.5 < defaults["sgd_accuracy"] <= 1

@@ -12,10 +12,26 @@ from sklearn.datasets import make_blobs
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_adagrad import AdagradClassifier, AdagradRegressor
+from sk_adagrad import (
+    AdagradClassifier,
+    AdagradClassifierCV,
+    AdagradRegressor,
+    AdagradRegressorCV,
+)
 
 
-@parametrize_with_checks([AdagradClassifier(), AdagradRegressor()])
+# The searches step full batches: check_sample_weight_equivalence asks that a
+# weight of k be k copies of a row, which holds for full-batch steps (as the
+# plain estimators' 'auto' batch takes on up to 32 rows); its data for
+# estimators with a cv parameter have 45 rows and more.
+@parametrize_with_checks(
+    [
+        AdagradClassifier(),
+        AdagradRegressor(),
+        AdagradClassifierCV(batch_size=1024),
+        AdagradRegressorCV(batch_size=1024),
+    ]
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 

@@ -1,0 +1,414 @@
+"""The grid search over ``lr``, ``eps`` and ``alpha`` as one estimator: every
+(candidate, fold) pair trained side by side, as the columns of one model
+(``_stack``), with ``GridSearchCV``'s results."""
+
+import time
+import warnings
+from numbers import Real
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.stats import rankdata
+from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.exceptions import FitFailedWarning
+from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.model_selection import ParameterGrid, check_cv
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _defaults as defaults
+from ._batches import canonical_csr
+from ._engine import SparseAdagrad
+from ._sklearn_private import Interval, StrOptions, check_sample_weight
+from ._sklearn_private import validate_params as validate_own_params
+from ._stack import Group, StackDiverged, new_stack, train
+from ._stack_memory import check_stack_fits
+
+# The parameters searched; the others are the plain estimator's, shared by
+# every candidate.
+SEARCHED = ("alpha", "eps", "lr")
+# Parameters of the plain estimator the search does not take: the held-out
+# folds are its validation, and each search trains anew.
+NOT_TAKEN = ("early_stopping", "validation_fraction", "warm_start")
+
+# alpha=None searches 'auto' (on the whole training data) times these factors,
+# lr and eps at their plain defaults unless given (docs/cv.md).
+DEFAULT_ALPHA_FACTORS = (0.1, 0.3, 1.0, 3.0)
+
+_SEARCH_CONSTRAINTS = {
+    "alpha": [
+        Interval(Real, 0, None, closed="left"),
+        StrOptions({"auto"}),
+        "array-like",
+        None,
+    ],
+    "lr": [
+        Interval(Real, 0, None, closed="neither"),
+        StrOptions({"auto"}),
+        "array-like",
+    ],
+    "eps": [Interval(Real, 0, None, closed="left"), "array-like"],
+    "cv": ["cv_object"],
+    "scoring": [StrOptions(set(get_scorer_names())), callable, None],
+    "refit": ["boolean"],
+}
+
+
+def best_has(name):
+    """For ``available_if``: whether the refitted best model has ``name``."""
+
+    def check(search):
+        return hasattr(search._fitted_best(), name)
+
+    return check
+
+
+class BaseAdagradCV(BaseEstimator):
+    """What :class:`AdagradClassifierCV` and :class:`AdagradRegressorCV` share.
+
+    Subclasses set ``_plain``, the plain estimator's class.
+    """
+
+    _plain: type
+
+    @property
+    def _parameter_constraints(self):
+        plain = {
+            name: constraint
+            for name, constraint in self._plain._parameter_constraints.items()
+            if name not in NOT_TAKEN
+        }
+        return {**plain, **_SEARCH_CONSTRAINTS}
+
+    def _plain_estimator(self, **params):
+        """The plain estimator with this search's shared parameters."""
+        shared = {
+            name: getattr(self, name)
+            for name in self._plain().get_params()
+            if name not in NOT_TAKEN and name not in SEARCHED
+        }
+        return self._plain(**shared, **params)
+
+    def _grid(self, template, sample_weight):
+        """The candidates, in ``GridSearchCV``'s order for the same grid."""
+        values = {}
+        for name in SEARCHED:
+            value = getattr(self, name)
+            if name == "alpha" and value is None:
+                auto = defaults.auto_alpha(sample_weight, template._alpha_per_sample())
+                value = [float(factor * auto) for factor in DEFAULT_ALPHA_FACTORS]
+            elif isinstance(value, str) or not np.iterable(value):
+                value = [value]
+            values[name] = list(value)
+            if not values[name]:
+                raise ValueError(f"{name} holds no candidate value.")
+        grid = list(ParameterGrid(values))
+        for params in grid:
+            # Each candidate must be a valid plain estimator.
+            validate_own_params(clone(template).set_params(**params))
+        return grid
+
+    def fit(self, X, y, sample_weight=None):
+        """Train every candidate on every fold, side by side, then (with
+        ``refit``) the best candidate on all the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. float32 data makes float32 models.
+        y : array-like of shape (n_samples,)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples, in training and in the
+            scores on the held-out rows (unweighted without them), so that
+            a weight of k counts as k copies of a row.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        validate_own_params(self)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=("csr", "csc", "coo"),
+            dtype=(np.float64, np.float32),
+            order="C",
+            **self._y_check_params(),
+        )
+        X = canonical_csr(X) if sp.issparse(X) else X
+        given_weight = sample_weight
+        sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
+        template = self._plain_estimator()
+        targets, weights = template._prepare_y(y, sample_weight, reset=True)
+        grid = self._grid(template, weights)
+        splits = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
+        n_outputs = template._n_outputs()
+        n_groups = len(grid) * len(splits)
+        check_stack_fits(
+            X.shape[1],
+            n_groups * n_outputs,
+            X.dtype,
+            self.average,
+            f"{len(grid)} candidates x {len(splits)} folds x {n_outputs} outputs",
+        )
+        fold_weights = np.zeros((len(targets), len(splits)))
+        for fold, (train_rows, _) in enumerate(splits):
+            # A row drawn twice by a splitter counts twice, as in a fit on
+            # the drawn rows.
+            fold_weights[:, fold] = weights * np.bincount(
+                train_rows, minlength=len(targets)
+            )
+        models = [
+            self._fold_model(template, params, targets, fold_weights[:, fold])
+            for params in grid
+            for fold in range(len(splits))
+        ]
+        scorer = check_scoring(template, self.scoring)
+        results = _SplitResults(len(grid), len(splits))
+
+        def score(finished):
+            fold = finished.group % len(splits)
+            model = models[finished.group]
+            self._set_weights(model, X, finished)
+            test = splits[fold][1]
+            start = time.perf_counter()
+            # Weighted when weights are given: a weight of k counts as k
+            # copies of the row, in the scores as in training.
+            weighted = (
+                {} if given_weight is None else {"sample_weight": sample_weight[test]}
+            )
+            value = scorer(model, X[test], y[test], **weighted)
+            results.record(
+                finished.group,
+                value,
+                finished.n_iter,
+                finished.fit_time,
+                time.perf_counter() - start,
+            )
+
+        self._train_stack(X, targets, fold_weights, models, len(splits), score)
+        cv_results = results.cv_results(grid)
+        if np.isnan(cv_results["mean_test_score"]).all():
+            raise ValueError(
+                "Every candidate diverged: lower lr or raise eps (see the "
+                "warnings above)."
+            )
+        best_index = int(np.flatnonzero(cv_results["rank_test_score"] == 1)[0])
+        fitted = dict(
+            cv_results_=cv_results,
+            n_splits_=len(splits),
+            n_iter_=results.n_iter.copy(),
+            best_index_=best_index,
+            best_params_=grid[best_index],
+            best_score_=float(cv_results["mean_test_score"][best_index]),
+            scorer_=scorer,
+            multimetric_=False,
+        )
+        if hasattr(template, "classes_"):
+            fitted["classes_"] = template.classes_
+        if self.refit:
+            start = time.perf_counter()
+            best = template.set_params(**fitted["best_params_"])
+            fitted["best_estimator_"] = best.fit(X, y, sample_weight=given_weight)
+            fitted["refit_time_"] = time.perf_counter() - start
+        # Set at once, when nothing can fail any more; a previous fit's
+        # refitted model goes when this one has none.
+        for name in ("best_estimator_", "refit_time_"):
+            self.__dict__.pop(name, None)
+        self.__dict__.update(fitted)
+        return self
+
+    def _fold_model(self, template, params, targets, weights):
+        """The plain estimator of a candidate on a fold, its ``'auto'`` values
+        resolved as a plain fit with these sample weights resolves them."""
+        model = clone(template).set_params(**params)
+        for name in ("classes_",):
+            if hasattr(template, name):
+                setattr(model, name, getattr(template, name))
+        model._resolve_auto(
+            targets,
+            weights,
+            auto_alpha=defaults.auto_alpha(weights, model._alpha_per_sample()),
+            keep=False,
+        )
+        return model
+
+    def _train_stack(self, X, targets, fold_weights, models, n_folds, on_finished):
+        """Train ``models`` (candidate-major, ``n_folds`` per candidate) as one
+        stack. A model that diverges is scored nan and the others are trained
+        again without it."""
+        template = models[0]
+        n_outputs = template._n_outputs()
+        batch_size = template._batch_size_for(len(targets))
+        encoded = template._encode_targets(targets)
+        groups = []
+        for index, model in enumerate(models):
+            weights = fold_weights[:, index % n_folds]
+            settings = model._engine_settings(n_outputs)
+            intercept = np.zeros(n_outputs)
+            if model.fit_intercept:
+                intercept = settings["loss"].best_constant(encoded, weights)
+            groups.append(Group(settings, index % n_folds, intercept))
+        pending = list(range(len(models)))
+        finished = set()
+
+        def hand_over(done):
+            done.group = pending[done.group]
+            finished.add(done.group)
+            on_finished(done)
+
+        while pending:
+            rng = check_random_state(self.random_state)
+
+            def run_pass(engine, weights, with_loss, rng=rng):
+                rows = rng.permutation(len(targets)) if self.shuffle else None
+                return template._run_pass(
+                    engine, X, targets, weights, rows, batch_size, with_loss
+                )
+
+            engine = new_stack(
+                [groups[g] for g in pending],
+                X.shape[1],
+                X.dtype,
+                float(self.initial_accumulator_value),
+                int(self.average),
+            )
+            try:
+                train(
+                    engine,
+                    [groups[g] for g in pending],
+                    (X, encoded),
+                    fold_weights,
+                    run_pass,
+                    (self.tol, self.n_iter_no_change, self.max_iter),
+                    hand_over,
+                    self.verbose,
+                )
+                break
+            except StackDiverged as error:
+                diverged = [pending[position] for position in error.groups]
+                described = sorted(
+                    {
+                        str({n: models[g].get_params()[n] for n in SEARCHED})
+                        for g in diverged
+                    }
+                )
+                warnings.warn(
+                    f"{len(diverged)} of the {len(models)} models diverged and score "
+                    f"nan; the others are trained again without them. Parameters: "
+                    f"{'; '.join(described)[:500]}",
+                    FitFailedWarning,
+                    stacklevel=3,
+                )
+                pending = [
+                    g for g in pending if g not in finished and g not in diverged
+                ]
+
+    @staticmethod
+    def _set_weights(model, X, finished):
+        """Make ``model`` the fitted plain estimator of a stopped group."""
+        n_outputs = len(finished.intercept)
+        engine = SparseAdagrad(
+            X.shape[1],
+            n_outputs,
+            initial_accumulator_value=float(model.initial_accumulator_value),
+            average_from_sample=0,
+            dtype=X.dtype,
+            **model._engine_settings(n_outputs),
+        )
+        engine.start_from(finished.coef, finished.intercept)
+        model.optimizer_ = engine
+        model.n_iter_ = finished.n_iter
+        model.n_features_in_ = X.shape[1]
+
+    # -- the refitted best model -------------------------------------------------
+
+    def _fitted_best(self):
+        check_is_fitted(self, "best_index_")
+        if not self.refit:
+            raise AttributeError(
+                f"This {type(self).__name__} was fitted with refit=False: it "
+                "holds cv_results_ and best_params_ but no model to predict with."
+            )
+        return self.best_estimator_
+
+    def predict(self, X):
+        """Predict with the refitted best model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predictions.
+        """
+        return self._fitted_best().predict(X)
+
+    @property
+    def coef_(self):
+        """The refitted best model's weights."""
+        return self._fitted_best().coef_
+
+    @property
+    def intercept_(self):
+        """The refitted best model's intercept."""
+        return self._fitted_best().intercept_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class _SplitResults:
+    """Scores, epochs and times of each (candidate, fold), nan until known."""
+
+    def __init__(self, n_candidates, n_folds):
+        shape = (n_candidates, n_folds)
+        self.n_folds = n_folds
+        self.scores = np.full(shape, np.nan)
+        self.n_iter = np.zeros(shape, dtype=int)
+        self.fit_time = np.zeros(shape)
+        self.score_time = np.zeros(shape)
+
+    def record(self, group, score, n_iter, fit_time, score_time):
+        at = divmod(group, self.n_folds)
+        self.scores[at] = score
+        self.n_iter[at] = n_iter
+        self.fit_time[at] = fit_time
+        self.score_time[at] = score_time
+
+    def cv_results(self, grid):
+        """``GridSearchCV``'s ``cv_results_`` for ``grid``, with the epochs each
+        model ran (``split<k>_n_iter``, ``mean_n_iter``)."""
+        results = {
+            "mean_fit_time": self.fit_time.mean(axis=1),
+            "std_fit_time": self.fit_time.std(axis=1),
+            "mean_score_time": self.score_time.mean(axis=1),
+            "std_score_time": self.score_time.std(axis=1),
+        }
+        for name in SEARCHED:
+            results[f"param_{name}"] = np.ma.MaskedArray(
+                [params[name] for params in grid],
+                mask=False,
+                dtype=object,
+            )
+        results["params"] = grid
+        for fold in range(self.n_folds):
+            results[f"split{fold}_test_score"] = self.scores[:, fold]
+        # A candidate with a diverged fold has no mean, as in GridSearchCV.
+        mean = self.scores.mean(axis=1)
+        results["mean_test_score"] = mean
+        results["std_test_score"] = self.scores.std(axis=1)
+        ranked = np.where(np.isnan(mean), -np.inf, mean)
+        results["rank_test_score"] = rankdata(-ranked, method="min").astype(np.int32)
+        for fold in range(self.n_folds):
+            results[f"split{fold}_n_iter"] = self.n_iter[:, fold]
+        results["mean_n_iter"] = self.n_iter.mean(axis=1)
+        return results
