@@ -3,7 +3,6 @@ allocated, with a message that names its size, its shape and what to change,
 and the estimator is left as it was."""
 
 import pickle
-import time
 import tracemalloc
 
 import numpy as np
@@ -70,16 +69,15 @@ def test_a_model_larger_than_any_memory_fails_at_once_with_the_fixes():
     X, y = hashed_width_problem(2**34, 50)
     model = AdagradClassifier()
     tracemalloc.start()
-    start = time.perf_counter()
     try:
         with pytest.raises(MemoryError) as raised:
             model.fit(X, y)
-        elapsed = time.perf_counter() - start
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert elapsed < 1.0
-    # The data is 200 rows of 5 entries: nothing of the model's size was made.
+    # The data is 200 rows of 5 entries: nothing of the model's size was made,
+    # so the refusal costs what validating the data costs (no timed assertion:
+    # the allocations are what would make it slow).
     assert peak < 10 * 2**20
     message = str(raised.value)
     for words in (
