@@ -162,7 +162,7 @@ class BaseAdagradCV(BaseEstimator):
                 train_rows, minlength=len(targets)
             )
         models = [
-            self._fold_model(template, params, targets, fold_weights[:, fold])
+            self._fold_model(template, params, X, targets, fold_weights[:, fold])
             for params in grid
             for fold in range(len(splits))
         ]
@@ -221,7 +221,7 @@ class BaseAdagradCV(BaseEstimator):
         self.__dict__.update(fitted)
         return self
 
-    def _fold_model(self, template, params, targets, weights):
+    def _fold_model(self, template, params, X, targets, weights):
         """The plain estimator of a candidate on a fold, its ``'auto'`` values
         resolved as a plain fit with these sample weights resolves them."""
         model = clone(template).set_params(**params)
@@ -229,6 +229,8 @@ class BaseAdagradCV(BaseEstimator):
             if hasattr(template, name):
                 setattr(model, name, getattr(template, name))
         model._resolve_auto(
+            X,
+            None,
             targets,
             weights,
             auto_alpha=defaults.auto_alpha(weights, model._alpha_per_sample()),
