@@ -195,7 +195,7 @@ def test_the_partial_models_are_left_as_they_were_and_the_merge_trains_on():
 
 def _regressors_trained_on_halves():
     """A noiseless sparse regression, a regressor started on 20 of its rows,
-    and two copies of it trained 20 epochs each on one half of the rows."""
+    and two copies of it trained 60 epochs each on one half of the rows."""
     rng = np.random.default_rng(0)
     X = sp.random(300, N_FEATURES, density=0.1, random_state=0, format="csr")
     y = np.asarray(X @ rng.normal(size=N_FEATURES)) + 3.0
@@ -204,7 +204,7 @@ def _regressors_trained_on_halves():
     partials = []
     for rows in (slice(0, 150), slice(150, None)):
         partial = copy.deepcopy(start)
-        for _ in range(20):
+        for _ in range(60):
             partial.partial_fit(X[rows], y[rows])
         partials.append(partial)
     return X, y, start, partials
