@@ -411,8 +411,8 @@ def load_text_corpus(
     """Labelled docstring corpus: ``sk_adagrad.datasets.load_docstrings()``.
 
     One document per docstring paragraph of the standard library, numpy,
-    scipy and scikit-learn, labelled by sub-package (about 45k documents in
-    54 classes).
+    scipy and scikit-learn, labelled by sub-package (the sizes for given
+    versions are in ``load_docstrings``' docstring).
 
     Parameters
     ----------

@@ -10,7 +10,14 @@ from sklearn.linear_model import Ridge
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import datasets, run, size_study, step_paths, vowpal  # noqa: E402
+from benchmarks import (  # noqa: E402
+    datasets,
+    run,
+    size_study,
+    step_paths,
+    vowpal,
+    when_to_use,
+)
 from sk_adagrad import _engine  # noqa: E402
 
 
@@ -253,3 +260,34 @@ def test_cv_benchmark_runs_both_searches_on_the_same_folds():
     assert 0.5 < row["their_score"] <= 1 and 0.5 < row["our_score"] <= 1
     defaults = cv.defaults_row(X, y, repeats=1)
     assert 0.5 < defaults["our_accuracy"] <= 1 and 0.5 < defaults["sgd_accuracy"] <= 1
+
+
+def test_when_to_use_measures_every_model_and_writes_its_block(tmp_path, monkeypatch):
+    X, y = datasets.make_rcv1_like(600, 500, nnz_per_row=20, n_classes=3)
+    split = when_to_use.Split("tiny", *when_to_use._split(X, y))
+    rows = when_to_use.measure(split, repeats=2)
+    names = [row.model for row in rows]
+    assert names[: len(when_to_use.models())] == list(when_to_use.models())
+    assert any(name.startswith("Vowpal Wabbit") for name in names) == (
+        vowpal.available()
+    )
+    for row in rows:
+        assert 0.0 <= row.accuracy <= 1.0 and len(row.seconds) == 2, row
+    # Better than chance on a planted linear model, VW included.
+    assert all(row.accuracy > 0.4 for row in rows), rows
+
+    page = tmp_path / "when_to_use.md"
+    page.write_text(f"# Page\n\n{when_to_use.START}\nold\n{when_to_use.END}\nafter\n")
+    monkeypatch.setattr(when_to_use, "PAGE", page)
+    when_to_use.write_page(when_to_use.render_block(rows, 2, (0.5, 0.7)))
+    text = page.read_text()
+    assert "old" not in text and text.endswith("after\n")
+    assert text.count("\n| tiny |") == len(rows)
+
+
+def test_when_to_use_page_holds_a_measured_block():
+    text = when_to_use.PAGE.read_text()
+    block = text.split(when_to_use.START)[1].split(when_to_use.END)[0]
+    assert "python benchmarks/when_to_use.py --repeats" in block
+    for model in when_to_use.models():
+        assert block.count(f"| {model} |") == 3, model

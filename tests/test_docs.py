@@ -53,6 +53,7 @@ def test_site_builds_with_every_page(built_site: Path) -> None:
     for page in [
         "index",
         "quickstart",
+        "when_to_use",
         "user_guide",
         "algorithm",
         "regularization",

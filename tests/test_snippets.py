@@ -73,3 +73,30 @@ def test_python_blocks_run_as_written(page, tmp_path, monkeypatch):
             # that is not what the snippet shows.
             warnings.simplefilter("ignore", ConvergenceWarning)
             exec(compile(block.code, block.where, "exec"), namespace)
+
+
+def test_blocks_are_found_with_their_languages(tmp_path):
+    rst = tmp_path / "page.rst"
+    rst.write_text(
+        "Text::\n\n   literal = 1\n\n"
+        ".. code-block:: python\n   :linenos:\n\n   a = 1\n\n       b = 2\n"
+        "after\n\n"
+        "   .. code-block:: bash\n\n      ls\n"
+    )
+    blocks = code_blocks(rst)
+    assert [(b.language, b.code, b.line) for b in blocks] == [
+        ("", "literal = 1\n", 1),
+        ("python", "a = 1\n\n    b = 2\n", 5),
+        ("bash", "ls\n", 13),
+    ]
+    md = tmp_path / "page.md"
+    md.write_text(
+        "```python\nx = 1\n```\n\n   ```bash\n   ls\n   ```\n\n"
+        "````{code-block} python\n```\n````\n\n```\nbare\n```\n"
+    )
+    assert [(b.language, b.code) for b in code_blocks(md)] == [
+        ("python", "x = 1\n"),
+        ("bash", "ls\n"),
+        ("python", "```\n"),
+        ("", "bare\n"),
+    ]
