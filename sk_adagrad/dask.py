@@ -219,14 +219,10 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
         placed = self.__dict__.get("_placed")
         if placed is not None and placed.runner.same_as(runner):
             start = placed
-        elif self.__dict__.get("_fetched") is not None:
-            start = self._fetched
-        elif placed is not None:
-            raise RuntimeError(
-                "The model was trained on a cluster whose client has closed before "
-                "estimator_ was read: it is lost. Read estimator_ before closing "
-                "the client."
-            )
+        elif self.__sklearn_is_fitted__():
+            # Trained elsewhere (another client, or in this process): brought
+            # from there, then placed here.
+            start = self.estimator_
         else:
             start = clone(self.estimator)
         self._keep(runner, self._epoch(runner, start, blocks, classes))
