@@ -28,7 +28,7 @@ model takes) and the model's size.
 
 The one-minute load average is read before each timed epoch and its range
 printed with each table. ``--write-docs`` writes the tables into
-docs/data_parallel.rst between their markers.
+docs/data_parallel_measured.rst between their markers.
 
 Data sets: the docstring corpus as tf-idf of uni+bigrams (75/25 split) and
 hashed to 2**20 features (float64, 55 classes, as a new user would), a binary
@@ -62,7 +62,7 @@ from benchmarks.machine import machine_description  # noqa: E402
 from sk_adagrad import AdagradClassifier  # noqa: E402
 from sk_adagrad._merge import MERGE_RULES  # noqa: E402
 
-DOCS_PAGE = REPO_DIR / "docs" / "data_parallel.rst"
+DOCS_PAGE = REPO_DIR / "docs" / "data_parallel_measured.rst"
 MARKERS = {
     "compare": (".. data-parallel table start", ".. data-parallel table end"),
     "partials": (".. partial-models table start", ".. partial-models table end"),

@@ -652,8 +652,10 @@ class SparseAdagrad:
         return state
 
     def __setstate__(self, state):
+        self.__dict__.update(state)
         # Models pickled before tracking existed lack its (empty) fields.
-        self.__dict__.update({"_tracking": None, "_tracking_stamps": None} | state)
+        self.__dict__.setdefault("_tracking", None)
+        self.__dict__.setdefault("_tracking_stamps", None)
         self._materializing = threading.Lock()
 
 

@@ -12,7 +12,7 @@ sequential training.
 import copy
 import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -150,25 +150,61 @@ class Start:
 
     base: BaseAdagrad
     changes: ModelRows
+    # The rows last read (ascending), their stored fields, and their weights
+    # and accumulators as :meth:`columns` gives them: what later reads of
+    # some of those rows take instead of reading and catching up again.
+    known: tuple | None = field(default=None, repr=False)
 
     @property
     def small(self) -> dict:
         return self.changes.small
 
-    def columns(self, rows, steps=()):
-        """``(weights, accumulators, weight_sum)`` at ``rows`` with the
-        intercept as a last row, in float64: the weights at the start's step,
-        and their sum over the steps in ``steps``, each at that step (the
-        penalty steps a model that did not touch the rows took on them)."""
+    def prepare(self, rows) -> None:
+        """Read ``rows`` (ascending) once for the :meth:`columns` that follow."""
         stored = stored_rows(self.base, self.changes, rows)
-        accumulators = _with_intercept(
-            stored["coef_accumulator"], self.small["intercept_accumulator"]
-        )
-        weights = self._weights(stored, self.small["t"], self.small)
+        weights, accumulators = self._columns(stored)
+        self.known = (rows, stored, weights, accumulators)
+
+    def columns(self, rows, steps=()):
+        """``(weights, accumulators, weight_sum)`` at ``rows`` (ascending) with
+        the intercept as a last row, in float64: the weights at the start's
+        step, and their sum over the steps in ``steps``, each at that step
+        (the penalty steps a model that did not touch the rows took on
+        them)."""
+        at = self._position(rows)
+        if at is None:
+            stored = stored_rows(self.base, self.changes, rows)
+            weights, accumulators = self._columns(stored)
+        else:
+            _, known, known_weights, known_accumulators = self.known
+            stored = {
+                name: None if values is None else values[at]
+                for name, values in known.items()
+            }
+            with_intercept = np.append(at, len(known_weights) - 1)
+            weights = known_weights[with_intercept]
+            accumulators = known_accumulators[with_intercept]
         weight_sum = np.zeros(accumulators.shape)
         for t in steps:
             weight_sum += self._weights(stored, t, _history_small(self, t))
         return weights, accumulators, weight_sum
+
+    def _position(self, rows):
+        """Where ``rows`` are among the rows read last, or None if not all
+        are."""
+        if self.known is None:
+            return None
+        known = self.known[0]
+        at = np.searchsorted(known, rows)
+        if len(known) == 0 or (at >= len(known)).any():
+            return None if len(rows) else at
+        return at if np.array_equal(known[at], rows) else None
+
+    def _columns(self, stored):
+        accumulators = _with_intercept(
+            stored["coef_accumulator"], self.small["intercept_accumulator"]
+        )
+        return self._weights(stored, self.small["t"], self.small), accumulators
 
     def _weights(self, stored, t, small):
         engine = _engine_with(self.base, small)
@@ -262,6 +298,7 @@ def combine(start: Start, left, right) -> Summary:
     """The :class:`Summary` of the partial models of ``left`` and ``right``
     (each a summary or one partial model's rows), in that order."""
     rows = np.union1d(left.rows, right.rows)
+    start.prepare(rows)
     left, right = _widened(start, left, rows), _widened(start, right, rows)
     n_left, n_right = len(left.steps), len(right.steps)
     shape = left.average.shape

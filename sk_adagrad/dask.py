@@ -219,14 +219,10 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
         placed = self.__dict__.get("_placed")
         if placed is not None and placed.runner.same_as(runner):
             start = placed
-        elif self.__dict__.get("_fetched") is not None:
-            start = self._fetched
-        elif placed is not None:
-            raise RuntimeError(
-                "The model was trained on a cluster whose client has closed before "
-                "estimator_ was read: it is lost. Read estimator_ before closing "
-                "the client."
-            )
+        elif self.__sklearn_is_fitted__():
+            # Trained elsewhere (another client, or in this process): brought
+            # from there, then placed here.
+            start = self.estimator_
         else:
             start = clone(self.estimator)
         self._keep(runner, self._epoch(runner, start, blocks, classes))
@@ -339,7 +335,14 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
             )
             return merged, place
 
-        root, place = submit(tree)
+        if isinstance(tree, tuple) and _place_of(tree, where) is None:
+            # The last merge across places and the epoch's end in one task,
+            # which reads the start's rows once for both.
+            (root, place), (other, _) = submit(tree[0]), submit(tree[1])
+            parts = [root, other]
+        else:
+            root, place = submit(tree)
+            parts = [root]
         rows = None
         if self.merge == "line_search" and n_groups > 1:
             rows = [
@@ -352,7 +355,7 @@ class DataParallel(MetaEstimatorMixin, BaseEstimator):
             _finish_epoch,
             placed.bases[place],
             placed.changes,
-            root,
+            parts,
             self.merge,
             rows,
             worker=place,
@@ -608,12 +611,15 @@ def _combine(base, changes, left, right):
         return combine(Start(base, changes), left, right)
 
 
-def _finish_epoch(base, changes, merged, rule, rows):
-    """``changes`` with the merged rows of the epoch laid over them; the line
-    search measures the rows ``[(X, y, weights), ...]``, stacked."""
+def _finish_epoch(base, changes, parts, rule, rows):
+    """``changes`` with the merged rows of the epoch laid over them, from one
+    or two ``parts`` to merge; the line search measures the rows ``[(X, y,
+    weights), ...]``, stacked."""
     with _turn(base):
+        start = Start(base, changes)
+        merged = parts[0] if len(parts) == 1 else combine(start, *parts)
         if rows is None:
-            return changes.then(finish(Start(base, changes), merged, rule))
+            return changes.then(finish(start, merged, rule))
         X_parts, y_parts, weight_parts = zip(*rows, strict=True)
         X = (
             sp.vstack(X_parts, format="csr")
@@ -625,14 +631,7 @@ def _finish_epoch(base, changes, merged, rule, rows):
             if weight_parts[0] is None
             else np.concatenate([np.asarray(w) for w in weight_parts])
         )
-        epoch = finish(
-            Start(base, changes),
-            merged,
-            rule,
-            X,
-            np.concatenate(y_parts),
-            sample_weight,
-        )
+        epoch = finish(start, merged, rule, X, np.concatenate(y_parts), sample_weight)
         return changes.then(epoch)
 
 

@@ -21,17 +21,6 @@ from doc_snippets import (
 )
 from sklearn.exceptions import ConvergenceWarning
 
-# Pages whose Python blocks are not run yet, each with the reason. A page is
-# named here only while someone is rewriting it; the test below fails once
-# such a page is gone, so that the entry goes with it.
-PAGES_NOT_RUN = {
-    "docs/scaling.rst": (
-        "its Dask examples use placeholders (read_chunks, read_shard, "
-        "shard_paths, ALL_CLASSES) and are being rewritten runnable, with the "
-        "page split into several"
-    ),
-}
-
 PAGES = documentation_pages()
 
 
@@ -44,7 +33,6 @@ def test_every_documentation_page_is_collected():
     assert "README.md" in names and "docs/quickstart.rst" in names
     assert {f"docs/{p.name}" for p in DOCS_DIR.glob("*.rst")} <= names
     assert {f"docs/{p.name}" for p in DOCS_DIR.glob("*.md")} <= names
-    assert set(PAGES_NOT_RUN) <= names, "a page that is not run no longer exists"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=_name)
@@ -63,8 +51,6 @@ def test_every_code_block_names_its_language(page):
     ids=_name,
 )
 def test_python_blocks_run_as_written(page, tmp_path, monkeypatch):
-    if _name(page) in PAGES_NOT_RUN:
-        pytest.skip(PAGES_NOT_RUN[_name(page)])
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "__main__"}
     for block in python_blocks(page):
