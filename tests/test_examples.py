@@ -53,11 +53,12 @@ def test_grid_search(tmp_path, capsys):
         "lr": result["lr"][best_column],
         "eps": result["eps"][best_row],
     }
-    # 55 classes (chance under 0.02); the small run scores about 0.42 in
-    # cross-validation and 0.50 on the test split.
+    # 55 classes (chance under 0.02); the small run scores 0.41 in
+    # cross-validation and 0.49 on the test split (the margins below leave room
+    # for other library versions, not for a model that learns less).
     assert result["n_classes"] > 40
-    assert result["best_cv_score"] > 0.25
-    assert result["test_accuracy"] > 0.25
+    assert result["best_cv_score"] > 0.38
+    assert result["test_accuracy"] > 0.45
     printed = capsys.readouterr().out
     assert f"test accuracy {result['test_accuracy']:.4f}" in printed
 
