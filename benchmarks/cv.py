@@ -22,10 +22,10 @@ beside them, and the ratios are measured in the same run.
 
 Usage::
 
-    python benchmarks/cv.py [--quick] [--repeats N] [--write-docs]
+    python benchmarks/cv.py [--quick] [--repeats N] [--only TEXT] [--write-docs]
 
-``--quick`` runs at 3,000 documents and rows; ``--write-docs`` writes
-docs/cv.md.
+``--quick`` runs at 3,000 documents and rows; ``--only`` runs the data sets
+whose name holds the text; ``--write-docs`` writes docs/cv.md.
 """
 
 from __future__ import annotations
@@ -187,10 +187,13 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument(
+        "--only", default="", help="run the data sets whose name holds this text"
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
     size = 3_000 if args.quick else 10_000
-    data = load(size)
+    data = {name: value for name, value in load(size).items() if args.only in name}
     loads = [load_average()]
     lines = [
         "| data | loss | GridSearchCV n_jobs=1 (s) | n_jobs=2 (s) | ours (s) "
