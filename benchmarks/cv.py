@@ -22,10 +22,12 @@ beside them, and the ratios are measured in the same run.
 
 Usage::
 
-    python benchmarks/cv.py [--quick] [--repeats N] [--only TEXT] [--write-docs]
+    python benchmarks/cv.py [--quick] [--repeats N] [--only TEXT] [--loss LOSS]
+                            [--write-docs]
 
 ``--quick`` runs at 3,000 documents and rows; ``--only`` runs the data sets
-whose name holds the text; ``--write-docs`` writes docs/cv.md.
+whose name holds the text, ``--loss`` the one loss (without the defaults
+table); ``--write-docs`` writes docs/cv.md.
 """
 
 from __future__ import annotations
@@ -190,6 +192,7 @@ def main(argv=None):
     parser.add_argument(
         "--only", default="", help="run the data sets whose name holds this text"
     )
+    parser.add_argument("--loss", help="run this loss only (and no defaults table)")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
     size = 3_000 if args.quick else 10_000
@@ -207,6 +210,8 @@ def main(argv=None):
             ("hinge", "log_loss") if task == "classification" else ("squared_error",)
         )
         for loss in losses:
+            if args.loss not in (None, loss):
+                continue
             row = compare(X, y, task, loss, args.repeats)
             met = [
                 "best" if row["best_met"] else "not best",
@@ -232,7 +237,7 @@ def main(argv=None):
     ]
     print(default_lines[0], flush=True)
     for name, (X, y, task) in data.items():
-        if task != "classification":
+        if task != "classification" or args.loss is not None:
             continue
         row = defaults_row(X, y, args.repeats)
         default_lines.append(
