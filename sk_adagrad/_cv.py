@@ -32,7 +32,10 @@ SEARCHED = ("alpha", "eps", "lr")
 NOT_TAKEN = ("early_stopping", "validation_fraction", "warm_start")
 
 # alpha=None searches 'auto' (on the whole training data) times these factors,
-# lr and eps at their plain defaults unless given (docs/cv.md).
+# lr and eps at their plain defaults unless given. On the docstring corpus at
+# 3,000 documents the best was 3 with 55 classes and 0.1 to 0.3 on the binary
+# task (docs/cv.md); 10 lost 7 and 6 points of CV accuracy on them (0.415
+# against 0.489, 0.846 against 0.902), so the grid stops at 3.
 DEFAULT_ALPHA_FACTORS = (0.1, 0.3, 1.0, 3.0)
 
 _SEARCH_CONSTRAINTS = {

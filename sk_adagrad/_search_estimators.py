@@ -281,7 +281,8 @@ shuffle, random_state, average, verbose, epsilon, n_threads : as in \
 
     Examples
     --------
-    >>>     >>> from sk_adagrad import AdagradRegressorCV
+    >>> import numpy as np
+    >>> from sk_adagrad import AdagradRegressorCV
     >>> X = np.random.default_rng(0).normal(size=(300, 3))
     >>> y = X @ [1.0, -2.0, 0.5] + 3.0
     >>> search = AdagradRegressorCV(lr=["auto", 0.1], cv=3, random_state=0)

@@ -58,6 +58,7 @@ def test_site_builds_with_every_page(built_site: Path) -> None:
         "algorithm",
         "regularization",
         "tuning",
+        "cv",
         "defaults",
         "multiclass",
         "scaling",
@@ -73,12 +74,18 @@ def test_site_builds_with_every_page(built_site: Path) -> None:
 
 def test_api_pages_document_the_estimators(built_site: Path) -> None:
     api = _page_text(built_site, "api")
-    for name in ["AdagradClassifier", "AdagradRegressor"]:
+    for name in [
+        "AdagradClassifier",
+        "AdagradRegressor",
+        "AdagradClassifierCV",
+        "AdagradRegressorCV",
+    ]:
         assert f"sk_adagrad.{name}.html" in api
         page = _page_text(built_site, f"sk_adagrad.{name}")
         # The numpydoc sections and the documented methods are rendered.
         assert "Parameters" in page
-        for method in ["fit", "partial_fit", "predict"]:
+        methods = ["fit", "predict"] + ([] if "CV" in name else ["partial_fit"])
+        for method in methods:
             assert f'id="sk_adagrad.{name}.{method}"' in page, (name, method)
 
 
