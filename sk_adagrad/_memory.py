@@ -76,14 +76,15 @@ def check_model_fits(
         fixes.append("average=False")
     fixes.append("partial_fit on a smaller model")
     raise MemoryError(
-        f"This model needs about {_size(needed)}: the {arrays} of "
+        f"This model needs about {format_bytes(needed)}: the {arrays} of "
         f"{n_features:,} features x {n_outputs:,} outputs in {dtype.name}, and "
-        f"as much again to roll back a failed call; {_size(available)} of memory "
-        f"is available. Use {', '.join(fixes[:-1])}, or {fixes[-1]}."
+        f"as much again to roll back a failed call; {format_bytes(available)} of "
+        f"memory is available. Use {', '.join(fixes[:-1])}, or {fixes[-1]}."
     )
 
 
-def _size(n_bytes):
+def format_bytes(n_bytes) -> str:
+    """``n_bytes`` in the largest binary unit that keeps it above one."""
     size = float(n_bytes)
     for unit in ("bytes", "KiB", "MiB", "GiB"):
         if size < 1024:

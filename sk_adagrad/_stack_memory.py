@@ -5,12 +5,12 @@ outputs) in each of its per-feature arrays: the weights, their accumulators,
 the running sums of the average when averaging, the up-to-date weights read
 when models stop, and one array's copy while stopped models' columns are
 dropped. Everything else (a batch's margins, the weight matrix) is a small
-part of that.
+part of that. The memory available is read as for a single model (``_memory``).
 """
 
-import os
-
 import numpy as np
+
+from ._memory import available_bytes, format_bytes
 
 
 def stack_bytes(n_features: int, n_columns: int, dtype, average: bool) -> int:
@@ -19,42 +19,20 @@ def stack_bytes(n_features: int, n_columns: int, dtype, average: bool) -> int:
     return arrays * n_features * n_columns * np.dtype(dtype).itemsize
 
 
-def available_memory() -> int | None:
-    """Bytes the system can give without swapping (Linux's MemAvailable), or
-    None when it does not say."""
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 def check_stack_fits(
     n_features: int, n_columns: int, dtype, average: bool, columns_described: str
 ) -> int:
     """Raise ``MemoryError`` saying how to shrink the stack when it would not
     fit in the memory available; return its size in bytes otherwise."""
     needed = stack_bytes(n_features, n_columns, dtype, average)
-    available = available_memory()
+    available = available_bytes()
     if available is not None and needed > available:
         float32 = "" if np.dtype(dtype) == np.float32 else ", float32 input (half)"
         raise MemoryError(
-            f"The stacked search needs about {_size(needed)} ({columns_described} "
-            f"= {n_columns} columns over {n_features} features) and "
-            f"{_size(available)} is available. Shrink it "
+            f"The stacked search needs about {format_bytes(needed)} "
+            f"({columns_described} = {n_columns:,} columns over {n_features:,} "
+            f"features) and {format_bytes(available)} is available. Shrink it "
             f"with fewer candidates (lr, eps, alpha), fewer folds (cv){float32}, "
             "or fewer features."
         )
     return needed
-
-
-def _size(n_bytes):
-    if n_bytes >= 2**30:
-        return f"{n_bytes / 2**30:.1f} GiB"
-    return f"{n_bytes / 2**20:.1f} MiB"

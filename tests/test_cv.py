@@ -190,10 +190,10 @@ def test_works_in_a_pipeline_on_text():
 
 
 def test_a_stack_too_large_is_refused_before_allocation(monkeypatch):
-    monkeypatch.setattr(stack_memory, "available_memory", lambda: 10_000)
+    monkeypatch.setattr(stack_memory, "available_bytes", lambda: 10_000)
     X, y = make_classification(n_samples=60, random_state=0)
     search = AdagradClassifierCV(lr=[0.1, 1.0], cv=3)
-    expected = r"needs about 0.0 MiB \(8 candidates x 3 folds x 1 outputs = 24 col"
+    expected = r"needs about 15 KiB \(8 candidates x 3 folds x 1 outputs = 24 col"
     with pytest.raises(MemoryError, match=expected):
         search.fit(X, y)
     assert not hasattr(search, "cv_results_")
