@@ -19,8 +19,9 @@ trusting everything in the file::
     assert set(untrusted) <= set(SKOPS_TRUSTED_TYPES)  # nothing unexpected
     model = skops.io.load("model.skops", trusted=SKOPS_TRUSTED_TYPES)
 
-Any other type found in a file (a custom transformer in a pipeline, say)
-must be reviewed and added to ``trusted`` by the user.
+Any other type found in a file (a custom transformer in a pipeline, or the
+metric function of a search fitted with a named ``scoring``) must be reviewed
+and added to ``trusted`` by the user.
 
 A pickled estimator records the version of sk_adagrad that wrote it, as
 scikit-learn's estimators record theirs. Loading it with another version
@@ -31,6 +32,8 @@ written before the engine kept its state in one object, say) raises
 :class:`~sk_adagrad.IncompatiblePickleError`, naming the version that wrote it
 and the one reading it.
 """
+
+from sklearn.metrics import check_scoring
 
 from ._classifier import AdagradClassifier
 from ._engine import SparseAdagrad
@@ -48,6 +51,7 @@ from ._losses import (
 from ._penalty import ElasticNet
 from ._regressor import AdagradRegressor
 from ._schedule import Schedule
+from ._search_estimators import AdagradClassifierCV, AdagradRegressorCV
 from ._state import EngineState, RateHistory
 
 __all__ = ["SKOPS_TRUSTED_TYPES"]
@@ -56,6 +60,8 @@ __all__ = ["SKOPS_TRUSTED_TYPES"]
 _STORED_CLASSES = (
     AdagradClassifier,
     AdagradRegressor,
+    AdagradClassifierCV,
+    AdagradRegressorCV,
     SparseAdagrad,
     EngineState,
     RateHistory,
@@ -70,6 +76,9 @@ _STORED_CLASSES = (
     Huber,
     EpsilonInsensitive,
     SquaredEpsilonInsensitive,
+    # A fitted search keeps its scorer (scikit-learn's, as GridSearchCV does):
+    # the estimator's own score, or a named metric.
+    *{type(check_scoring(AdagradClassifier(), scoring)) for scoring in (None, "f1")},
 )
 
 #: Fully qualified names of the classes a fitted model of this package holds,

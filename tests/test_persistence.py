@@ -259,12 +259,19 @@ def _fitted_variants():
             X, y_value
         )
     yield AdagradClassifier(average=10, max_iter=2, tol=None).fit(X, y_class).sparsify()
+    # Searches, which keep their scorer: the estimator's score, or a named one
+    # (whose metric function is the user's to trust, see below).
+    from sk_adagrad import AdagradClassifierCV, AdagradRegressorCV
+
+    yield AdagradClassifierCV(lr=[0.3, 1.0], cv=2, max_iter=2).fit(X, y_class)
+    yield AdagradRegressorCV(cv=2, scoring="r2", max_iter=2).fit(X, y_value)
 
 
 def test_trusted_types_cover_every_fitted_model():
     seen = set()
     for model in _fitted_variants():
         untrusted = set(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
+        untrusted.discard("sklearn.metrics._regression.r2_score")
         assert untrusted <= set(SKOPS_TRUSTED_TYPES), untrusted - set(
             SKOPS_TRUSTED_TYPES
         )
@@ -282,3 +289,32 @@ def test_sparsified_model_stays_sparse_after_round_trip():
         reloaded = round_trip(model)
         assert sp.issparse(reloaded.coef_)
         np.testing.assert_array_equal(reloaded.coef_.toarray(), model.coef_.toarray())
+
+
+@pytest.mark.parametrize("scoring", [None, "f1_macro"])
+@pytest.mark.parametrize("search", ["classifier", "regressor"])
+def test_a_fitted_search_loads_with_the_package_types(search, scoring):
+    from sk_adagrad import AdagradClassifierCV, AdagradRegressorCV
+
+    rng = np.random.default_rng(0)
+    X = sp.random(90, 15, density=0.3, random_state=0, format="csr")
+    if search == "classifier":
+        model = AdagradClassifierCV(lr=[0.3, 1.0], cv=3, scoring=scoring)
+        y = rng.integers(0, 3, 90)
+    else:
+        model = AdagradRegressorCV(
+            lr=[0.3, 1.0], cv=3, scoring=None if scoring is None else "r2"
+        )
+        y = rng.normal(size=90)
+    model.fit(X, y)
+    dumped = skops.io.dumps(model)
+    extra = set(skops.io.get_untrusted_types(data=dumped)) - set(SKOPS_TRUSTED_TYPES)
+    # A named metric's scorer holds that metric's function, for the user to
+    # trust; with the estimator's own score nothing else is needed.
+    if scoring is None:
+        assert not extra
+    else:
+        assert len(extra) == 1 and next(iter(extra)).startswith("sklearn.metrics.")
+    loaded = skops.io.loads(dumped, trusted=SKOPS_TRUSTED_TYPES + sorted(extra))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert loaded.best_params_ == model.best_params_
