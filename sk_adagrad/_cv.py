@@ -74,6 +74,10 @@ class BaseAdagradCV(BaseEstimator):
 
     _plain: type
 
+    def _check_targets(self, y):
+        """Refuse, naming ``y``, targets the task cannot take before they reach
+        NumPy's conversion (the regressor's numbers); any labels are classes."""
+
     @property
     def _parameter_constraints(self):
         plain = {
@@ -132,6 +136,7 @@ class BaseAdagradCV(BaseEstimator):
             Fitted estimator.
         """
         validate_own_params(self)
+        self._check_targets(y)
         X, y = validate_data(
             self,
             X,
@@ -196,7 +201,8 @@ class BaseAdagradCV(BaseEstimator):
         cv_results = results.cv_results(grid)
         if np.isnan(cv_results["mean_test_score"]).all():
             raise ValueError(
-                "Every candidate diverged: lower lr or raise eps (see the "
+                "Every candidate diverged: lower lr, raise eps or "
+                "initial_accumulator_value, or scale the features (see the "
                 "warnings above)."
             )
         best_index = int(np.flatnonzero(cv_results["rank_test_score"] == 1)[0])

@@ -300,19 +300,8 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
     # -- hooks of BaseAdagrad ----------------------------------------------------
 
     def _validate_X(self, X, y="no_validation", **kwargs):
-        # Strings in y would otherwise fail in NumPy's conversion, whose error
-        # names neither y nor what to do.
         if y is not None and not _no_validation(y):
-            values = np.asarray(y)
-            if values.dtype.kind in "OUS":
-                try:
-                    values.astype(np.float64)
-                except (TypeError, ValueError) as error:
-                    raise ValueError(
-                        f"{type(self).__name__} needs numeric targets, but y holds "
-                        f"values that are not numbers ({error}); for class labels "
-                        "use AdagradClassifier."
-                    ) from error
+            check_numeric_targets(self, y)
         return super()._validate_X(X, y, **kwargs)
 
     def _y_check_params(self):
@@ -340,3 +329,19 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
 
     def _score_validation(self, engine, X, y, sample_weight):
         return r2_score(y, engine.margins(X)[:, 0], sample_weight=sample_weight)
+
+
+def check_numeric_targets(estimator, y) -> None:
+    """Raise a ``ValueError`` that names ``y`` when it holds values that are not
+    numbers: NumPy's own conversion error names neither ``y`` nor what to do."""
+    values = np.asarray(y)
+    if values.dtype.kind not in "OUS":
+        return
+    try:
+        values.astype(np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"{type(estimator).__name__} needs numeric targets, but y holds "
+            f"values that are not numbers ({error}); for class labels use "
+            f"{type(estimator).__name__.replace('Regressor', 'Classifier')}."
+        ) from error

@@ -5,9 +5,9 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.metaestimators import available_if
 
 from . import _defaults as defaults
-from ._classifier import AdagradClassifier
+from ._classifier import AdagradClassifier, _ForProbabilityLosses
 from ._cv import BaseAdagradCV, best_has
-from ._regressor import AdagradRegressor
+from ._regressor import AdagradRegressor, check_numeric_targets
 
 _SEARCH_DOC = """
     lr : float, 'auto' or list of them, default='auto'
@@ -207,7 +207,7 @@ n_threads : as in :class:`AdagradClassifier`
         """
         return self._fitted_best().decision_function(X)
 
-    @available_if(best_has("predict_proba"))
+    @_ForProbabilityLosses
     def predict_proba(self, X):
         """The refitted best model's class probabilities (``log_loss``,
         ``modified_huber``).
@@ -224,7 +224,7 @@ n_threads : as in :class:`AdagradClassifier`
         """
         return self._fitted_best().predict_proba(X)
 
-    @available_if(best_has("predict_log_proba"))
+    @_ForProbabilityLosses
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
 
@@ -341,6 +341,9 @@ shuffle, random_state, average, verbose, epsilon, n_threads : as in \
         self.verbose = verbose
         self.epsilon = epsilon
         self.n_threads = n_threads
+
+    def _check_targets(self, y):
+        check_numeric_targets(self, y)
 
     def _y_check_params(self):
         return {"y_numeric": True}

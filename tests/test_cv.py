@@ -289,3 +289,19 @@ def test_a_failed_fit_leaves_the_previous_results():
         search.set_params(lr=1e300, loss="squared_error").fit(1e3 * X, y)
     assert search.cv_results_ is results
     assert search.best_estimator_.lr in (0.1, 1.0)
+
+
+def test_bad_targets_and_missing_probabilities_are_explained_as_for_plain_models():
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    with pytest.raises(
+        ValueError, match="y holds values that are not numbers.*AdagradClassifierCV"
+    ):
+        AdagradRegressorCV(cv=2).fit(X, np.array(["a", "b"] * 15))
+    search = AdagradClassifierCV(cv=2)
+    assert not hasattr(search, "predict_proba")
+    with pytest.raises(AttributeError, match="loss='hinge'.*loss='log_loss'"):
+        search.predict_proba  # noqa: B018
+    fitted = AdagradClassifierCV(cv=2, lr=[1.0], loss="log_loss").fit(
+        X, np.arange(30) % 2
+    )
+    assert fitted.predict_proba(X[:2]).shape == (2, 2)
