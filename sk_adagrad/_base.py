@@ -33,7 +33,7 @@ from ._sklearn_private import (
 from ._state import EngineState
 from ._stopping import NoImprovement
 from ._threads import effective_n_threads
-from ._version import IncompatiblePickleError, InconsistentVersionWarning, __version__
+from ._version import VersionedPickle
 
 _COMMON_CONSTRAINTS = {
     "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
@@ -95,7 +95,7 @@ def _documentation_url():
     return None
 
 
-class BaseAdagrad(BaseEstimator):
+class BaseAdagrad(VersionedPickle, BaseEstimator):
     """Shared machinery of :class:`AdagradClassifier` and :class:`AdagradRegressor`.
 
     Subclasses define ``_make_loss``, ``_n_outputs``, ``_encode_targets`` (labels
@@ -695,36 +695,8 @@ class BaseAdagrad(BaseEstimator):
 
     # -- pickling ----------------------------------------------------------------
 
-    def __getstate__(self):
-        return super().__getstate__() | {_VERSION_KEY: __version__}
-
-    def __setstate__(self, state):
-        state = dict(state)
-        written_by = state.pop(_VERSION_KEY, _UNKNOWN_VERSION)
-        unreadable = _unreadable_layout(state)
-        if unreadable is not None:
-            raise IncompatiblePickleError(
-                f"This {type(self).__name__} was pickled by sk_adagrad "
-                f"{written_by}, and sk_adagrad {__version__} cannot read its "
-                f"layout: {unreadable}. Load it with sk_adagrad {written_by}, or "
-                "refit it."
-            )
-        if written_by != __version__:
-            warnings.warn(
-                InconsistentVersionWarning(
-                    estimator_name=type(self).__name__,
-                    original_version=written_by,
-                    current_version=__version__,
-                ),
-                stacklevel=2,
-            )
-        super().__setstate__(state)
-
-
-# The pickled state's entry for the version that wrote it; pickles of versions
-# before it was recorded have none.
-_VERSION_KEY = "_sk_adagrad_version"
-_UNKNOWN_VERSION = "of unknown version (one that did not record it)"
+    def _unreadable_layout(self, state):
+        return _unreadable_layout(state)
 
 
 def _unreadable_layout(state):

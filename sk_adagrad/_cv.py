@@ -23,6 +23,7 @@ from ._sklearn_private import Interval, StrOptions, check_sample_weight
 from ._sklearn_private import validate_params as validate_own_params
 from ._stack import Group, StackDiverged, new_stack, train
 from ._stack_memory import check_stack_fits
+from ._version import VersionedPickle
 
 # The parameters searched; the others are the plain estimator's, shared by
 # every candidate.
@@ -66,7 +67,7 @@ def best_has(name):
     return check
 
 
-class BaseAdagradCV(BaseEstimator):
+class BaseAdagradCV(VersionedPickle, BaseEstimator):
     """What :class:`AdagradClassifierCV` and :class:`AdagradRegressorCV` share.
 
     Subclasses set ``_plain``, the plain estimator's class.

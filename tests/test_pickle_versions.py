@@ -12,10 +12,11 @@ import scipy.sparse as sp
 import sk_adagrad
 from sk_adagrad import (
     AdagradClassifier,
+    AdagradClassifierCV,
     AdagradRegressor,
     IncompatiblePickleError,
     InconsistentVersionWarning,
-    _base,
+    _version,
 )
 from sk_adagrad._engine import SparseAdagrad
 
@@ -31,7 +32,7 @@ def fitted(Estimator=AdagradClassifier):
 def pickled_by(version, model, monkeypatch):
     """``model`` pickled as sk_adagrad ``version`` would write it."""
     with monkeypatch.context() as patch:
-        patch.setattr(_base, "__version__", version)
+        patch.setattr(_version, "__version__", version)
         return pickle.dumps(model)
 
 
@@ -71,7 +72,7 @@ def test_a_pickle_of_another_version_warns_naming_both(monkeypatch):
 def test_a_pickle_without_a_version_warns_that_it_is_unknown(monkeypatch):
     model = fitted()
     with monkeypatch.context() as patch:
-        patch.setattr(_base.BaseAdagrad, "__getstate__", lambda self: vars(self))
+        patch.setattr(_version.VersionedPickle, "__getstate__", lambda self: vars(self))
         data = pickle.dumps(model)
     with pytest.warns(InconsistentVersionWarning, match="unknown version"):
         pickle.loads(data)
@@ -113,3 +114,12 @@ def test_an_unreadable_layout_raises_naming_both_versions(
     assert f"sk_adagrad {sk_adagrad.__version__} cannot read" in message
     assert missing in message
     assert isinstance(raised.value, ValueError)
+
+
+def test_a_search_pickle_records_its_own_version(monkeypatch):
+    search = AdagradClassifierCV(lr=[0.3, 1.0], cv=2, random_state=0).fit(X, LABELS)
+    with pytest.warns(InconsistentVersionWarning) as caught:
+        loaded = pickle.loads(pickled_by("0.0.1", search, monkeypatch))
+    names = {warning.message.estimator_name for warning in caught}
+    assert "AdagradClassifierCV" in names
+    np.testing.assert_array_equal(loaded.predict(X), search.predict(X))
