@@ -444,7 +444,8 @@ class Run:
     after: bool  # a library call fails once it has returned
 
     def describe(self):
-        when = " after returning" if self.after else ""
+        library_call = isinstance(self.point, LibraryPoint)
+        when = " after returning" if self.after and library_call else ""
         return (
             f"{point_name(self.point)} call {self.k} raising "
             f"{self.exception.__name__}{when} ({self.scenario.name})"
