@@ -235,9 +235,8 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
         """The plain estimator of a candidate on a fold, its ``'auto'`` values
         resolved as a plain fit with these sample weights resolves them."""
         model = clone(template).set_params(**params)
-        for name in ("classes_",):
-            if hasattr(template, name):
-                setattr(model, name, getattr(template, name))
+        if hasattr(template, "classes_"):
+            model.classes_ = template.classes_
         model._resolve_auto(
             X,
             None,
