@@ -696,26 +696,21 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
     # -- pickling ----------------------------------------------------------------
 
     def _unreadable_layout(self, state):
-        return _unreadable_layout(state)
-
-
-def _unreadable_layout(state):
-    """What this version cannot read in an estimator's pickled ``state``, or
-    None: the engine must hold its whole training state in an EngineState."""
-    engine = state.get("optimizer_")
-    if engine is None:
+        """The engine must hold its whole training state in an EngineState."""
+        engine = state.get("optimizer_")
+        if engine is None:
+            return None
+        engine_state = getattr(engine, "__dict__", {}).get("state")
+        if not isinstance(engine_state, EngineState):
+            return "its optimizer keeps no EngineState"
+        missing = [
+            name
+            for name in EngineState.row_fields() + EngineState.small_fields()
+            if name not in vars(engine_state)
+        ]
+        if missing:
+            return f"its EngineState has no {', '.join(missing)}"
         return None
-    engine_state = getattr(engine, "__dict__", {}).get("state")
-    if not isinstance(engine_state, EngineState):
-        return "its optimizer keeps no EngineState"
-    missing = [
-        name
-        for name in EngineState.row_fields() + EngineState.small_fields()
-        if name not in vars(engine_state)
-    ]
-    if missing:
-        return f"its EngineState has no {', '.join(missing)}"
-    return None
 
 
 def _no_validation(y):
