@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from ._base import BaseAdagrad, training_objective
+from ._base import BaseAdagrad
 from ._engine import _denominator, _row_blocks
 from ._rows import put_rows
 from ._sklearn_private import check_sample_weight
@@ -438,12 +438,8 @@ def _best_step(start, merged_small, rows, weights, direction, X, y, sample_weigh
     with np.errstate(over="ignore", invalid="ignore"):
         objectives = np.array(
             [
-                training_objective(
-                    engine.loss,
-                    Y,
-                    margins + step * margins_direction,
-                    sample_weight,
-                    penalty,
+                engine.loss.objective(
+                    Y, margins + step * margins_direction, sample_weight, penalty
                 )
                 for step, penalty in zip(LINE_STEPS, penalties, strict=True)
             ]
