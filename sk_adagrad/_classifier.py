@@ -420,9 +420,6 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
 
     # -- hooks of BaseAdagrad ----------------------------------------------------
 
-    def _y_check_params(self):
-        return {}
-
     def _prepare_y(self, y, sample_weight, reset, classes=None, partial=False):
         if not (partial and hasattr(self, "classes_") and y.dtype.kind in "biuUS"):
             # Later partial_fit calls skip it for integer, boolean and string

@@ -246,3 +246,12 @@ def make_loss(name: str, *, epsilon: float = 0.1, multinomial: bool = False):
         "squared_epsilon_insensitive": lambda: SquaredEpsilonInsensitive(epsilon),
     }
     return factories[name]()
+
+
+def training_objective(loss, Y, margins, weights, penalty_value: float) -> float:
+    """The objective training minimises, on rows with encoded targets ``Y`` and
+    ``margins``: the weighted mean loss plus the penalty ``penalty_value`` of the
+    weights. The one-vs-rest loss is the mean of the binary problems' losses;
+    each problem has its own penalty, so their mean is the total / K."""
+    outputs = 1 if isinstance(loss, MultinomialLog) else Y.shape[1]
+    return np.average(loss.value(Y, margins), weights=weights) + penalty_value / outputs

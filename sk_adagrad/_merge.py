@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from ._base import BaseAdagrad, training_objective
+from ._base import BaseAdagrad
 from ._engine import _denominator, _row_blocks
+from ._losses import training_objective
 from ._rows import put_rows
 from ._sklearn_private import check_sample_weight
 

@@ -299,6 +299,8 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
 
     # -- hooks of BaseAdagrad ----------------------------------------------------
 
+    _lr_in_target_units = True
+
     def _validate_X(self, X, y="no_validation", **kwargs):
         if y is not None and not _no_validation(y):
             check_numeric_targets(self, y)
@@ -312,11 +314,6 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
 
     def _n_outputs(self):
         return 1
-
-    def _lr_scale(self, X, rows, targets, sample_weight):
-        return defaults.target_scale(targets, sample_weight) / defaults.feature_load(
-            X, sample_weight, rows
-        )
 
     def _make_loss(self, n_outputs):
         return make_loss(self.loss, epsilon=self.epsilon)
