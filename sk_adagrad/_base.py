@@ -477,26 +477,11 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
             intercept_init,
         )
         data = TrainingRows(X, targets, sample_weight, self._encode_targets)
+        settings = self._epoch_settings(len(train_rows))
         n_iter = run_epochs(
-            engine,
-            data,
-            train,
-            validation,
-            rng,
-            self._epoch_settings(len(train_rows)),
-            self._score_validation,
+            engine, data, train, validation, rng, settings, self._score_validation
         )
-        warn_if_worse_than_constant(
-            engine,
-            data,
-            train_rows,
-            self.verbose,
-            advice=(
-                f"Standardise the features (StandardScaler), lower lr (now "
-                f"{self.lr_:.3g}) or raise max_iter (now {self.max_iter}) and "
-                f"n_iter_no_change (now {self.n_iter_no_change})."
-            ),
-        )
+        warn_if_worse_than_constant(engine, data, train_rows, settings, self.lr_)
         self.optimizer_ = engine
         self.n_iter_ = n_iter
         return self

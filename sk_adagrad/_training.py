@@ -216,12 +216,12 @@ def run_epochs(engine, data, train, validation, rng, settings, score_validation)
     return epoch
 
 
-def warn_if_worse_than_constant(engine, data, rows, verbose, advice):
+def warn_if_worse_than_constant(engine, data, rows, settings, lr):
     """Warn when the training objective of the fitted model is worse than that
     of the best constant model (an intercept alone, no penalty), measured on
     at most ``CONSTANT_CHECK_ROWS`` of the training rows ``rows``, spread
-    evenly; the warning ends with ``advice``, what to change. ``verbose``
-    prints both objectives."""
+    evenly; the warning names the fit's ``lr`` and ``settings`` to change.
+    ``settings.verbose`` prints both objectives."""
     if len(rows) > CONSTANT_CHECK_ROWS:
         rows = rows[np.linspace(0, len(rows) - 1, CONSTANT_CHECK_ROWS).astype(int)]
     weights = data.sample_weight[rows]
@@ -238,7 +238,7 @@ def warn_if_worse_than_constant(engine, data, rows, verbose, advice):
     with np.errstate(over="ignore", invalid="ignore"):
         margins = engine.margins(data.X[rows])
         model = training_objective(loss, Y, margins, weights, engine.penalty_value())
-    if verbose:
+    if settings.verbose:
         print(
             f"Fitted model's objective {model:.6g} (mean loss plus penalty on "
             f"{len(rows)} training rows); best constant model's {constant:.6g}."
@@ -247,7 +247,10 @@ def warn_if_worse_than_constant(engine, data, rows, verbose, advice):
         warnings.warn(
             f"The fitted model's training objective ({model:.4g}) is worse than "
             "that of the best constant model, an intercept alone "
-            f"({constant:.4g}). {advice}",
+            f"({constant:.4g}). Standardise the features (StandardScaler), "
+            f"lower lr (now {lr:.3g}) or raise max_iter (now "
+            f"{settings.max_iter}) and n_iter_no_change (now "
+            f"{settings.n_iter_no_change}).",
             ConvergenceWarning,
             stacklevel=3,
         )
