@@ -34,7 +34,6 @@ from ._training import (
     hold_out,
     run_epochs,
     run_pass,
-    warn_if_worse_than_constant,
 )
 from ._version import VersionedPickle
 
@@ -136,9 +135,9 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
         ``(n_rows, n_outputs)``."""
         raise NotImplementedError
 
-    def _score_validation(self, engine, X, targets, sample_weight):
-        """The score early stopping watches on held-out rows (higher is
-        better)."""
+    def _score_validation(self, margins, targets, sample_weight):
+        """The score early stopping watches on held-out rows, from their
+        ``margins`` (higher is better)."""
         raise NotImplementedError
 
     def _stratify(self, targets):
@@ -441,6 +440,7 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
             raise
 
     def _fit(self, X, y, sample_weight, coef_init=None, intercept_init=None):
+        """``fit`` inside its transaction: checks, the engine, then its epochs."""
         validate_params(self)
         reuse = self.warm_start and self.__sklearn_is_fitted__()
         X, y = self._validate_X(
@@ -479,9 +479,15 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
         data = TrainingRows(X, targets, sample_weight, self._encode_targets)
         settings = self._epoch_settings(len(train_rows))
         n_iter = run_epochs(
-            engine, data, train, validation, rng, settings, self._score_validation
+            engine,
+            data,
+            train,
+            validation,
+            rng,
+            settings,
+            self._score_validation,
+            self.lr_,
         )
-        warn_if_worse_than_constant(engine, data, train_rows, settings, self.lr_)
         self.optimizer_ = engine
         self.n_iter_ = n_iter
         return self
@@ -499,6 +505,7 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
         )
 
     def _partial_fit(self, X, y, sample_weight, classes=None):
+        """``partial_fit`` inside its transaction: checks, the engine, a pass."""
         validate_params(self)
         if self.early_stopping:
             # partial_fit makes one pass and never stops: held-out rows would

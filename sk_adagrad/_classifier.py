@@ -503,8 +503,8 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
     def _stratify(self, codes):
         return codes
 
-    def _score_validation(self, engine, X, codes, sample_weight):
-        predicted = self._codes_from_margins(engine.margins(X))
+    def _score_validation(self, margins, codes, sample_weight):
+        predicted = self._codes_from_margins(margins)
         return np.average(predicted == codes, weights=sample_weight)
 
     def __sklearn_tags__(self):

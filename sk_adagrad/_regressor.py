@@ -319,8 +319,8 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
     def _format_coef(self, by_output):
         return by_output[0]
 
-    def _score_validation(self, engine, X, y, sample_weight):
-        return r2_score(y, engine.margins(X)[:, 0], sample_weight=sample_weight)
+    def _score_validation(self, margins, y, sample_weight):
+        return r2_score(y, margins[:, 0], sample_weight=sample_weight)
 
 
 def check_numeric_targets(estimator, y) -> None:

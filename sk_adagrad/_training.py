@@ -139,16 +139,18 @@ def run_pass(engine, data, rows, batch_size, n_threads, with_loss=True, stats=No
     return loss_sum / total_weight if total_weight > 0 else 0.0
 
 
-def run_epochs(engine, data, train, validation, rng, settings, score_validation):
-    """Run the epochs of a fit on the rows ``train`` (all when None); return
-    how many ran.
+def run_epochs(engine, data, train, validation, rng, settings, score, lr):
+    """Run the epochs of a fit on the rows ``train`` (all when None), then
+    check the fitted model against the best constant one (see
+    :func:`warn_if_worse_than_constant`, which names ``lr``); return how many
+    epochs ran.
 
     Each epoch is a pass over the training rows, shuffled by ``rng`` unless
     ``settings.shuffle`` is False. With ``settings.tol`` set, the fit stops
     when the stopping rule (:class:`~sk_adagrad._stopping.NoImprovement`)
-    says so, watching the score ``score_validation(engine, X, targets,
-    sample_weight)`` on the rows ``validation`` when given, else the running
-    loss; reaching ``max_iter`` first warns.
+    says so, watching the score ``score(margins, targets, sample_weight)`` of
+    the rows ``validation`` when given, else the running loss; reaching
+    ``max_iter`` first warns.
     """
     X, targets, sample_weight = data.X, data.targets, data.sample_weight
     track_objective = (
@@ -184,10 +186,13 @@ def run_epochs(engine, data, train, validation, rng, settings, score_validation)
         # the fitted model's objective printed at the end.
         criterion, message = objective, f"running loss {objective:.6g}"
         if validation is not None:
-            score = score_validation(
-                engine, X[validation], targets[validation], sample_weight[validation]
+            score_value = score(
+                engine.margins(X[validation]),
+                targets[validation],
+                sample_weight[validation],
             )
-            criterion, message = -score, message + f", validation score {score:.6g}"
+            criterion = -score_value
+            message += f", validation score {score_value:.6g}"
         if settings.verbose:
             elapsed = time.perf_counter() - start
             print(f"-- Epoch {epoch}: {message}, time {elapsed:.3f} s")
@@ -213,6 +218,8 @@ def run_epochs(engine, data, train, validation, rng, settings, score_validation)
             )
     if settings.verbose:
         print(f"Stopped after epoch {epoch}: {reason}.")
+    train_rows = np.arange(len(targets)) if train is None else train
+    warn_if_worse_than_constant(engine, data, train_rows, settings, lr)
     return epoch
 
 
@@ -252,5 +259,6 @@ def warn_if_worse_than_constant(engine, data, rows, settings, lr):
             f"{settings.max_iter}) and n_iter_no_change (now "
             f"{settings.n_iter_no_change}).",
             ConvergenceWarning,
-            stacklevel=3,
+            # The estimator's fit: fit, _fit, run_epochs, then this function.
+            stacklevel=4,
         )
