@@ -199,9 +199,9 @@ def run_epochs(engine, data, train, validation, rng, settings, score, lr):
             if stats is not None:
                 print(f"   {stats.summary()}")
         if stopping is not None and stopping.should_stop(criterion):
-            watched = (
-                "running loss, settled," if validation is None else ("validation score")
-            )
+            watched = "validation score"
+            if validation is None:
+                watched = "running loss, settled,"
             reason = (
                 f"the {watched} did not improve by tol={settings.tol:g} for "
                 f"{settings.n_iter_no_change} epochs"
