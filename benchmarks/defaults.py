@@ -35,6 +35,7 @@ from benchmarks import datasets, size_study  # noqa: E402
 from benchmarks.machine import machine_description  # noqa: E402
 from sk_adagrad import AdagradClassifier  # noqa: E402
 from sk_adagrad._defaults import auto_alpha  # noqa: E402
+from sk_adagrad._losses import make_loss  # noqa: E402
 
 VARIANTS = [
     {},
@@ -169,10 +170,8 @@ def main(argv=None):
     # Each epoch of the curves is one partial_fit pass, which takes the
     # penalty of a stream; the curves use the one fit would take on this data.
     def fit_alpha(params):
-        model = AdagradClassifier(**params)
-        return {
-            "alpha": auto_alpha(np.ones(X_train.shape[0]), model._alpha_per_sample())
-        }
+        loss = make_loss(AdagradClassifier(**params).loss)
+        return {"alpha": auto_alpha(np.ones(X_train.shape[0]), loss.alpha_per_sample)}
 
     shown = sorted({1, 2, 3, args.epochs})
     accuracy_columns = " | ".join(f"acc@{e}" for e in shown)

@@ -16,6 +16,7 @@ is worth adopting only if it saves epochs with no case losing accuracy.
 """
 
 import argparse
+import dataclasses
 import math
 import re
 import warnings
@@ -38,20 +39,12 @@ class _Recording:
     """Mixin: after each epoch, record the running loss the stopping rule sees
     and the score on a test set."""
 
-    def _run_pass(
-        self,
-        engine,
-        X,
-        targets,
-        sample_weight,
-        rows,
-        batch_size,
-        with_loss=True,
-        stats=None,
-    ):
-        loss = super()._run_pass(
-            engine, X, targets, sample_weight, rows, batch_size, True, stats
+    def _epoch_settings(self, n_rows):
+        return dataclasses.replace(
+            super()._epoch_settings(n_rows), after_epoch=self._record
         )
+
+    def _record(self, engine, loss):
         fitted = self.__dict__.get("optimizer_")
         self.optimizer_ = engine  # score the model as it stands
         try:
@@ -61,7 +54,6 @@ class _Recording:
                 del self.optimizer_
             else:
                 self.optimizer_ = fitted
-        return loss
 
 
 class RecordingClassifier(_Recording, AdagradClassifier):

@@ -1,25 +1,23 @@
 """What the classifier and the regressor share: parameters, validation, the
-epoch loop, early stopping, transactional calls and the fitted attributes."""
+``'auto'`` rules, the engine a call trains, transactional calls and the fitted
+attributes. The training loop itself is ``_training``'s."""
 
 import functools
 import importlib.metadata
-import time
-import warnings
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
 from . import _defaults as defaults
-from ._batches import batch_rows, canonical_csr, prefetched
-from ._engine import SparseAdagrad, StepStats
+from ._batches import canonical_csr
+from ._engine import SparseAdagrad
 from ._losses import make_loss
 from ._memory import check_model_fits
 from ._penalty import ElasticNet
@@ -31,8 +29,13 @@ from ._sklearn_private import (
     validate_params,
 )
 from ._state import EngineState
-from ._stopping import NoImprovement
-from ._threads import effective_n_threads
+from ._training import (
+    EpochSettings,
+    TrainingRows,
+    hold_out,
+    run_epochs,
+    run_pass,
+)
 from ._version import VersionedPickle
 
 _COMMON_CONSTRAINTS = {
@@ -59,19 +62,6 @@ _COMMON_CONSTRAINTS = {
 }
 
 
-# The check that a fit beats a constant model reads at most this many rows,
-# spread evenly: its cost stays a small part of an epoch on large data. It
-# compares two mean losses on the same rows, so its error is that of the mean of
-# their per-row difference, sd / sqrt(n): 1.4% of that difference's standard
-# deviation for 5,000 rows. On the docstring corpus (46,000 documents, 55
-# classes, five epochs) that is 0.012 for the log loss (a constant model's 3.65
-# against a fitted model's objective of 0.67) and 0.0001 for the hinge (0.036
-# against 0.005): far below the gap the check looks for. Four times the rows
-# would halve the error, at four times the cost of the margins, which on that
-# corpus fell from about 0.3 s (20,000 rows) to 0.04 s.
-CONSTANT_CHECK_ROWS = 5_000
-
-
 @functools.cache
 def _documentation_url():
     """The "Documentation" project URL of the installed package, or None."""
@@ -89,9 +79,15 @@ def _documentation_url():
 class BaseAdagrad(VersionedPickle, BaseEstimator):
     """Shared machinery of :class:`AdagradClassifier` and :class:`AdagradRegressor`.
 
-    Subclasses define ``_make_loss``, ``_n_outputs``, ``_encode_targets`` (labels
-    or values to what the loss reads, an array of the given float dtype),
-    ``_prepare_y`` and ``_score_validation``.
+    ``fit`` and ``partial_fit`` validate the input, resolve the ``'auto'``
+    values, make or reuse the engine and hand it to ``_training``, inside a
+    transaction. What differs between the two tasks is in these hooks, each
+    declared below with what it must do: ``_make_loss``, ``_n_outputs``,
+    ``_prepare_y``, ``_encode_targets`` and ``_score_validation``, which a
+    subclass must define, and ``_y_check_params``, ``_validate_X``,
+    ``_stratify``, ``_format_coef`` and ``_lr_in_target_units``, which it
+    may. What ``'auto'`` starts from for each loss is the loss's own
+    (``_losses``).
     """
 
     _parameter_constraints: dict = dict(_COMMON_CONSTRAINTS)
@@ -108,6 +104,51 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
         if site is None:
             return ""
         return site.rstrip("/") + "/{estimator_module}.{estimator_name}.html"
+
+    # -- hooks of the subclasses -------------------------------------------------
+
+    # Whether lr='auto' is in the units of the targets (a regression's, whose
+    # weights scale with the target) rather than of margins of order one.
+    _lr_in_target_units = False
+
+    def _make_loss(self, n_outputs):
+        """The loss object (from ``_losses``) of a model with ``n_outputs``
+        outputs."""
+        raise NotImplementedError
+
+    def _n_outputs(self):
+        """The number of outputs (columns of weights) of the model, once
+        :meth:`_prepare_y` has seen the targets."""
+        raise NotImplementedError
+
+    def _y_check_params(self):
+        """Keyword arguments for ``validate_data``'s checks of ``y``."""
+        return {}
+
+    def _prepare_y(self, y, sample_weight, reset, classes=None, partial=False):
+        """``(targets, sample_weight)``: ``y`` checked and turned into what the
+        model trains on (class codes or float values), the weights adjusted
+        (class weights); ``reset`` learns the classes afresh, ``partial`` is a
+        ``partial_fit`` call with its ``classes``."""
+        raise NotImplementedError
+
+    def _encode_targets(self, targets, dtype=np.float64):
+        """``targets`` as the loss reads them: an array of ``dtype`` and shape
+        ``(n_rows, n_outputs)``."""
+        raise NotImplementedError
+
+    def _score_validation(self, margins, targets, sample_weight):
+        """The score early stopping watches on held-out rows, from their
+        ``margins`` (higher is better)."""
+        raise NotImplementedError
+
+    def _stratify(self, targets):
+        """What the early-stopping split stratifies on (None: nothing)."""
+        return None
+
+    def _format_coef(self, by_output):
+        """``coef_``'s shape, from a new ``(n_outputs, n_features)`` array."""
+        return by_output
 
     # -- fitted attributes -------------------------------------------------------
 
@@ -150,10 +191,6 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
     def t_(self):
         """Number of Adagrad steps (mini-batches) taken over the model's life."""
         return self._fitted_optimizer().t
-
-    def _format_coef(self, by_output):
-        """``coef_``'s shape, from a new ``(n_outputs, n_features)`` array."""
-        return by_output
 
     def sparsify(self):
         """Return ``coef_`` as a SciPy CSR matrix from now on (see ``densify``).
@@ -258,30 +295,29 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
             fit_intercept=bool(self.fit_intercept),
         )
 
-    def _resolve_auto(self, X, rows, targets, sample_weight, auto_alpha, keep):
+    def _resolve_auto(self, X, rows, targets, sample_weight, stream=False):
         """Set ``lr_`` and ``alpha_``, the values ``'auto'`` stands for on this
         data (or the values given): the training rows ``rows`` of ``X`` (all
         when None), whose targets and weights are ``targets`` and
-        ``sample_weight``. With ``keep``, values resolved by an earlier call
-        stay: a stream keeps its step sizes and penalty."""
-        if self.lr != "auto":
-            self.lr_ = float(self.lr)
-        elif not (keep and hasattr(self, "lr_")):
-            self.lr_ = self._base_lr() * self._lr_scale(X, rows, targets, sample_weight)
-        if self.alpha != "auto":
-            self.alpha_ = float(self.alpha)
-        elif not (keep and hasattr(self, "alpha_")):
-            self.alpha_ = auto_alpha
-
-    def _base_lr(self):
-        return make_loss(self.loss).base_lr
-
-    def _alpha_per_sample(self):
-        return make_loss(self.loss).alpha_per_sample
-
-    def _lr_scale(self, X, rows, targets, sample_weight):
-        """What ``lr='auto'`` multiplies the base rate by (see _resolve_auto)."""
-        return 1.0
+        ``sample_weight``. In a stream (``partial_fit``), whose length is
+        unknown, a fitted model keeps the values its first call resolved."""
+        keep = stream and self.__sklearn_is_fitted__()
+        loss = make_loss(self.loss)
+        if not (keep and self.lr == "auto" and hasattr(self, "lr_")):
+            self.lr_ = defaults.resolve_lr(
+                self.lr,
+                loss.base_lr,
+                X,
+                sample_weight,
+                rows,
+                targets if self._lr_in_target_units else None,
+            )
+        if not (keep and self.alpha == "auto" and hasattr(self, "alpha_")):
+            self.alpha_ = defaults.resolve_alpha(
+                self.alpha,
+                loss.alpha_per_sample,
+                None if stream else sample_weight,
+            )
 
     def _batch_size_for(self, n_samples):
         """Rows per step of a fit on ``n_samples`` rows (None: a stream of
@@ -369,57 +405,6 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
             )
         return coef, intercept
 
-    def _run_pass(
-        self,
-        engine,
-        X,
-        targets,
-        sample_weight,
-        rows,
-        batch_size,
-        with_loss=True,
-        stats=None,
-    ):
-        """One pass over ``rows`` (all rows when None) in mini-batches of
-        ``batch_size`` rows; returns the weighted mean loss, measured on each
-        batch before its step (0 unless ``with_loss``). ``sample_weight`` may
-        be of shape ``(n_samples, n_groups)``, a weight per row and group of
-        outputs (see ``SparseAdagrad.step``): the mean loss is then one per
-        group."""
-        loss_sum = 0.0
-        n_rows = X.shape[0] if rows is None else len(rows)
-        batches = list(batch_rows(n_rows, batch_size, rows))
-        # One batch too small to share between threads (a small partial_fit
-        # chunk) is stepped on this thread alone: there is nothing to prefetch
-        # and nothing to share, and no pool to set up.
-        alone = len(batches) == 1 and not engine.can_share(X)
-        n_threads = 1 if alone else effective_n_threads(self.n_threads)
-
-        def prepare(batch):
-            # Targets in the model's dtype here, in the prefetch thread, so that
-            # a float32 model's step does not cast them on the training thread.
-            Y = self._encode_targets(targets[batch], engine.dtype)
-            return engine.plan_step(X[batch], n_threads), Y, sample_weight[batch]
-
-        with nullcontext() if alone else ThreadPoolExecutor(n_threads) as pool:
-            for planned, Y, weights in prefetched(prepare, batches, pool):
-                loss_sum += engine.step(planned, Y, weights, with_loss, stats, pool)
-        if not with_loss:
-            return 0.0
-        total_weight = (
-            sample_weight.sum(axis=0)
-            if rows is None
-            else sample_weight[rows].sum(axis=0)
-        )
-        if sample_weight.ndim == 2:
-            return np.divide(
-                loss_sum,
-                total_weight,
-                out=np.zeros_like(total_weight),
-                where=total_weight > 0,
-            )
-        return loss_sum / total_weight if total_weight > 0 else 0.0
-
     @contextmanager
     def _transaction(self):
         """Leave the estimator exactly as it was if the call fails, whatever
@@ -450,6 +435,7 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
             raise
 
     def _fit(self, X, y, sample_weight, coef_init=None, intercept_init=None):
+        """``fit`` inside its transaction: checks, the engine, then its epochs."""
         validate_params(self)
         reuse = self.warm_start and self.__sklearn_is_fitted__()
         X, y = self._validate_X(
@@ -462,18 +448,18 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
         sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
         targets, sample_weight = self._prepare_y(y, sample_weight, reset=not reuse)
         rng = check_random_state(self.random_state)
-        train, validation = self._split(targets, sample_weight, rng)
+        train = validation = None
+        if self.early_stopping:
+            train, validation = hold_out(
+                targets,
+                sample_weight,
+                rng,
+                self.validation_fraction,
+                self._stratify(targets),
+                self.shuffle,
+            )
         train_rows = np.arange(len(targets)) if train is None else train
-        self._resolve_auto(
-            X,
-            train,
-            targets[train_rows],
-            sample_weight[train_rows],
-            auto_alpha=defaults.auto_alpha(
-                sample_weight[train_rows], self._alpha_per_sample()
-            ),
-            keep=False,
-        )
+        self._resolve_auto(X, train, targets[train_rows], sample_weight[train_rows])
         # A given start begins a new optimizer, even under warm_start.
         engine = self._optimizer_for(
             X.shape[1],
@@ -485,144 +471,36 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
             coef_init,
             intercept_init,
         )
-
-        track_objective = bool(self.verbose) or (
-            self.tol is not None and not self.early_stopping
+        data = TrainingRows(X, targets, sample_weight, self._encode_targets)
+        settings = self._epoch_settings(len(train_rows))
+        n_iter = run_epochs(
+            engine,
+            data,
+            train,
+            validation,
+            rng,
+            settings,
+            self._score_validation,
+            self.lr_,
         )
-        batch_size = self._batch_size_for(len(train_rows))
-        stopping = None
-        if self.tol is not None:
-            stopping = NoImprovement(
-                self.tol, self.n_iter_no_change, settled_only=validation is None
-            )
-        reason = f"max_iter={self.max_iter} epochs run"
-        for epoch in range(1, self.max_iter + 1):
-            start = time.perf_counter()
-            rows = train
-            if self.shuffle:
-                rows = rng.permutation(len(targets) if train is None else train)
-            stats = StepStats() if self.verbose >= 2 else None
-            objective = self._run_pass(
-                engine,
-                X,
-                targets,
-                sample_weight,
-                rows,
-                batch_size,
-                track_objective,
-                stats,
-            )
-            # Measured on each batch before its step, over weights that moved
-            # during the epoch, and without the penalty: the running loss, not
-            # the fitted model's objective printed at the end.
-            criterion, message = objective, f"running loss {objective:.6g}"
-            if validation is not None:
-                score = self._score_validation(
-                    engine,
-                    X[validation],
-                    targets[validation],
-                    sample_weight[validation],
-                )
-                criterion, message = -score, message + f", validation score {score:.6g}"
-            if self.verbose:
-                elapsed = time.perf_counter() - start
-                print(f"-- Epoch {epoch}: {message}, time {elapsed:.3f} s")
-                if stats is not None:
-                    print(f"   {stats.summary()}")
-            if stopping is not None and stopping.should_stop(criterion):
-                watched = (
-                    "running loss, settled,"
-                    if validation is None
-                    else "validation score"
-                )
-                reason = (
-                    f"the {watched} did not improve by tol={self.tol:g} for "
-                    f"{self.n_iter_no_change} epochs"
-                )
-                break
-        else:
-            if self.tol is not None:
-                warnings.warn(
-                    f"Maximum number of epochs ({self.max_iter}) reached before "
-                    "convergence; consider raising max_iter.",
-                    ConvergenceWarning,
-                    stacklevel=3,
-                )
-        if self.verbose:
-            print(f"Stopped after epoch {epoch}: {reason}.")
-        self._warn_if_worse_than_constant(engine, X, targets, sample_weight, train_rows)
         self.optimizer_ = engine
-        self.n_iter_ = epoch
+        self.n_iter_ = n_iter
         return self
 
-    def _warn_if_worse_than_constant(self, engine, X, targets, sample_weight, rows):
-        """Warn when the training objective of the fitted model is worse than that
-        of the best constant model (an intercept alone, no penalty), measured on
-        at most ``CONSTANT_CHECK_ROWS`` training rows spread evenly."""
-        if len(rows) > CONSTANT_CHECK_ROWS:
-            rows = rows[np.linspace(0, len(rows) - 1, CONSTANT_CHECK_ROWS).astype(int)]
-        weights = sample_weight[rows]
-        if weights.sum() <= 0:
-            return
-        Y = self._encode_targets(targets[rows])
-        loss = engine.loss
-        constant_margins = np.broadcast_to(loss.best_constant(Y, weights), Y.shape)
-        constant = np.average(loss.value(Y, constant_margins), weights=weights)
-        if not constant > 0:
-            # A constant that fits exactly leaves nothing to beat: the
-            # perceptron's loss is 0 at the zero model, whatever the data.
-            return
-        with np.errstate(over="ignore", invalid="ignore"):
-            margins = engine.margins(X[rows])
-            model = loss.objective(Y, margins, weights, engine.penalty_value())
-        if self.verbose:
-            print(
-                f"Fitted model's objective {model:.6g} (mean loss plus penalty on "
-                f"{len(rows)} training rows); best constant model's {constant:.6g}."
-            )
-        if not model <= constant:
-            warnings.warn(
-                f"The fitted model's training objective ({model:.4g}) is worse than "
-                "that of the best constant model, an intercept alone "
-                f"({constant:.4g}). Standardise the features (StandardScaler), "
-                f"lower lr (now {self.lr_:.3g}) or raise max_iter (now "
-                f"{self.max_iter}) and n_iter_no_change (now "
-                f"{self.n_iter_no_change}).",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-
-    def _split(self, targets, sample_weight, rng):
-        """Training rows (None for all) and held-out rows for early stopping."""
-        if not self.early_stopping:
-            return None, None
-        from sklearn.model_selection import train_test_split
-
-        indices = np.arange(len(targets))
-        try:
-            train, validation = train_test_split(
-                indices,
-                test_size=self.validation_fraction,
-                random_state=rng,
-                stratify=self._stratify(targets),
-            )
-        except ValueError as error:
-            raise ValueError(
-                "early_stopping=True could not hold out validation_fraction="
-                f"{self.validation_fraction} of {len(targets)} samples: {error}"
-            ) from error
-        if not sample_weight[validation].any():
-            raise ValueError(
-                "The sample weights for validation set are all zero, consider "
-                "using a different random state."
-            )
-        # Without shuffling, the training rows are visited in data order.
-        return (train if self.shuffle else np.sort(train)), validation
-
-    def _stratify(self, targets):
-        return None
+    def _epoch_settings(self, n_rows):
+        """How ``fit`` runs its epochs on ``n_rows`` training rows."""
+        return EpochSettings(
+            max_iter=self.max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            shuffle=self.shuffle,
+            verbose=self.verbose,
+            batch_size=self._batch_size_for(n_rows),
+            n_threads=self.n_threads,
+        )
 
     def _partial_fit(self, X, y, sample_weight, classes=None):
+        """``partial_fit`` inside its transaction: checks, the engine, a pass."""
         validate_params(self)
         if self.early_stopping:
             # partial_fit makes one pass and never stops: held-out rows would
@@ -640,24 +518,16 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
         targets, sample_weight = self._prepare_y(
             y, sample_weight, reset=first, classes=classes, partial=True
         )
-        self._resolve_auto(
-            X,
-            None,
-            targets,
-            sample_weight,
-            auto_alpha=defaults.STREAM_ALPHA,
-            keep=not first,
-        )
+        self._resolve_auto(X, None, targets, sample_weight, stream=True)
         engine = self._optimizer_for(
             X.shape[1], self._n_outputs(), not first, targets, sample_weight, X.dtype
         )
-        self._run_pass(
+        run_pass(
             engine,
-            X,
-            targets,
-            sample_weight,
+            TrainingRows(X, targets, sample_weight, self._encode_targets),
             self._partial_fit_order(engine.t, len(y)),
             self._batch_size_for(None),
+            self.n_threads,
             with_loss=False,
         )
         self.optimizer_ = engine

@@ -141,17 +141,12 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
     n_threads : int or None, default=None
         Threads that share each step, each updating its own part of the
         features; a step too small to share runs on one. None uses the CPUs
-        available, at most 2 and at most ``OMP_NUM_THREADS`` when that is set
-        (joblib sets it in the process workers of a parallel search), and one
-        thread in a worker thread of a parallel joblib call, so that fits run
-        side by side never oversubscribe the cores. A fit whose steps are
-        shared (multi-class models on large vocabularies) already uses two
-        cores, so on a two-core machine a search's ``n_jobs`` adds no cores:
-        it swaps threads within each fit for fits side by side on one thread
-        each, and does not halve the search's time. Binary models and small
-        vocabularies step on one thread, and there ``n_jobs`` uses the idle
-        core. The fitted model is the same for any number, up to the rounding
-        of sums of margins.
+        available, at most 2 and at most ``OMP_NUM_THREADS`` when that is set,
+        and one thread in a worker thread of a parallel joblib call, so that
+        fits run side by side never oversubscribe the cores (the user guide's
+        tuning page says how this shares the cores with a search's
+        ``n_jobs``). The fitted model is the same for any number, up to the
+        rounding of sums of margins.
 
     Attributes
     ----------
@@ -406,9 +401,6 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
 
     # -- hooks of BaseAdagrad ----------------------------------------------------
 
-    def _y_check_params(self):
-        return {}
-
     def _prepare_y(self, y, sample_weight, reset, classes=None, partial=False):
         if not (partial and hasattr(self, "classes_") and y.dtype.kind in "biuUS"):
             # Later partial_fit calls skip it for integer, boolean and string
@@ -474,8 +466,8 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
     def _stratify(self, codes):
         return codes
 
-    def _score_validation(self, engine, X, codes, sample_weight):
-        predicted = self._codes_from_margins(engine.margins(X))
+    def _score_validation(self, margins, codes, sample_weight):
+        predicted = self._codes_from_margins(margins)
         return np.average(predicted == codes, weights=sample_weight)
 
     def __sklearn_tags__(self):

@@ -19,10 +19,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _defaults as defaults
 from ._batches import canonical_csr
 from ._engine import SparseAdagrad
+from ._losses import make_loss
 from ._sklearn_private import Interval, StrOptions, check_sample_weight
 from ._sklearn_private import validate_params as validate_own_params
 from ._stack import Group, StackDiverged, new_stack, train
 from ._stack_memory import check_stack_fits
+from ._training import TrainingRows, run_pass
 from ._version import VersionedPickle
 
 # The parameters searched; the others are the plain estimator's, shared by
@@ -103,7 +105,9 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
         for name in SEARCHED:
             value = getattr(self, name)
             if name == "alpha" and value is None:
-                auto = defaults.auto_alpha(sample_weight, template._alpha_per_sample())
+                auto = defaults.auto_alpha(
+                    sample_weight, make_loss(template.loss).alpha_per_sample
+                )
                 value = [float(factor * auto) for factor in DEFAULT_ALPHA_FACTORS]
             elif isinstance(value, str) or not np.iterable(value):
                 value = [value]
@@ -237,14 +241,7 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
         model = clone(template).set_params(**params)
         if hasattr(template, "classes_"):
             model.classes_ = template.classes_
-        model._resolve_auto(
-            X,
-            None,
-            targets,
-            weights,
-            auto_alpha=defaults.auto_alpha(weights, model._alpha_per_sample()),
-            keep=False,
-        )
+        model._resolve_auto(X, None, targets, weights)
         return model
 
     def _train_stack(self, X, targets, fold_weights, models, n_folds, on_finished):
@@ -274,10 +271,11 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
         while pending:
             rng = check_random_state(self.random_state)
 
-            def run_pass(engine, weights, with_loss, rng=rng):
+            def one_pass(engine, weights, with_loss, rng=rng):
                 rows = rng.permutation(len(targets)) if self.shuffle else None
-                return template._run_pass(
-                    engine, X, targets, weights, rows, batch_size, with_loss
+                data = TrainingRows(X, targets, weights, template._encode_targets)
+                return run_pass(
+                    engine, data, rows, batch_size, template.n_threads, with_loss
                 )
 
             engine = new_stack(
@@ -293,7 +291,7 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
                     [groups[g] for g in pending],
                     (X, encoded),
                     fold_weights,
-                    run_pass,
+                    one_pass,
                     (self.tol, self.n_iter_no_change, self.max_iter),
                     hand_over,
                     self.verbose,

@@ -74,6 +74,31 @@ def auto_alpha(
     return per_sample / (total if total > 0 else max(len(sample_weight), 1))
 
 
+def resolve_lr(lr, base: float, X, sample_weight, rows=None, targets=None) -> float:
+    """``lr`` as a number: as given, or what ``'auto'`` stands for on the rows
+    ``rows`` of ``X`` (all when None) of weights ``sample_weight``: the base
+    rate ``base``, in the units of ``targets`` when they are given (a
+    regression's): times their scale over the rows' feature load."""
+    if lr != "auto":
+        return float(lr)
+    if targets is None:
+        return base
+    return base * (
+        target_scale(targets, sample_weight) / feature_load(X, sample_weight, rows)
+    )
+
+
+def resolve_alpha(alpha, per_sample: float, sample_weight=None) -> float:
+    """``alpha`` as a number: as given, or what ``'auto'`` stands for on
+    training rows of weights ``sample_weight`` (see :func:`auto_alpha`), or
+    on a stream of unknown length when None."""
+    if alpha != "auto":
+        return float(alpha)
+    if sample_weight is None:
+        return STREAM_ALPHA
+    return auto_alpha(sample_weight, per_sample)
+
+
 def target_scale(y: np.ndarray, sample_weight: np.ndarray) -> float:
     """Weighted standard deviation of a regression target (1 when it is 0 or
     the weights are all 0: the intercept alone then fits it)."""

@@ -115,7 +115,7 @@ class ElasticNet:
         k0 = None if sum_after is None else sum_after[:, None].astype(np.float64)
         if self.is_zero:
             return None if k0 is None else (n - k0) * W
-        if not self.has_l1 and k0 is None and schedule.lr_decay == 0.0:
+        if not self.has_l1 and k0 is None and schedule.is_constant:
             # Weights only, under L2 at a constant rate: W *= (1 + c lr)^-n with
             # the base rounded in the state's dtype, as a step rounds its
             # divisor, and the power taken in float64 (n is): within an ulp of
@@ -157,14 +157,7 @@ class ElasticNet:
         # An output without the L1 term (alpha = 0 in a stacked search) never
         # reaches zero: an infinite threshold.
         threshold = _quotient(magnitude * H, self.l1, np.inf)
-        if schedule.lr_decay == 0.0:
-            m = np.ceil(threshold / schedule.lr) - 1.0
-        else:
-            # Binary search in the increasing running sums of the rates (only
-            # where |w_j| is about 0 can their rounding move m, by one step).
-            sums = history.sums
-            zero_at = sums[last][:, None] + threshold / schedule.history_scale
-            m = np.searchsorted(sums, zero_at, side="left") - last[:, None] - 1.0
+        m = schedule.steps_below(last, threshold, history)
         m = np.clip(m, 0.0, k[:, None])
         partial_sums = schedule.window_rate_sum_of_sums(last[:, None], m)
         return m * magnitude - self.l1 * partial_sums / H

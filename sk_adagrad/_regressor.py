@@ -96,17 +96,12 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
     n_threads : int or None, default=None
         Threads that share each step, each updating its own part of the
         features; a step too small to share runs on one. None uses the CPUs
-        available, at most 2 and at most ``OMP_NUM_THREADS`` when that is set
-        (joblib sets it in the process workers of a parallel search), and one
-        thread in a worker thread of a parallel joblib call, so that fits run
-        side by side never oversubscribe the cores. A fit whose steps are
-        shared (multi-class models on large vocabularies) already uses two
-        cores, so on a two-core machine a search's ``n_jobs`` adds no cores:
-        it swaps threads within each fit for fits side by side on one thread
-        each, and does not halve the search's time. Binary models and small
-        vocabularies step on one thread, and there ``n_jobs`` uses the idle
-        core. The fitted model is the same for any number, up to the rounding
-        of sums of margins.
+        available, at most 2 and at most ``OMP_NUM_THREADS`` when that is set,
+        and one thread in a worker thread of a parallel joblib call, so that
+        fits run side by side never oversubscribe the cores (the user guide's
+        tuning page says how this shares the cores with a search's
+        ``n_jobs``). The fitted model is the same for any number, up to the
+        rounding of sums of margins.
 
     Attributes
     ----------
@@ -299,6 +294,8 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
 
     # -- hooks of BaseAdagrad ----------------------------------------------------
 
+    _lr_in_target_units = True
+
     def _validate_X(self, X, y="no_validation", **kwargs):
         if y is not None and not _no_validation(y):
             check_numeric_targets(self, y)
@@ -313,11 +310,6 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
     def _n_outputs(self):
         return 1
 
-    def _lr_scale(self, X, rows, targets, sample_weight):
-        return defaults.target_scale(targets, sample_weight) / defaults.feature_load(
-            X, sample_weight, rows
-        )
-
     def _make_loss(self, n_outputs):
         return make_loss(self.loss, epsilon=self.epsilon)
 
@@ -327,8 +319,8 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
     def _format_coef(self, by_output):
         return by_output[0]
 
-    def _score_validation(self, engine, X, y, sample_weight):
-        return r2_score(y, engine.margins(X)[:, 0], sample_weight=sample_weight)
+    def _score_validation(self, margins, y, sample_weight):
+        return r2_score(y, margins[:, 0], sample_weight=sample_weight)
 
 
 def check_numeric_targets(estimator, y) -> None:

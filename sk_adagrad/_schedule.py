@@ -35,6 +35,11 @@ class Schedule:
     lr: float | np.ndarray
     lr_decay: float
 
+    @property
+    def is_constant(self) -> bool:
+        """Whether every step has the rate ``lr`` (no decay)."""
+        return self.lr_decay == 0.0
+
     def rate(self, t: int) -> float:
         return self.lr / (1.0 + (t - 1) * self.lr_decay)
 
@@ -68,6 +73,20 @@ class Schedule:
         # sum_{i<k} (k - i) / (a + i) = (k + a) sum_{i<k} 1 / (a + i) - k.
         a = np.asarray(start, dtype=np.float64) + 1.0 / self.lr_decay
         return (self.lr / self.lr_decay) * ((k + a) * _harmonic_sum(a, k) - k)
+
+    def steps_below(self, start, threshold, history):
+        """For rows last updated at step ``start`` (shape ``(n_rows,)``), how
+        many of the following steps keep the sum of their rates below
+        ``threshold`` (broadcast against ``start[:, None]``): ``m`` with
+        ``S_m < threshold <= S_(m+1)``, from the running sums of the rates in
+        ``history`` (a ``RateHistory``) under decay."""
+        if self.is_constant:
+            return np.ceil(threshold / self.lr) - 1.0
+        # Binary search in the increasing running sums of the rates (only where
+        # the threshold is about reached can their rounding move m, by one step).
+        sums = history.sums
+        zero_at = sums[start][:, None] + threshold / self.history_scale
+        return np.searchsorted(sums, zero_at, side="left") - start[:, None] - 1.0
 
     def missed_steps(self, start, c):
         """The products ``A_k`` for coordinates last updated at step ``start``

@@ -10,7 +10,7 @@ split three ways even on tiny steps.
 import numpy as np
 import pytest
 
-from sk_adagrad import _base, _engine
+from sk_adagrad import _engine, _training
 
 # Name: (in-place ratio, threads sharing every step or None for the default).
 STEP_PATHS = {
@@ -31,7 +31,7 @@ def step_path(request, monkeypatch):
     monkeypatch.setattr(_engine, "IN_PLACE_RATIO", ratio)
     if threads is not None:
         monkeypatch.setattr(_engine, "SHARD_ENTRIES", 1)
-        monkeypatch.setattr(_base, "effective_n_threads", lambda n_threads: threads)
+        monkeypatch.setattr(_training, "effective_n_threads", lambda n_threads: threads)
     return request.param
 
 

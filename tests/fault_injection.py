@@ -57,7 +57,7 @@ if __name__ == "__main__":  # the package of this checkout, not an installed one
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import sk_adagrad  # noqa: E402
-from sk_adagrad import AdagradClassifier, AdagradRegressor, _base, _engine  # noqa: E402
+from sk_adagrad import AdagradClassifier, AdagradRegressor, _engine, _training  # noqa: E402
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(sk_adagrad.__file__))
 EXCEPTIONS = (MemoryError, KeyboardInterrupt, RuntimeError)
@@ -202,16 +202,20 @@ def call(model, set_up, method):
 def step_path(name):
     """Step sparse batches on the path ``name`` (as tests/conftest.py does)."""
     ratio, threads = PATHS[name]
-    saved = (_engine.IN_PLACE_RATIO, _engine.SHARD_ENTRIES, _base.effective_n_threads)
+    saved = (
+        _engine.IN_PLACE_RATIO,
+        _engine.SHARD_ENTRIES,
+        _training.effective_n_threads,
+    )
     _engine.IN_PLACE_RATIO = ratio
     if threads is not None:
         _engine.SHARD_ENTRIES = 1
-        _base.effective_n_threads = lambda n_threads: threads
+        _training.effective_n_threads = lambda n_threads: threads
     try:
         yield
     finally:
         _engine.IN_PLACE_RATIO, _engine.SHARD_ENTRIES = saved[:2]
-        _base.effective_n_threads = saved[2]
+        _training.effective_n_threads = saved[2]
 
 
 # -- injection points ----------------------------------------------------------------

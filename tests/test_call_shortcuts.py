@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import _check_sample_weight
 from test_threads import engine_for, sparse_text_like
 
-from sk_adagrad import AdagradClassifier, AdagradRegressor, _base, _engine
+from sk_adagrad import AdagradClassifier, AdagradRegressor, _engine, _training
 from sk_adagrad._sklearn_private import check_sample_weight
 
 N_SAMPLES = X.shape[0]
@@ -242,7 +242,7 @@ def test_one_small_batch_uses_no_thread_pool(monkeypatch):
         raise AssertionError("a thread pool was set up")
 
     model = AdagradClassifier(random_state=0).partial_fit(X, LABELS, classes=CLASSES)
-    monkeypatch.setattr(_base, "ThreadPoolExecutor", refused)
+    monkeypatch.setattr(_training, "ThreadPoolExecutor", refused)
     model.partial_fit(X, LABELS)
     with pytest.raises(AssertionError, match="thread pool"):
         model.set_params(batch_size=8).partial_fit(X, LABELS)

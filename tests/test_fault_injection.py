@@ -29,7 +29,7 @@ MUST_REACH = {
     "_losses.make_loss",
     "_stopping.NoImprovement.should_stop",
     "_defaults.auto_batch_size",
-    "_base.BaseAdagrad._split",
+    "_training.hold_out",
     "_classifier.AdagradClassifier._score_validation",
     "_classifier.AdagradClassifier._stratify",
     "_classifier.AdagradClassifier._codes_from_margins",
