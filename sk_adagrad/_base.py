@@ -18,8 +18,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
 from . import _defaults as defaults
-from ._batches import batch_rows, canonical_csr, prefetched
-from ._engine import SparseAdagrad, StepStats
+from ._batches import batch_rows, canonical_csr
+from ._engine import SparseAdagrad
 from ._losses import MultinomialLog
 from ._memory import check_model_fits
 from ._penalty import ElasticNet
@@ -31,8 +31,10 @@ from ._sklearn_private import (
     validate_params,
 )
 from ._state import EngineState
+from ._step_policy import DEFAULT_STEP_POLICY
+from ._step_stats import StepStats
 from ._stopping import NoImprovement
-from ._threads import effective_n_threads
+from ._threads import prefetched
 from ._version import VersionedPickle
 
 _COMMON_CONSTRAINTS = {
@@ -104,6 +106,11 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
     """
 
     _parameter_constraints: dict = dict(_COMMON_CONSTRAINTS)
+
+    # How the engine carries out a step (a StepPolicy): which path, how many
+    # shards and threads. It changes no trained model; tests and benchmarks
+    # force a path by setting another one on the class or on an estimator.
+    _step_policy = DEFAULT_STEP_POLICY
 
     # The HTML repr links to the class's page of the documentation site.
     _doc_link_module = "sk_adagrad"
@@ -265,6 +272,7 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
             penalty=ElasticNet.from_params(self.penalty, float(alpha), self.l1_ratio),
             eps=float(self.eps),
             fit_intercept=bool(self.fit_intercept),
+            policy=self._step_policy,
         )
 
     def _resolve_auto(self, X, rows, targets, sample_weight, auto_alpha, keep):
@@ -402,7 +410,7 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
         # chunk) is stepped on this thread alone: there is nothing to prefetch
         # and nothing to share, and no pool to set up.
         alone = len(batches) == 1 and not engine.can_share(X)
-        n_threads = 1 if alone else effective_n_threads(self.n_threads)
+        n_threads = 1 if alone else engine.policy.threads_for(self.n_threads)
 
         def prepare(batch):
             # Targets in the model's dtype here, in the prefetch thread, so that

@@ -12,6 +12,7 @@ added here is journaled without anything else to change.
 
 from dataclasses import dataclass, field, fields
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -136,3 +137,15 @@ class RateHistory:
         clone = RateHistory.__new__(RateHistory)
         clone._buffer, clone._size = self._buffer, self._size
         return clone
+
+
+def state_field(name):
+    """A property of an object that holds an :class:`EngineState` as ``state``,
+    which is the state's field ``name``: the engine's code reads ``self.coef``
+    while everything it stores stays in one object. Reads go through a C-level
+    getter, as fast as a plain attribute lookup."""
+
+    def set_field(holder, value):
+        setattr(holder.state, name, value)
+
+    return property(attrgetter(f"state.{name}"), set_field)
