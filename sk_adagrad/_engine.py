@@ -38,7 +38,6 @@ from ._catch_up import catch_up
 from ._divergence import DivergenceError, divergence_message
 from ._journal import Journal, RowStamps
 from ._rounding import significant_column_sums
-from ._rows import put_rows, take_rows
 from ._state import EngineState, state_field
 from ._step_paths import ACTIVE_ROWS, GatheredShard, PlannedStep
 from ._step_policy import DEFAULT_STEP_POLICY
@@ -127,14 +126,15 @@ class SparseAdagrad:
             fit_intercept=fit_intercept,
             dtype=dtype,
         )
-        self._journal = None
-        self._materialized = None
-        self._column_finder = None
-        self._buffers = {}
-        self._row_stamps = None
-        self._tracking = None
-        self._tracking_stamps = None
-        self._materializing = threading.Lock()
+        # Scratch, rebuilt when needed and not pickled (see __getstate__).
+        self._journal = None  # the undo record of the call under way
+        self._materialized = None  # (coef, intercept) read at the current step
+        self._column_finder = None  # the ActiveColumns of this many features
+        self._buffers = {}  # workspace buffers, by array and shard
+        self._row_stamps = None  # the RowStamps the calls' journals share
+        self._tracking = None  # the record begin_tracking opened
+        self._tracking_stamps = None  # its RowStamps
+        self._materializing = threading.Lock()  # turns to fill _materialized
         self.policy = policy
 
     @property
@@ -538,37 +538,16 @@ class SparseAdagrad:
         return np.flatnonzero(self.last_step > t)
 
     def export_rows(self, rows):
-        """``(row_values, small_values)``: copies of the row fields at ``rows``
-        (an ascending index array; None for a field the state lacks) as they
-        are stored, pending penalty steps and all, and of the small fields."""
-        row_values = {
-            name: None if value is None else take_rows(value, rows)
-            for name in EngineState.row_fields()
-            for value in [getattr(self.state, name)]
-        }
-        small_values = {
-            name: copy.deepcopy(getattr(self.state, name))
-            for name in EngineState.small_fields()
-        }
-        return row_values, small_values
+        """The rows ``rows`` of the state and its small fields, as
+        :meth:`~sk_adagrad._state.EngineState.export_rows` gives them."""
+        return self.state.export_rows(rows)
 
     def import_rows(self, rows, row_values, small_values):
         """Write what :meth:`export_rows` gave for ``rows`` (of a model of the
         same shape, whose other rows are this one's) into this state: rows and
         small fields then are exactly the exported model's. Journaled."""
         self.journal_rows(rows)
-        for name, values in row_values.items():
-            field_ = getattr(self.state, name)
-            if values is None or field_ is None:
-                if (values is None) != (field_ is None):
-                    raise ValueError(f"Rows of {name!r} do not fit this model.")
-                continue
-            if field_.ndim == 2:
-                put_rows(field_, rows, values)
-            else:
-                field_[rows] = values
-        for name, value in small_values.items():
-            setattr(self.state, name, copy.deepcopy(value))
+        self.state.import_rows(rows, row_values, small_values)
         self._materialized = None
 
     def rows_at_step(self, stored, t, small):
