@@ -564,6 +564,14 @@ class SparseAdagrad:
         other.catch_up_rows(W, stored["coef_accumulator"], stored["last_step"], t)
         return W
 
+    def __copy__(self):
+        """An engine on the same state, with scratch space of its own and the
+        same step policy."""
+        engine = SparseAdagrad.__new__(SparseAdagrad)
+        engine.__setstate__(self.__getstate__())
+        engine.policy = self.policy
+        return engine
+
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_journal"] = None

@@ -15,97 +15,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
-from ._base import BaseAdagrad, training_objective
+from ._base import BaseAdagrad
 from ._blocks import row_blocks
+from ._line_search import best_step
+from ._model_rows import ModelRows, no_rows, stored_rows
 from ._rows import put_rows
-from ._sklearn_private import check_sample_weight
 from ._step_terms import denominator
 
 MERGE_RULES = ("line_search", "weighted_average", "rescaled_sum")
-# The points of the line from the weighted average (0) through the rescaled sum
-# (1) that "line_search" compares.
-LINE_STEPS = np.arange(7) / 4
-# The row fields a model without averaging stores per feature.
-_STORED = ("coef", "coef_accumulator", "last_step")
-
-
-@dataclass
-class ModelRows:
-    """Some rows of a model's state, as stored, with all of the rest of it.
-
-    ``rows`` (ascending) index the features; ``values`` maps each row field
-    of the engine state to its values at ``rows``; ``small`` holds the
-    engine's other fields and ``attributes`` the estimator's own (its
-    ``classes_``, ``lr_``, ...). Laid over a model whose other rows are those
-    of the model it was taken from, it makes that model exactly.
-    """
-
-    rows: np.ndarray
-    values: dict
-    small: dict
-    attributes: dict
-
-    @classmethod
-    def of(cls, model: BaseAdagrad, rows: np.ndarray) -> "ModelRows":
-        """The rows ``rows`` of a fitted ``model``, and the rest of its state."""
-        values, small = model.optimizer_.export_rows(rows)
-        attributes = {
-            name: copy.deepcopy(value)
-            for name, value in vars(model).items()
-            if name != "optimizer_"
-        }
-        return cls(np.asarray(rows, dtype=np.int64), values, small, attributes)
-
-    @property
-    def nbytes(self) -> int:
-        """The bytes of the row arrays, what sending these rows costs."""
-        return self.rows.nbytes + sum(
-            value.nbytes for value in self.values.values() if value is not None
-        )
-
-    def lay_over(self, model: BaseAdagrad) -> None:
-        """Make ``model`` (the model these rows were taken from, or one
-        differing from it only at these rows) the model they describe."""
-        model.optimizer_.import_rows(self.rows, self.values, self.small)
-        for name, value in self.attributes.items():
-            setattr(model, name, copy.deepcopy(value))
-
-    def then(self, newer: "ModelRows") -> "ModelRows":
-        """These rows with ``newer``'s laid over them: the rows of either, each
-        with ``newer``'s values where it has some, and ``newer``'s small state."""
-        rows = np.union1d(self.rows, newer.rows)
-        values = {}
-        for name, older in self.values.items():
-            latest = newer.values[name]
-            if latest is None:
-                values[name] = None
-                continue
-            merged = np.empty((len(rows),) + latest.shape[1:], latest.dtype)
-            merged[np.searchsorted(rows, self.rows)] = older
-            merged[np.searchsorted(rows, newer.rows)] = latest
-            values[name] = merged
-        return ModelRows(rows, values, newer.small, newer.attributes)
-
-
-def no_rows(model: BaseAdagrad) -> ModelRows:
-    """A fitted ``model`` as :class:`ModelRows` without rows: laid over the
-    model itself, it changes nothing."""
-    return ModelRows.of(model, np.empty(0, dtype=np.int64))
-
-
-def stored_rows(base: BaseAdagrad, changes: ModelRows, rows: np.ndarray) -> dict:
-    """The stored row fields at ``rows`` of ``base`` with ``changes`` laid over
-    it, read without changing ``base``."""
-    values, _ = base.optimizer_.export_rows(rows)
-    position = np.searchsorted(changes.rows, rows)
-    found = position < len(changes.rows)
-    found[found] = changes.rows[position[found]] == rows[found]
-    for name in values:
-        if values[name] is not None:
-            values[name][found] = changes.values[name][position[found]]
-    return values
 
 
 @dataclass
@@ -354,7 +272,7 @@ def finish(start: Start, summary, rule: str, X=None, y=None, sample_weight=None)
             weights = summed
         else:
             direction = summed - weights
-            step = _best_step(
+            step = best_step(
                 start,
                 merged_small,
                 summary.rows,
@@ -385,80 +303,6 @@ def _merged_small(start, small, t, samples0, summary):
         start.small["rate_history"], start.small["t"], small["schedule"], t
     )
     return merged
-
-
-def _best_step(start, merged_small, rows, weights, direction, X, y, sample_weight):
-    """The ``s`` of ``LINE_STEPS`` for which ``weights + s direction`` (rows
-    ``rows`` and the intercept, the other rows at the start's, pending penalty
-    steps applied through the merged step) has the least training objective on
-    ``X, y``."""
-    X, Y, sample_weight = _training_rows(start.base, X, y, sample_weight)
-    margins, margins_direction = _margins_along(
-        start, merged_small, rows, weights, direction, X
-    )
-    penalties = _penalties_along(merged_small["penalty"], weights, direction)
-    with np.errstate(over="ignore", invalid="ignore"):
-        objectives = np.array(
-            [
-                training_objective(
-                    merged_small["loss"],
-                    Y,
-                    margins + step * margins_direction,
-                    sample_weight,
-                    penalty,
-                )
-                for step, penalty in zip(LINE_STEPS, penalties, strict=True)
-            ]
-        )
-    # An overflow far along the line is never the least; the average is kept
-    # if every point overflows.
-    return LINE_STEPS[np.argmin(np.where(np.isfinite(objectives), objectives, np.inf))]
-
-
-def _training_rows(model, X, y, sample_weight):
-    """``(X, Y, sample_weight)``: the rows the line search measures, checked as
-    ``model``'s ``partial_fit`` checks them, ``X`` in CSR and the targets as
-    the loss reads them."""
-    X = model._validate_X(X, reset=False)
-    sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
-    targets, sample_weight = model._prepare_y(
-        y, sample_weight, reset=False, partial=True
-    )
-    Y = model._encode_targets(targets)
-    X = sp.csr_matrix(X) if not sp.issparse(X) else X.tocsr()
-    return X, Y, sample_weight
-
-
-def _margins_along(start, merged_small, rows, weights, direction, X):
-    """The margins of ``X`` at the start of the line (``weights`` at ``rows``
-    and the intercept, the start's other rows brought up to the merged step)
-    and their change per unit step along ``direction``."""
-    columns = np.unique(X.indices)
-    inside = np.isin(columns, rows)
-    stored = stored_rows(start.base, start.changes, columns[~inside])
-    W = np.zeros((len(columns), weights.shape[1]))
-    D = np.zeros_like(W)
-    W[~inside] = start.base.optimizer_.rows_at_step(
-        stored, merged_small["t"], merged_small
-    )
-    at = np.searchsorted(rows, columns[inside])
-    W[inside], D[inside] = weights[at], direction[at]
-    X_columns = X[:, columns]
-    margins = np.asarray(X_columns @ W) + weights[-1]
-    return margins, np.asarray(X_columns @ D) + direction[-1]
-
-
-def _penalties_along(penalty, weights, direction):
-    """The penalty of the merged rows (``weights`` without their last row, the
-    intercept) at each point of the line. The other rows' penalty is the same
-    at every point: it does not count."""
-    penalties = np.zeros(len(LINE_STEPS))
-    if not penalty.is_zero:
-        for block in row_blocks((len(weights) - 1, weights.shape[1])):
-            penalties += penalty.values_along(
-                weights[block], direction[block], LINE_STEPS
-            )
-    return penalties
 
 
 def check_partials(start: BaseAdagrad, partials: Sequence[BaseAdagrad]) -> None:

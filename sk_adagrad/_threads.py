@@ -41,8 +41,8 @@ def effective_n_threads(n_threads: int | None) -> int:
 @cache
 def _cpu_count() -> int:
     """The CPUs this process may use, read once: joblib reads the affinity mask
-    and the cgroup quota files, which costs a tenth of a millisecond, as much
-    as a whole step on a small ``partial_fit`` chunk."""
+    and the cgroup quota files, which costs as much as a whole step on a small
+    ``partial_fit`` chunk."""
     return cpu_count()
 
 

@@ -2,6 +2,7 @@
 engine follows the policy the estimator gives it, and the engine declares every
 field of its state as an attribute of its own."""
 
+import copy
 import pickle
 
 import numpy as np
@@ -53,6 +54,7 @@ def test_the_engine_steps_by_its_estimator_s_policy_and_pickles_none():
     assert engine.policy is policy
     assert engine.plan_step(X[:5], 2).path is ACTIVE_ROWS
     assert pickle.loads(pickle.dumps(engine)).policy is DEFAULT_STEP_POLICY
+    assert copy.copy(engine).policy is policy
     model.set_params(warm_start=True)
     del model._step_policy
     assert model.fit(X, LABELS).optimizer_.policy is DEFAULT_STEP_POLICY
