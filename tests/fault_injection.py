@@ -14,7 +14,7 @@ the *injection points* it reaches, and how many times, on every thread:
   closures, generators, comprehensions): the tracer raises the fault as the
   call begins, from inside the package;
 - every NumPy and SciPy function the package calls through its modules'
-  namespaces (``np.sqrt`` in ``_engine``, ``sp.issparse`` in ``_batches``,
+  namespaces (``np.sqrt`` in ``_step_terms``, ``sp.issparse`` in ``_batches``,
   ``expit`` in ``_losses``, ...): for the run, those names are bound to
   wrappers that raise as the call begins or once it has returned, its
   effects (an ``out=`` array written, say) already made. That is a failure
