@@ -299,16 +299,19 @@ class SparseAdagrad:
         # already, can do: one pass per array instead of a mask and a test.
         return bool(np.isfinite(G.sum()) and np.isfinite(W.sum()))
 
+    # -- what the step paths use (see _step_paths) --------------------------------
+
     def catch_up_rows(self, W, G, last, t, total=None, skip_zero_rows=False):
-        """Apply to rows ``W`` (in place; accumulators ``G``, brought up to
-        ``last``) the penalty steps they missed up to step ``t`` (see
-        ``_catch_up``), a block of rows at a time so that the temporaries stay
-        in cache; fill ``total`` (if not None) with the sums of missed iterates,
-        and return it. ``skip_zero_rows`` passes over rows whose weights are all
-        zero: a proximal step keeps a zero weight at zero, so their iterates are
-        zero throughout. Reading a whole model then costs in proportion to the
-        features it has learnt, not to its width (a hashed model is mostly rows
-        never seen); a step's rows, nearly all learnt, skip the test."""
+        """Apply to weight rows ``W`` (in place), whose accumulators are ``G``
+        and which are up to date at steps ``last``, the penalty steps they
+        missed up to step ``t`` (see ``_catch_up``), a block of rows at a time
+        so that the temporaries stay in cache; fill ``total`` (if not None) with
+        the sums of missed iterates, and return it. ``skip_zero_rows`` passes
+        over rows whose weights are all zero: a proximal step keeps a zero
+        weight at zero, so their iterates are zero throughout. Reading a whole
+        model then costs in proportion to the features it has learnt, not to
+        its width (a hashed model is mostly rows never seen); a step's rows,
+        nearly all learnt, skip the test."""
         for rows in self.policy.row_blocks(W.shape):
             block_total = catch_up(
                 self.state, W[rows], G[rows], last[rows], t, skip_zero_rows

@@ -10,9 +10,10 @@ features present in the batch, and the others' penalty steps wait (see
 chooses between them per batch.
 
 A path is the engine's collaborator: it reads and writes the engine's state
-through its public fields and methods (``journal_rows``, ``workspace``,
-``catch_up_rows``, ``active_columns``, ``settle``), and splits a batch into
-shards over disjoint features by the engine's policy.
+through its public fields and methods (``journal_rows``,
+``journal_every_row``, ``workspace``, ``catch_up_rows``, ``active_columns``,
+``settle``), and splits a batch into shards over disjoint features by the
+engine's policy.
 """
 
 from dataclasses import dataclass
