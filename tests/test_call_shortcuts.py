@@ -5,6 +5,7 @@ call of one small batch runs without a thread pool."""
 
 import pickle
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import _check_sample_weight
 from test_threads import engine_for, sparse_text_like
 
-from sk_adagrad import AdagradClassifier, AdagradRegressor, _base
+from sk_adagrad import AdagradClassifier, AdagradRegressor
 from sk_adagrad._engine import SparseAdagrad
 from sk_adagrad._sklearn_private import check_sample_weight
 from sk_adagrad._step_policy import StepPolicy
@@ -243,7 +244,7 @@ def test_one_small_batch_uses_no_thread_pool(monkeypatch):
         raise AssertionError("a thread pool was set up")
 
     model = AdagradClassifier(random_state=0).partial_fit(X, LABELS, classes=CLASSES)
-    monkeypatch.setattr(_base, "ThreadPoolExecutor", refused)
+    monkeypatch.setattr(ThreadPoolExecutor, "__init__", refused)
     model.partial_fit(X, LABELS)
     with pytest.raises(AssertionError, match="thread pool"):
         model.set_params(batch_size=8).partial_fit(X, LABELS)
