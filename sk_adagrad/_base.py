@@ -20,7 +20,7 @@ from sklearn.utils.validation import validate_data
 from . import _defaults as defaults
 from ._batches import batch_rows, canonical_csr
 from ._engine import SparseAdagrad
-from ._losses import MultinomialLog
+from ._losses import make_loss
 from ._memory import check_model_fits
 from ._penalty import ElasticNet
 from ._schedule import Schedule
@@ -72,15 +72,6 @@ _COMMON_CONSTRAINTS = {
 # would halve the error, at four times the cost of the margins, which on that
 # corpus fell from about 0.3 s (20,000 rows) to 0.04 s.
 CONSTANT_CHECK_ROWS = 5_000
-
-
-def training_objective(loss, Y, margins, weights, penalty_value: float) -> float:
-    """The objective training minimises, on rows with encoded targets ``Y`` and
-    ``margins``: the weighted mean loss plus the penalty ``penalty_value`` of the
-    weights. The one-vs-rest loss is the mean of the binary problems' losses;
-    each problem has its own penalty, so their mean is the total / K."""
-    outputs = 1 if isinstance(loss, MultinomialLog) else Y.shape[1]
-    return np.average(loss.value(Y, margins), weights=weights) + penalty_value / outputs
 
 
 @functools.cache
@@ -291,10 +282,10 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
             self.alpha_ = auto_alpha
 
     def _base_lr(self):
-        return defaults.BASE_LR
+        return make_loss(self.loss).base_lr
 
     def _alpha_per_sample(self):
-        return defaults.ALPHA_PER_SAMPLE
+        return make_loss(self.loss).alpha_per_sample
 
     def _lr_scale(self, X, rows, targets, sample_weight):
         """What ``lr='auto'`` multiplies the base rate by (see _resolve_auto)."""
@@ -591,9 +582,7 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
             return
         with np.errstate(over="ignore", invalid="ignore"):
             margins = engine.margins(X[rows])
-            model = training_objective(
-                loss, Y, margins, weights, engine.penalty_value()
-            )
+            model = loss.objective(Y, margins, weights, engine.penalty_value())
         if self.verbose:
             print(
                 f"Fitted model's objective {model:.6g} (mean loss plus penalty on "

@@ -5,7 +5,6 @@ import types
 from numbers import Real
 
 import numpy as np
-from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -14,13 +13,12 @@ from . import _defaults as defaults
 from ._base import BaseAdagrad
 from ._losses import (
     CLASSIFICATION_LOSSES,
+    PROBABILITY_LOSSES,
     REGRESSION_LOSSES,
-    MultinomialLog,
-    make_loss,
+    classification_loss,
+    gives_probabilities,
 )
 from ._sklearn_private import Interval, StrOptions, check_partial_fit_first_call
-
-PROBABILITY_LOSSES = ("log_loss", "modified_huber")
 
 
 class _ForProbabilityLosses:
@@ -39,7 +37,7 @@ class _ForProbabilityLosses:
     def __get__(self, estimator, owner=None):
         if estimator is None:
             return self.method
-        if estimator.loss not in PROBABILITY_LOSSES:
+        if not gives_probabilities(estimator.loss):
             raise AttributeError(
                 f"{type(estimator).__name__}.{self.method.__name__} is not "
                 f"available with loss={estimator.loss!r}: only "
@@ -387,19 +385,7 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         ndarray of shape (n_samples, n_classes)
             Probability of each class, in the order of ``classes_``.
         """
-        Z = self._decision(X)
-        if isinstance(self.optimizer_.loss, MultinomialLog):
-            return softmax(Z, axis=1)
-        if self.loss == "log_loss":
-            P = expit(Z)
-        else:
-            P = (np.clip(Z, -1.0, 1.0) + 1.0) / 2.0
-        if P.shape[1] == 1:
-            return np.hstack([1.0 - P, P])
-        totals = P.sum(axis=1, keepdims=True)
-        uniform = np.full_like(P, 1.0 / P.shape[1])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(totals > 0, P / totals, uniform)
+        return self._fitted_optimizer().loss.proba(self._decision(X))
 
     @_ForProbabilityLosses
     def predict_log_proba(self, X):
@@ -466,44 +452,21 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
             sample_weight = sample_weight * per_class[codes]
         return codes, sample_weight
 
-    def _multinomial(self, n_outputs):
-        if self.multi_class == "multinomial" and self.loss != "log_loss":
-            raise ValueError(
-                f"multi_class='multinomial' needs loss='log_loss'; got {self.loss!r}."
-            )
-        return (
-            self.loss == "log_loss"
-            and n_outputs > 1
-            and self.multi_class in ("auto", "multinomial")
-        )
-
-    def _base_lr(self):
-        return defaults.LOG_LOSS_LR if self.loss == "log_loss" else defaults.BASE_LR
-
-    def _alpha_per_sample(self):
-        if self.loss in defaults.MARGIN_LOSSES:
-            return defaults.MARGIN_ALPHA_PER_SAMPLE
-        return defaults.ALPHA_PER_SAMPLE
-
     def _n_outputs(self):
         n_classes = len(self.classes_)
         return 1 if n_classes == 2 else n_classes
 
     def _make_loss(self, n_outputs):
-        return make_loss(
-            self.loss, epsilon=self.epsilon, multinomial=self._multinomial(n_outputs)
+        return classification_loss(
+            self.loss,
+            epsilon=self.epsilon,
+            multi_class=self.multi_class,
+            n_outputs=n_outputs,
         )
 
     def _encode_targets(self, codes, dtype=np.float64):
         n_outputs = self._n_outputs()
-        if n_outputs == 1:
-            Y = np.full((len(codes), 1), -1.0, dtype=dtype)
-            Y[codes == 1] = 1.0
-            return Y
-        off = 0.0 if self._multinomial(n_outputs) else -1.0
-        Y = np.full((len(codes), n_outputs), off, dtype=dtype)
-        Y[np.arange(len(codes)), codes] = 1.0
-        return Y
+        return self._make_loss(n_outputs).encode_labels(codes, n_outputs, dtype)
 
     def _codes_from_margins(self, Z):
         return (Z[:, 0] > 0).astype(int) if Z.shape[1] == 1 else Z.argmax(axis=1)

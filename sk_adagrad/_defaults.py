@@ -39,7 +39,6 @@ ALPHA_PER_SAMPLE = 0.1
 # every text set and on the synthetic sets, where it lowers log_loss's
 # (docs/defaults.md).
 MARGIN_ALPHA_PER_SAMPLE = 0.3
-MARGIN_LOSSES = ("hinge", "squared_hinge", "modified_huber", "perceptron")
 # partial_fit sees a stream whose length it does not know: it takes the value
 # measured best on the largest corpora.
 STREAM_ALPHA = 3e-6

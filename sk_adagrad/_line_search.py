@@ -6,7 +6,6 @@ merge_partial_models`)."""
 import numpy as np
 import scipy.sparse as sp
 
-from ._base import training_objective
 from ._blocks import row_blocks
 from ._model_rows import stored_rows
 from ._sklearn_private import check_sample_weight
@@ -29,12 +28,8 @@ def best_step(start, merged_small, rows, weights, direction, X, y, sample_weight
     with np.errstate(over="ignore", invalid="ignore"):
         objectives = np.array(
             [
-                training_objective(
-                    merged_small["loss"],
-                    Y,
-                    margins + step * margins_direction,
-                    sample_weight,
-                    penalty,
+                merged_small["loss"].objective(
+                    Y, margins + step * margins_direction, sample_weight, penalty
                 )
                 for step, penalty in zip(LINE_STEPS, penalties, strict=True)
             ]

@@ -322,7 +322,7 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         return make_loss(self.loss, epsilon=self.epsilon)
 
     def _encode_targets(self, y, dtype=np.float64):
-        return y[:, None].astype(dtype, copy=False)
+        return self._make_loss(1).encode_values(y, dtype)
 
     def _format_coef(self, by_output):
         return by_output[0]

@@ -53,7 +53,6 @@ from typing import Any
 import numpy as np
 
 from ._classifier import AdagradClassifier
-from ._losses import MultinomialLog
 from ._regressor import AdagradRegressor
 
 __all__ = ["register_onnx_converters", "to_onnx"]
@@ -290,15 +289,14 @@ def _convert_classifier(scope, operator, container):
 
     options = container.get_options(model, dict(raw_scores=False))
     second_output = operator.outputs[1].full_name
-    if options["raw_scores"] or model.loss not in ("log_loss", "modified_huber"):
+    # The link of the loss the model was trained with, as predict_proba reads it.
+    link = model.optimizer_.loss.link
+    if options["raw_scores"] or link is None:
         _write_scores(graph, margins, binary, second_output)
-    elif isinstance(model.optimizer_.loss, MultinomialLog):
+    elif link == "softmax":
         graph.node("Softmax", [margins], output=second_output, axis=1)
     else:
-        if model.loss == "log_loss":
-            positive_proba = graph.node("Sigmoid", [margins])
-        else:
-            positive_proba = _modified_huber_proba(graph, margins)
+        positive_proba = _ONE_VS_REST_LINKS[link](graph, margins)
         if binary:
             _write_binary_proba(graph, positive_proba, second_output)
         else:
@@ -314,13 +312,26 @@ def _write_scores(graph, margins, binary, output):
         graph.node("Identity", [margins], output=output)
 
 
-def _modified_huber_proba(graph, margins):
+def _logistic_proba(graph, margins):
+    """``expit(z)``."""
+    return graph.node("Sigmoid", [margins])
+
+
+def _clipped_linear_proba(graph, margins):
     """``(clip(z, -1, 1) + 1) / 2``, written with Max/Min so that it does not
     depend on the opset's form of Clip."""
     low = graph.node("Max", [margins, graph.constant("minus_one", [-1.0])])
     clipped = graph.node("Min", [low, graph.constant("one", [1.0])])
     shifted = graph.node("Add", [clipped, graph.constant("one", [1.0])])
     return graph.node("Div", [shifted, graph.constant("two", [2.0])])
+
+
+# The graph of each one-vs-rest link a loss may have (``Loss.link``): each
+# output's probability of its class.
+_ONE_VS_REST_LINKS = {
+    "logistic": _logistic_proba,
+    "clipped_linear": _clipped_linear_proba,
+}
 
 
 def _write_binary_proba(graph, positive_proba, output):

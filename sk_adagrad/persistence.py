@@ -37,17 +37,7 @@ from sklearn.metrics import check_scoring
 
 from ._classifier import AdagradClassifier
 from ._engine import SparseAdagrad
-from ._losses import (
-    BinaryLog,
-    EpsilonInsensitive,
-    Hinge,
-    Huber,
-    ModifiedHuber,
-    MultinomialLog,
-    SquaredEpsilonInsensitive,
-    SquaredError,
-    SquaredHinge,
-)
+from ._losses import Loss
 from ._penalty import ElasticNet
 from ._regressor import AdagradRegressor
 from ._schedule import Schedule
@@ -67,15 +57,7 @@ _STORED_CLASSES = (
     RateHistory,
     Schedule,
     ElasticNet,
-    Hinge,
-    SquaredHinge,
-    ModifiedHuber,
-    BinaryLog,
-    MultinomialLog,
-    SquaredError,
-    Huber,
-    EpsilonInsensitive,
-    SquaredEpsilonInsensitive,
+    *Loss.__subclasses__(),
     # A fitted search keeps its scorer (scikit-learn's, as GridSearchCV does):
     # the estimator's own score, or a named metric.
     *{type(check_scoring(AdagradClassifier(), scoring)) for scoring in (None, "f1")},

@@ -23,11 +23,12 @@ from sklearn._loss.loss import (
     HalfSquaredError,
     HuberLoss,
 )
-from sklearn.linear_model import _sgd_fast
+from sklearn.linear_model import SGDClassifier, _sgd_fast
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor
 from sk_adagrad._losses import (
     CLASSIFICATION_LOSSES,
+    PROBABILITY_LOSSES,
     REGRESSION_LOSSES,
     BinaryLog,
     Hinge,
@@ -35,6 +36,8 @@ from sk_adagrad._losses import (
     MultinomialLog,
     SquaredError,
     SquaredHinge,
+    classification_loss,
+    gives_probabilities,
     make_loss,
 )
 
@@ -342,3 +345,82 @@ def test_regressor_encodes_values_in_one_column():
     model = AdagradRegressor(max_iter=1, tol=None).fit(rng.normal(size=(10, 2)), y)
     assert_array_equal(model._encode_targets(y), encode_targets(y))
     assert model.optimizer_.loss == SquaredError()
+
+
+# -- links: probabilities and the multinomial choice --------------------------------
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("name", ["log_loss", "modified_huber"])
+def test_one_vs_rest_probabilities_are_sgds(name, n_classes):
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(120, 4))
+    y = rng.integers(n_classes, size=120)
+    sgd = SGDClassifier(loss=name, max_iter=5, tol=None, random_state=0).fit(X, y)
+    # Large margins too, where modified_huber's probabilities are 0 or 1 and a
+    # row of zeros is made uniform.
+    X = np.vstack([X, 50 * X[:10], -50 * X[:10]])
+    Z = sgd.decision_function(X).reshape(len(X), -1)
+    assert_allclose(make_loss(name).proba(Z), sgd.predict_proba(X), rtol=1e-13)
+
+
+def test_multinomial_probabilities_are_sklearn_half_multinomials():
+    Z = 3 * np.random.default_rng(9).normal(size=(50, 4))
+    oracle = HalfMultinomialLoss(n_classes=4)
+    assert_allclose(
+        MultinomialLog().proba(Z), oracle.predict_proba(Z), rtol=1e-13, atol=1e-300
+    )
+
+
+@pytest.mark.parametrize("name", CLASSIFICATION_LOSSES + REGRESSION_LOSSES)
+def test_only_log_loss_and_modified_huber_give_probabilities(name):
+    loss = make_loss(name, epsilon=EPSILON)
+    gives = name in ("log_loss", "modified_huber")
+    assert gives_probabilities(name) is gives
+    assert (loss.link is not None) is gives
+    if not gives:
+        with pytest.raises(TypeError, match="gives no probabilities"):
+            loss.proba(np.zeros((3, 1)))
+    assert PROBABILITY_LOSSES == ("log_loss", "modified_huber")
+    assert not gives_probabilities("bogus")
+
+
+@pytest.mark.parametrize(
+    "name, multi_class, n_outputs, expected",
+    [
+        ("log_loss", "auto", 3, MultinomialLog()),
+        ("log_loss", "multinomial", 3, MultinomialLog()),
+        ("log_loss", "ovr", 3, BinaryLog()),
+        ("log_loss", "auto", 1, BinaryLog()),
+        ("hinge", "auto", 3, Hinge(1.0)),
+        ("huber", "ovr", 3, make_loss("huber", epsilon=EPSILON)),
+    ],
+)
+def test_classifiers_choose_the_multinomial_for_log_loss_only(
+    name, multi_class, n_outputs, expected
+):
+    loss = classification_loss(
+        name, epsilon=EPSILON, multi_class=multi_class, n_outputs=n_outputs
+    )
+    assert loss == expected
+    with pytest.raises(ValueError, match="multi_class='multinomial' needs loss"):
+        classification_loss(
+            "hinge", epsilon=EPSILON, multi_class="multinomial", n_outputs=n_outputs
+        )
+
+
+def test_the_penalty_counts_once_per_problem():
+    # One-vs-rest: K problems, each with its own penalty, averaged; multinomial:
+    # one problem, one penalty.
+    rng = np.random.default_rng(10)
+    labels = rng.integers(3, size=40)
+    Z = rng.normal(size=(40, 3))
+    weights = rng.random(40)
+    for loss, off in [(BinaryLog(), -1.0), (MultinomialLog(), 0.0)]:
+        Y = loss.encode_labels(labels, 3)
+        assert_array_equal(Y, np.where(np.eye(3)[labels] == 1, 1.0, off))
+        mean_loss = np.average(loss.value(Y, Z), weights=weights)
+        problems = 1 if loss == MultinomialLog() else 3
+        assert loss.objective(Y, Z, weights, 0.6) == pytest.approx(
+            mean_loss + 0.6 / problems, rel=1e-15
+        )
