@@ -29,7 +29,6 @@ import time
 import tracemalloc
 import warnings
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,8 +48,8 @@ from sk_adagrad import (  # noqa: E402
     AdagradClassifier,
     AdagradRegressor,
     _defaults,
-    _engine,
 )
+from sk_adagrad._step_policy import StepPolicy  # noqa: E402
 
 DOCS_PAGE = REPO_DIR / "docs" / "performance.md"
 PLOT_FILE = REPO_DIR / "docs" / "_static" / "time_to_accuracy.png"
@@ -248,9 +247,17 @@ def time_interleaved(
     return {name: np.array(values) for name, values in times.items()}
 
 
-def fit_task(estimator, X, y) -> Callable[[], object]:
-    """A task fitting a fresh clone of ``estimator``."""
-    return lambda: clone(estimator).fit(X, y)
+def fit_task(estimator, X, y, policy=None) -> Callable[[], object]:
+    """A task fitting a fresh clone of ``estimator``, whose steps follow the
+    step policy ``policy`` when given (ours only)."""
+
+    def fit():
+        model = clone(estimator)
+        if policy is not None:
+            model._step_policy = policy
+        return model.fit(X, y)
+
+    return fit
 
 
 def floor_task(X, n_outputs: int, random_state: int = 0) -> Callable[[], object]:
@@ -674,19 +681,12 @@ def _shape_label(n_rows: int, n_columns: int) -> str:
     )
 
 
-@contextmanager
-def step_path(in_place_ratio: float):
-    """Force the engine's choice of step path while in the block."""
-    default = _engine.IN_PLACE_RATIO
-    _engine.IN_PLACE_RATIO = in_place_ratio
-    try:
-        yield
-    finally:
-        _engine.IN_PLACE_RATIO = default
-
-
 FLOAT32_SETS = ("binary", "multiclass", "text")
-STEP_PATHS = {"active rows": 0.0, "in place": np.inf}
+# Each path forced by a step policy.
+STEP_PATHS = {
+    "active rows": StepPolicy(in_place_ratio=0.0),
+    "in place": StepPolicy(in_place_ratio=np.inf),
+}
 
 
 def model_bytes(model) -> int:
@@ -710,19 +710,18 @@ def bench_float32(ctx: Context) -> list[Row]:
     rows = []
     for name in FLOAT32_SETS:
         split64, split32 = ctx.data(name), ctx.data(name + "32")
-        for path, ratio in STEP_PATHS.items():
-            with step_path(ratio):
-                times = time_interleaved(
-                    {
-                        "float32": fit_task(
-                            our_classifier(), split32.X_train, split32.y_train
-                        ),
-                        "float64": fit_task(
-                            our_classifier(), split64.X_train, split64.y_train
-                        ),
-                    },
-                    ctx.repeats,
-                )
+        for path, policy in STEP_PATHS.items():
+            times = time_interleaved(
+                {
+                    "float32": fit_task(
+                        our_classifier(), split32.X_train, split32.y_train, policy
+                    ),
+                    "float64": fit_task(
+                        our_classifier(), split64.X_train, split64.y_train, policy
+                    ),
+                },
+                ctx.repeats,
+            )
             rows.append(
                 Row(
                     section,

@@ -3,16 +3,17 @@ when to share a step between threads.
 
 A step either gathers the rows of the batch's active features, catches them up
 and scatters them back, or updates every feature where it lies (see
-``sk_adagrad._engine``). The engine steps in place when
-``n_features * (n_outputs + 2)`` is at most ``IN_PLACE_RATIO`` times the stored
-entries of the batch. This script times one epoch of each path, forced, on one
-thread, on RCV1-like data (about 80 stored entries per row, Zipf column
-frequencies, default ``batch_size``) as the number of features grows at a fixed
-number of entries per batch, for a binary and a 20-class problem, and prints the
-ratio of the two with the fraction of features active in a batch and the path
-the rule picks. A second table times the path the rule picks on one thread and
-with every step shared between two, against the (feature, output) entries a
-step updates, which is what ``SHARD_ENTRIES`` is set from.
+``sk_adagrad._step_paths``). The engine steps in place when
+``n_features * (n_outputs + 2)`` is at most its step policy's
+``in_place_ratio`` times the stored entries of the batch. This script times one
+epoch of each path, forced, on one thread, on RCV1-like data (about 80 stored
+entries per row, Zipf column frequencies, default ``batch_size``) as the number
+of features grows at a fixed number of entries per batch, for a binary and a
+20-class problem, and prints the ratio of the two with the fraction of features
+active in a batch and the path the rule picks. A second table times the path
+the rule picks on one thread and with every step shared between two, against
+the (feature, output) entries a step updates, which is what the policy's
+``shard_entries`` is set from.
 ``--write-docs`` writes both tables to docs/step_paths.md.
 
     python benchmarks/step_paths.py [--repeats 3] [--write-docs]
@@ -33,20 +34,28 @@ sys.path.insert(0, str(REPO_DIR))
 
 from benchmarks import datasets  # noqa: E402
 from benchmarks.machine import machine_description  # noqa: E402
-from sk_adagrad import AdagradClassifier, _engine  # noqa: E402
+from sk_adagrad import AdagradClassifier  # noqa: E402
 from sk_adagrad._defaults import MAX_BATCH_SIZE as BATCH_SIZE  # noqa: E402
+from sk_adagrad._step_policy import StepPolicy  # noqa: E402
 
 DOCS_PAGE = REPO_DIR / "docs" / "step_paths.md"
 N_SAMPLES = 60_000
 NNZ_PER_ROW = 80
 FEATURE_COUNTS = (20_000, 50_000, 100_000, 200_000, 400_000, 800_000)
 CLASS_COUNTS = (2, 20)
-PATHS = {"active rows": 0.0, "in place": np.inf}
+DEFAULT = StepPolicy()
+# Each path forced by a step policy, on one thread.
+PATHS = {
+    "active rows": StepPolicy(in_place_ratio=0.0),
+    "in place": StepPolicy(in_place_ratio=np.inf),
+}
+# The path the default rule picks, with every step shared between the threads.
+SHARED = StepPolicy(shard_entries=1)
 
 
-def epoch_seconds(X, y, ratio: float, n_threads: int = 1) -> float:
-    _engine.IN_PLACE_RATIO = ratio
+def epoch_seconds(X, y, policy: StepPolicy, n_threads: int = 1) -> float:
     model = AdagradClassifier(max_iter=1, tol=None, random_state=0, n_threads=n_threads)
+    model._step_policy = policy
     start = time.perf_counter()
     model.fit(X, y)
     return time.perf_counter() - start
@@ -65,45 +74,35 @@ def active_fraction(X, n_batches: int = 20) -> float:
 
 def measure(repeats: int, n_samples: int, feature_counts) -> list[dict]:
     """Both paths, forced, on one thread; one row per data set."""
-    default_ratio = _engine.IN_PLACE_RATIO
     rows = []
-    try:
-        for n_classes, n_features, X, y in problems(n_samples, feature_counts):
-            times = {name: [] for name in PATHS}
-            for _ in range(repeats):
-                for name, ratio in PATHS.items():
-                    times[name].append(epoch_seconds(X, y, ratio))
-            row = describe(n_classes, n_features, X, default_ratio)
-            row.update({name: float(np.median(t)) for name, t in times.items()})
-            row["ratio"] = row["in place"] / row["active rows"]
-            rows.append(row)
-            print(format_row(row), flush=True)
-    finally:
-        _engine.IN_PLACE_RATIO = default_ratio
+    for n_classes, n_features, X, y in problems(n_samples, feature_counts):
+        times = {name: [] for name in PATHS}
+        for _ in range(repeats):
+            for name, policy in PATHS.items():
+                times[name].append(epoch_seconds(X, y, policy))
+        row = describe(n_classes, n_features, X, DEFAULT.in_place_ratio)
+        row.update({name: float(np.median(t)) for name, t in times.items()})
+        row["ratio"] = row["in place"] / row["active rows"]
+        rows.append(row)
+        print(format_row(row), flush=True)
     return rows
 
 
 def measure_threads(repeats: int, n_samples: int, feature_counts) -> list[dict]:
     """The path the rule picks, on one thread and with every step shared
     between two; one row per data set."""
-    default_shard_entries = _engine.SHARD_ENTRIES
-    ratio = _engine.IN_PLACE_RATIO
     rows = []
-    _engine.SHARD_ENTRIES = 1
-    try:
-        for n_classes, n_features, X, y in problems(n_samples, feature_counts):
-            times = {1: [], 2: []}
-            for _ in range(repeats):
-                for n_threads in times:
-                    times[n_threads].append(epoch_seconds(X, y, ratio, n_threads))
-            row = describe(n_classes, n_features, X, ratio)
-            row["one thread"] = float(np.median(times[1]))
-            row["two threads"] = float(np.median(times[2]))
-            row["thread ratio"] = row["two threads"] / row["one thread"]
-            rows.append(row)
-            print(format_thread_row(row, default_shard_entries), flush=True)
-    finally:
-        _engine.SHARD_ENTRIES = default_shard_entries
+    for n_classes, n_features, X, y in problems(n_samples, feature_counts):
+        times = {1: [], 2: []}
+        for _ in range(repeats):
+            for n_threads in times:
+                times[n_threads].append(epoch_seconds(X, y, SHARED, n_threads))
+        row = describe(n_classes, n_features, X, SHARED.in_place_ratio)
+        row["one thread"] = float(np.median(times[1]))
+        row["two threads"] = float(np.median(times[2]))
+        row["thread ratio"] = row["two threads"] / row["one thread"]
+        rows.append(row)
+        print(format_thread_row(row, DEFAULT.shard_entries), flush=True)
     return rows
 
 
@@ -171,7 +170,7 @@ def render_page(
 ) -> str:
     today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M")
     table = "\n".join([HEADER] + [format_row(row) for row in rows])
-    shard_entries = _engine.SHARD_ENTRIES
+    shard_entries = DEFAULT.shard_entries
     thread_table = "\n".join(
         [THREAD_HEADER] + [format_thread_row(row, shard_entries) for row in thread_rows]
     )
@@ -192,7 +191,7 @@ A step on the active rows pays, per active feature, a gather and a scatter of
 its weights and accumulators and the closed-form catch-up of its missed penalty
 steps, plus the search for the active columns per stored entry; a step in place
 pays the update of every feature, present or not. The engine steps in place
-when `n_features * (K + 2) <= {_engine.IN_PLACE_RATIO:g} * nnz(batch)`, K the
+when `n_features * (K + 2) <= {DEFAULT.in_place_ratio:g} * nnz(batch)`, K the
 number of outputs: the last column says which path that rule picks. Both paths
 cost O(nnz(batch) x K) under that rule.
 
@@ -209,8 +208,8 @@ Handing a shard to a thread and waiting for it costs a fixed amount per step,
 and the thread that prepares the next batch competes for the second core, so
 sharing pays only on large steps, and less for one output than for twenty at
 the same size. The engine shares a step when each thread
-gets at least {shard_entries:,} entries (`SHARD_ENTRIES`); the last column says
-whether a step of the row's size would be shared on two threads.
+gets at least {shard_entries:,} entries (`StepPolicy.shard_entries`); the last
+column says whether a step of the row's size would be shared on two threads.
 """
 
 

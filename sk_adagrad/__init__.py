@@ -1,7 +1,7 @@
 """scikit-learn linear models trained by sparse, exactly regularised Adagrad."""
 
 from ._classifier import AdagradClassifier
-from ._engine import DivergenceError
+from ._divergence import DivergenceError
 from ._regressor import AdagradRegressor
 from ._search_estimators import AdagradClassifierCV, AdagradRegressorCV
 from ._version import IncompatiblePickleError, InconsistentVersionWarning, __version__

@@ -29,6 +29,7 @@ from ._sklearn_private import (
     validate_params,
 )
 from ._state import EngineState
+from ._step_policy import DEFAULT_STEP_POLICY
 from ._training import (
     EpochSettings,
     TrainingRows,
@@ -86,11 +87,14 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
     ``_prepare_y``, ``_encode_targets`` and ``_score_validation``, which a
     subclass must define, and ``_y_check_params``, ``_validate_X``,
     ``_stratify``, ``_format_coef`` and ``_lr_in_target_units``, which it
-    may. What ``'auto'`` starts from for each loss is the loss's own
-    (``_losses``).
+    may. What ``'auto'`` starts from is the loss's own (``_losses``).
     """
 
     _parameter_constraints: dict = dict(_COMMON_CONSTRAINTS)
+
+    # How the engine carries out a step (path, shards, threads): no trained model
+    # depends on it; tests and benchmarks force a path by setting another one.
+    _step_policy = DEFAULT_STEP_POLICY
 
     # The HTML repr links to the class's page of the documentation site.
     _doc_link_module = "sk_adagrad"
@@ -293,6 +297,7 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
             penalty=ElasticNet.from_params(self.penalty, float(alpha), self.l1_ratio),
             eps=float(self.eps),
             fit_intercept=bool(self.fit_intercept),
+            policy=self._step_policy,
         )
 
     def _resolve_auto(self, X, rows, targets, sample_weight, stream=False):

@@ -15,104 +15,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 from ._base import BaseAdagrad
-from ._engine import _denominator, _row_blocks
+from ._blocks import row_blocks
+from ._line_search import best_step
+from ._model_rows import ModelRows, no_rows, stored_rows
 from ._rows import put_rows
-from ._sklearn_private import check_sample_weight
+from ._step_terms import denominator
 
 MERGE_RULES = ("line_search", "weighted_average", "rescaled_sum")
-# The points of the line from the weighted average (0) through the rescaled sum
-# (1) that "line_search" compares.
-LINE_STEPS = np.arange(7) / 4
-# The row fields a model without averaging stores per feature.
-_STORED = ("coef", "coef_accumulator", "last_step")
-
-
-@dataclass
-class ModelRows:
-    """Some rows of a model's state, as stored, with all of the rest of it.
-
-    ``rows`` (ascending) index the features; ``values`` maps each row field
-    of the engine state to its values at ``rows``; ``small`` holds the
-    engine's other fields and ``attributes`` the estimator's own (its
-    ``classes_``, ``lr_``, ...). Laid over a model whose other rows are those
-    of the model it was taken from, it makes that model exactly.
-    """
-
-    rows: np.ndarray
-    values: dict
-    small: dict
-    attributes: dict
-
-    @classmethod
-    def of(cls, model: BaseAdagrad, rows: np.ndarray) -> "ModelRows":
-        """The rows ``rows`` of a fitted ``model``, and the rest of its state."""
-        values, small = model.optimizer_.export_rows(rows)
-        attributes = {
-            name: copy.deepcopy(value)
-            for name, value in vars(model).items()
-            if name != "optimizer_"
-        }
-        return cls(np.asarray(rows, dtype=np.int64), values, small, attributes)
-
-    @property
-    def nbytes(self) -> int:
-        """The bytes of the row arrays, what sending these rows costs."""
-        return self.rows.nbytes + sum(
-            value.nbytes for value in self.values.values() if value is not None
-        )
-
-    def lay_over(self, model: BaseAdagrad) -> None:
-        """Make ``model`` (the model these rows were taken from, or one
-        differing from it only at these rows) the model they describe."""
-        model.optimizer_.import_rows(self.rows, self.values, self.small)
-        for name, value in self.attributes.items():
-            setattr(model, name, copy.deepcopy(value))
-
-    def then(self, newer: "ModelRows") -> "ModelRows":
-        """These rows with ``newer``'s laid over them: the rows of either, each
-        with ``newer``'s values where it has some, and ``newer``'s small state."""
-        rows = np.union1d(self.rows, newer.rows)
-        values = {}
-        for name, older in self.values.items():
-            latest = newer.values[name]
-            if latest is None:
-                values[name] = None
-                continue
-            merged = np.empty((len(rows),) + latest.shape[1:], latest.dtype)
-            merged[np.searchsorted(rows, self.rows)] = older
-            merged[np.searchsorted(rows, newer.rows)] = latest
-            values[name] = merged
-        return ModelRows(rows, values, newer.small, newer.attributes)
-
-
-def no_rows(model: BaseAdagrad) -> ModelRows:
-    """A fitted ``model`` as :class:`ModelRows` without rows: laid over the
-    model itself, it changes nothing."""
-    return ModelRows.of(model, np.empty(0, dtype=np.int64))
-
-
-def stored_rows(base: BaseAdagrad, changes: ModelRows, rows: np.ndarray) -> dict:
-    """The stored row fields at ``rows`` of ``base`` with ``changes`` laid over
-    it, read without changing ``base``."""
-    values, _ = base.optimizer_.export_rows(rows)
-    position = np.searchsorted(changes.rows, rows)
-    found = position < len(changes.rows)
-    found[found] = changes.rows[position[found]] == rows[found]
-    for name in values:
-        if values[name] is not None:
-            values[name][found] = changes.values[name][position[found]]
-    return values
-
-
-def _engine_with(base: BaseAdagrad, small: dict):
-    """An engine with ``base``'s rows and the small fields ``small``, to bring
-    rows up to a step under that model's rate history."""
-    engine = copy.copy(base.optimizer_)
-    engine.state = dataclasses.replace(base.optimizer_.state, **small)
-    return engine
 
 
 @dataclass
@@ -207,11 +118,8 @@ class Start:
         return self._weights(stored, self.small["t"], self.small), accumulators
 
     def _weights(self, stored, t, small):
-        engine = _engine_with(self.base, small)
         return _with_intercept(
-            engine.rows_at_step(
-                stored["coef"], stored["coef_accumulator"], stored["last_step"], t
-            ),
+            self.base.optimizer_.rows_at_step(stored, t, small),
             self.small["intercept"],
         )
 
@@ -237,12 +145,9 @@ def _history_small(start: Start, t: int) -> dict:
 def summarise(start: Start, partial: ModelRows) -> Summary:
     """The :class:`Summary` of one partial model, given as the rows it touched."""
     stored = partial.values
-    engine = _engine_with(start.base, partial.small)
     t = partial.small["t"]
     weights = _with_intercept(
-        engine.rows_at_step(
-            stored["coef"], stored["coef_accumulator"], stored["last_step"], t
-        ),
+        start.base.optimizer_.rows_at_step(stored, t, partial.small),
         partial.small["intercept"],
     )
     accumulators = _with_intercept(
@@ -250,7 +155,7 @@ def summarise(start: Start, partial: ModelRows) -> Summary:
     )
     start_weights, start_accumulators, _ = start.columns(partial.rows)
     spread = np.subtract(weights, start_weights, out=start_weights)
-    spread *= _denominator(accumulators, partial.small["eps"])
+    spread *= denominator(accumulators, partial.small["eps"])
     mass = np.subtract(accumulators, start_accumulators, out=accumulators)
     return Summary(
         rows=partial.rows,
@@ -287,7 +192,7 @@ def _widened(start: Start, part, rows: np.ndarray) -> Summary:
     weight_sum = weight_sum[:-1]
     put_rows(average, new, weight_sum / n_models)
     weight_sum -= n_models * start_weights[:-1]
-    weight_sum *= _denominator(start_accumulators[:-1], part.small["eps"])
+    weight_sum *= denominator(start_accumulators[:-1], part.small["eps"])
     put_rows(spread, new, weight_sum)
     return dataclasses.replace(
         part, rows=rows, average=average, mass=mass, spread=spread
@@ -304,7 +209,7 @@ def combine(start: Start, left, right) -> Summary:
     shape = left.average.shape
     average, mass, spread = np.empty(shape), np.empty(shape), np.empty(shape)
     # A block of rows at a time, so that the temporaries stay in cache.
-    for block in _row_blocks(shape):
+    for block in row_blocks(shape):
         left_mass, right_mass = left.mass[block], right.mass[block]
         summed = np.add(left_mass, right_mass, out=mass[block])
         untouched = summed == 0.0
@@ -352,33 +257,33 @@ def finish(start: Start, summary, rule: str, X=None, y=None, sample_weight=None)
     so that one worker is sequential training."""
     if isinstance(summary, ModelRows):
         return summary
-    small = summary.small
     t0, samples0 = start.small["t"], start.small["samples_seen"]
     t = t0 + sum(step - t0 for step in summary.steps)
+    merged_small = _merged_small(start, summary.small, t, samples0, summary)
     start_weights, start_accumulators, _ = start.columns(summary.rows)
     dtype = start.base.optimizer_.dtype
     accumulators = (start_accumulators + summary.mass).astype(dtype)
     weights = summary.average
     if rule != "weighted_average":
-        summed = start_weights + summary.spread / _denominator(
-            accumulators, small["eps"]
+        summed = start_weights + summary.spread / denominator(
+            accumulators, merged_small["eps"]
         )
         if rule == "rescaled_sum":
             weights = summed
         else:
-            merged_small = _merged_small(start, small, t, samples0, summary)
-            weights = weights + _best_step(
+            direction = summed - weights
+            step = best_step(
                 start,
                 merged_small,
                 summary.rows,
                 weights,
-                summed - weights,
+                direction,
                 X,
                 y,
                 sample_weight,
-            ) * (summed - weights)
+            )
+            weights = weights + step * direction
     weights = weights.astype(dtype)
-    merged_small = _merged_small(start, small, t, samples0, summary)
     merged_small["intercept"] = weights[-1].copy()
     merged_small["intercept_accumulator"] = accumulators[-1].copy()
     values = {
@@ -398,55 +303,6 @@ def _merged_small(start, small, t, samples0, summary):
         start.small["rate_history"], start.small["t"], small["schedule"], t
     )
     return merged
-
-
-def _best_step(start, merged_small, rows, weights, direction, X, y, sample_weight):
-    """The ``s`` of ``LINE_STEPS`` for which ``weights + s direction`` (rows
-    ``rows`` and the intercept, the other rows at the start's, pending penalty
-    steps applied through the merged step) has the least training objective on
-    ``X, y``."""
-    model = start.base
-    X = model._validate_X(X, reset=False)
-    sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
-    targets, sample_weight = model._prepare_y(
-        y, sample_weight, reset=False, partial=True
-    )
-    Y = model._encode_targets(targets)
-    engine = _engine_with(model, merged_small)
-    X = sp.csr_matrix(X) if not sp.issparse(X) else X.tocsr()
-    columns = np.unique(X.indices)
-    inside = np.isin(columns, rows)
-    outside = columns[~inside]
-    stored = stored_rows(model, start.changes, outside)
-    W = np.zeros((len(columns), weights.shape[1]))
-    D = np.zeros_like(W)
-    W[~inside] = engine.rows_at_step(
-        stored["coef"], stored["coef_accumulator"], stored["last_step"], t=engine.t
-    )
-    at = np.searchsorted(rows, columns[inside])
-    W[inside], D[inside] = weights[at], direction[at]
-    X_columns = X[:, columns]
-    margins = np.asarray(X_columns @ W) + weights[-1]
-    margins_direction = np.asarray(X_columns @ D) + direction[-1]
-    # The other rows' penalty is the same at every point: it does not count.
-    penalties = np.zeros(len(LINE_STEPS))
-    if not engine.penalty.is_zero:
-        for block in _row_blocks((len(rows), weights.shape[1])):
-            penalties += engine.penalty.values_along(
-                weights[block], direction[block], LINE_STEPS
-            )
-    with np.errstate(over="ignore", invalid="ignore"):
-        objectives = np.array(
-            [
-                engine.loss.objective(
-                    Y, margins + step * margins_direction, sample_weight, penalty
-                )
-                for step, penalty in zip(LINE_STEPS, penalties, strict=True)
-            ]
-        )
-    # An overflow far along the line is never the least; the average is kept
-    # if every point overflows.
-    return LINE_STEPS[np.argmin(np.where(np.isfinite(objectives), objectives, np.inf))]
 
 
 def check_partials(start: BaseAdagrad, partials: Sequence[BaseAdagrad]) -> None:

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._engine import DivergenceError, SparseAdagrad
+from ._divergence import DivergenceError
+from ._engine import SparseAdagrad
 from ._penalty import ElasticNet
 from ._schedule import Schedule
 from ._stopping import NoImprovement
@@ -94,6 +95,7 @@ def new_stack(groups, n_features, dtype, initial_accumulator_value, average):
         ),
         eps=per_output([g.settings["eps"] for g in groups]),
         fit_intercept=first["fit_intercept"],
+        policy=first["policy"],
         initial_accumulator_value=initial_accumulator_value,
         average_from_sample=average,
         dtype=dtype,

@@ -10,11 +10,15 @@ transactional saves and restores fields by kind, from this list alone: a field
 added here is journaled without anything else to change.
 """
 
+import copy
 from dataclasses import dataclass, field, fields
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
+
+from ._rows import put_rows, take_rows
 
 _ROW = {"rows": True}
 
@@ -91,6 +95,36 @@ class EngineState:
     def n_rows(self) -> int:
         return self.coef.shape[0]
 
+    def export_rows(self, rows):
+        """``(row_values, small_values)``: copies of the row fields at ``rows``
+        (an ascending index array; None for a field the state lacks) as they
+        are stored, pending penalty steps and all, and of the small fields."""
+        row_values = {
+            name: None if value is None else take_rows(value, rows)
+            for name in self.row_fields()
+            for value in [getattr(self, name)]
+        }
+        small_values = {
+            name: copy.deepcopy(getattr(self, name)) for name in self.small_fields()
+        }
+        return row_values, small_values
+
+    def import_rows(self, rows, row_values, small_values):
+        """Write what :meth:`export_rows` gave for ``rows`` of a state of the
+        same shape into this one."""
+        for name, values in row_values.items():
+            field_ = getattr(self, name)
+            if values is None or field_ is None:
+                if (values is None) != (field_ is None):
+                    raise ValueError(f"Rows of {name!r} do not fit this model.")
+                continue
+            if field_.ndim == 2:
+                put_rows(field_, rows, values)
+            else:
+                field_[rows] = values
+        for name, value in small_values.items():
+            setattr(self, name, copy.deepcopy(value))
+
 
 def _filled(shape, value, dtype):
     """A new array of ``value``. Zeros come from ``np.zeros``, whose pages the
@@ -136,3 +170,15 @@ class RateHistory:
         clone = RateHistory.__new__(RateHistory)
         clone._buffer, clone._size = self._buffer, self._size
         return clone
+
+
+def state_field(name):
+    """A property of an object that holds an :class:`EngineState` as ``state``,
+    which is the state's field ``name``: the engine's code reads ``self.coef``
+    while everything it stores stays in one object. Reads go through a C-level
+    getter, as fast as a plain attribute lookup."""
+
+    def set_field(holder, value):
+        setattr(holder.state, name, value)
+
+    return property(attrgetter(f"state.{name}"), set_field)

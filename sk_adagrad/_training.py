@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._batches import batch_rows, prefetched
-from ._engine import StepStats
+from ._batches import batch_rows
+from ._step_stats import StepStats
 from ._stopping import NoImprovement
-from ._threads import effective_n_threads
+from ._threads import prefetched
 
 # The check that a fit beats a constant model reads at most this many training
 # rows, spread evenly, so that its cost stays a small part of an epoch on large
@@ -112,7 +112,7 @@ def run_pass(engine, data, rows, batch_size, n_threads, with_loss=True, stats=No
     # chunk) is stepped on this thread alone: there is nothing to prefetch
     # and nothing to share, and no pool to set up.
     alone = len(batches) == 1 and not engine.can_share(X)
-    n_threads = 1 if alone else effective_n_threads(n_threads)
+    n_threads = 1 if alone else engine.policy.threads_for(n_threads)
 
     def prepare(batch):
         # Targets in the model's dtype here, in the prefetch thread, so that

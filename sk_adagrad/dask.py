@@ -42,15 +42,14 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import BaseAdagrad
 from ._merge import (
     MERGE_RULES,
-    ModelRows,
     Start,
     Summary,
     combine,
     finish,
     merge_partial_models,
-    no_rows,
     pairwise,
 )
+from ._model_rows import ModelRows, no_rows
 from ._sklearn_private import HasMethods, Interval, StrOptions, validate_params
 
 __all__ = ["CSRWithLen", "DataParallel", "blocks_with_len", "merge_partial_models"]

@@ -4,21 +4,28 @@ A sparse batch is stepped on its active rows (gathered, caught up lazily and
 scattered back) or, when it holds about as many stored entries as there are
 features, on every feature in place; either way a large step is split over
 threads by features. Tests of exactness run under each path, on one thread and
-split three ways even on tiny steps.
+split three ways even on tiny steps. A fixture forces a path by giving the
+estimators another step policy (``BaseAdagrad._step_policy``).
 """
 
 import numpy as np
 import pytest
 
-from sk_adagrad import _engine, _training
+from sk_adagrad._base import BaseAdagrad
+from sk_adagrad._step_policy import StepPolicy
 
-# Name: (in-place ratio, threads sharing every step or None for the default).
+# Name: the policy of the path, on threads sharing every step or as the estimator
+# says.
 STEP_PATHS = {
-    "active-rows": (0.0, None),
-    "by-density": (_engine.IN_PLACE_RATIO, None),
-    "in-place": (np.inf, None),
-    "active-rows-3-threads": (0.0, 3),
-    "in-place-3-threads": (np.inf, 3),
+    "active-rows": StepPolicy(in_place_ratio=0.0),
+    "by-density": StepPolicy(),
+    "in-place": StepPolicy(in_place_ratio=np.inf),
+    "active-rows-3-threads": StepPolicy(
+        in_place_ratio=0.0, shard_entries=1, n_threads=3
+    ),
+    "in-place-3-threads": StepPolicy(
+        in_place_ratio=np.inf, shard_entries=1, n_threads=3
+    ),
 }
 
 
@@ -27,15 +34,11 @@ def step_path(request, monkeypatch):
     """Run the test with sparse batches stepped on their active rows only, by the
     engine's density rule (both paths within one fit), always in place, and on
     either path with every step split between three threads."""
-    ratio, threads = STEP_PATHS[request.param]
-    monkeypatch.setattr(_engine, "IN_PLACE_RATIO", ratio)
-    if threads is not None:
-        monkeypatch.setattr(_engine, "SHARD_ENTRIES", 1)
-        monkeypatch.setattr(_training, "effective_n_threads", lambda n_threads: threads)
+    monkeypatch.setattr(BaseAdagrad, "_step_policy", STEP_PATHS[request.param])
     return request.param
 
 
 @pytest.fixture
 def active_rows_only(monkeypatch):
     """Sparse batches are always stepped on their active rows, lazily."""
-    monkeypatch.setattr(_engine, "IN_PLACE_RATIO", STEP_PATHS["active-rows"][0])
+    monkeypatch.setattr(BaseAdagrad, "_step_policy", STEP_PATHS["active-rows"])

@@ -14,7 +14,7 @@ the *injection points* it reaches, and how many times, on every thread:
   closures, generators, comprehensions): the tracer raises the fault as the
   call begins, from inside the package;
 - every NumPy and SciPy function the package calls through its modules'
-  namespaces (``np.sqrt`` in ``_engine``, ``sp.issparse`` in ``_batches``,
+  namespaces (``np.sqrt`` in ``_step_terms``, ``sp.issparse`` in ``_batches``,
   ``expit`` in ``_losses``, ...): for the run, those names are bound to
   wrappers that raise as the call begins or once it has returned, its
   effects (an ``out=`` array written, say) already made. That is a failure
@@ -57,18 +57,21 @@ if __name__ == "__main__":  # the package of this checkout, not an installed one
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import sk_adagrad  # noqa: E402
-from sk_adagrad import AdagradClassifier, AdagradRegressor, _engine, _training  # noqa: E402
+from sk_adagrad import AdagradClassifier, AdagradRegressor, _engine  # noqa: E402
+from sk_adagrad._base import BaseAdagrad  # noqa: E402
+from sk_adagrad._step_policy import StepPolicy  # noqa: E402
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(sk_adagrad.__file__))
 EXCEPTIONS = (MemoryError, KeyboardInterrupt, RuntimeError)
 METHODS = ("first fit", "first partial_fit", "partial_fit", "warm fit", "cold fit")
 
-# Name: (in-place ratio, threads sharing every step or None for one thread).
+# Name: the step policy of the path, on threads sharing every step or as the
+# estimator says.
 PATHS = {
-    "in-place": (np.inf, None),
-    "active-rows": (0.0, None),
-    "shared in-place": (np.inf, 3),
-    "shared active-rows": (0.0, 3),
+    "in-place": StepPolicy(in_place_ratio=np.inf),
+    "active-rows": StepPolicy(in_place_ratio=0.0),
+    "shared in-place": StepPolicy(in_place_ratio=np.inf, shard_entries=1, n_threads=3),
+    "shared active-rows": StepPolicy(in_place_ratio=0.0, shard_entries=1, n_threads=3),
 }
 
 _rng = np.random.default_rng(0)
@@ -201,21 +204,12 @@ def call(model, set_up, method):
 @contextmanager
 def step_path(name):
     """Step sparse batches on the path ``name`` (as tests/conftest.py does)."""
-    ratio, threads = PATHS[name]
-    saved = (
-        _engine.IN_PLACE_RATIO,
-        _engine.SHARD_ENTRIES,
-        _training.effective_n_threads,
-    )
-    _engine.IN_PLACE_RATIO = ratio
-    if threads is not None:
-        _engine.SHARD_ENTRIES = 1
-        _training.effective_n_threads = lambda n_threads: threads
+    saved = BaseAdagrad._step_policy
+    BaseAdagrad._step_policy = PATHS[name]
     try:
         yield
     finally:
-        _engine.IN_PLACE_RATIO, _engine.SHARD_ENTRIES = saved[:2]
-        _training.effective_n_threads = saved[2]
+        BaseAdagrad._step_policy = saved
 
 
 # -- injection points ----------------------------------------------------------------

@@ -8,7 +8,8 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_array_equal
 
-from sk_adagrad._batches import ActiveColumns, batch_rows, prefetched
+from sk_adagrad._batches import ActiveColumns, batch_rows
+from sk_adagrad._threads import prefetched
 
 RNG = np.random.default_rng(0)
 DENSE = RNG.normal(size=(23, 5)) * (RNG.random((23, 5)) < 0.5)

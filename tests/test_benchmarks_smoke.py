@@ -18,7 +18,8 @@ from benchmarks import (  # noqa: E402
     vowpal,
     when_to_use,
 )
-from sk_adagrad import _engine  # noqa: E402
+from sk_adagrad import AdagradClassifier  # noqa: E402
+from sk_adagrad._step_policy import StepPolicy  # noqa: E402
 
 
 def _synthetic_corpus(n_documents=600, n_classes=6, seed=0):
@@ -135,12 +136,11 @@ def test_suite_runs_and_reports_every_row(tiny_text, tmp_path):
     assert plot.read_bytes().startswith(b"\x89PNG")
 
 
-def test_step_paths_times_both_paths_and_restores_the_rules():
-    rules = _engine.IN_PLACE_RATIO, _engine.SHARD_ENTRIES
+def test_step_paths_times_both_paths_and_leaves_the_estimators_policy():
     sizes = dict(repeats=1, n_samples=3000, feature_counts=(500, 400_000))
     rows = step_paths.measure(**sizes)
     thread_rows = step_paths.measure_threads(**sizes)
-    assert (_engine.IN_PLACE_RATIO, _engine.SHARD_ENTRIES) == rules
+    assert AdagradClassifier._step_policy == StepPolicy()
     assert len(rows) == len(thread_rows) == 2 * len(step_paths.CLASS_COUNTS)
     for row in rows:
         assert row["active rows"] > 0 and row["in place"] > 0

@@ -5,6 +5,7 @@ call of one small batch runs without a thread pool."""
 
 import pickle
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -15,8 +16,10 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import _check_sample_weight
 from test_threads import engine_for, sparse_text_like
 
-from sk_adagrad import AdagradClassifier, AdagradRegressor, _engine, _training
+from sk_adagrad import AdagradClassifier, AdagradRegressor
+from sk_adagrad._engine import SparseAdagrad
 from sk_adagrad._sklearn_private import check_sample_weight
+from sk_adagrad._step_policy import StepPolicy
 
 N_SAMPLES = X.shape[0]
 
@@ -206,12 +209,11 @@ def test_a_failed_check_is_not_remembered():
 
 @pytest.mark.parametrize("in_place", [False, True])
 @pytest.mark.parametrize("shard_entries", [1, 50, 2**18])
-def test_can_share_is_whether_a_step_may_have_shards(
-    monkeypatch, in_place, shard_entries
-):
-    monkeypatch.setattr(_engine, "SHARD_ENTRIES", shard_entries)
-    monkeypatch.setattr(_engine, "IN_PLACE_RATIO", np.inf if in_place else 0.0)
-    engine = engine_for(300, 4)
+def test_can_share_is_whether_a_step_may_have_shards(in_place, shard_entries):
+    policy = StepPolicy(
+        in_place_ratio=np.inf if in_place else 0.0, shard_entries=shard_entries
+    )
+    engine = engine_for(300, 4, policy)
     for n_samples, nnz_per_row in [(1, 1), (3, 2), (20, 5), (200, 20)]:
         X_batch = sparse_text_like(n_samples, 300, nnz_per_row)
         for rows in (slice(None), slice(0, 1)):
@@ -232,7 +234,7 @@ def test_a_call_of_one_batch_trains_alike_with_a_thread_pool(monkeypatch, model_
         return model.partial_fit(X, y)
 
     alone = train()
-    monkeypatch.setattr(_engine.SparseAdagrad, "can_share", lambda self, X: True)
+    monkeypatch.setattr(SparseAdagrad, "can_share", lambda self, X: True)
     pooled = train()
     assert pickle.dumps(alone.optimizer_) == pickle.dumps(pooled.optimizer_)
 
@@ -242,7 +244,7 @@ def test_one_small_batch_uses_no_thread_pool(monkeypatch):
         raise AssertionError("a thread pool was set up")
 
     model = AdagradClassifier(random_state=0).partial_fit(X, LABELS, classes=CLASSES)
-    monkeypatch.setattr(_training, "ThreadPoolExecutor", refused)
+    monkeypatch.setattr(ThreadPoolExecutor, "__init__", refused)
     model.partial_fit(X, LABELS)
     with pytest.raises(AssertionError, match="thread pool"):
         model.set_params(batch_size=8).partial_fit(X, LABELS)

@@ -19,10 +19,11 @@ from sk_adagrad import (
     AdagradRegressor,
     AdagradRegressorCV,
 )
-from sk_adagrad._engine import ACTIVE_ROWS, IN_PLACE, PlannedStep, SparseAdagrad
+from sk_adagrad._engine import SparseAdagrad
 from sk_adagrad._losses import Hinge
 from sk_adagrad._penalty import ElasticNet
 from sk_adagrad._schedule import Schedule
+from sk_adagrad._step_paths import ACTIVE_ROWS, IN_PLACE, PlannedStep
 
 
 def sparse_problem(kind, n_samples=90, n_features=40, seed=0):

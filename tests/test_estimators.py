@@ -7,7 +7,8 @@ from scipy.special import softmax
 from sklearn.datasets import make_classification, make_regression
 from sklearn.linear_model import SGDClassifier
 
-from sk_adagrad import AdagradClassifier, AdagradRegressor, _engine
+from sk_adagrad import AdagradClassifier, AdagradRegressor
+from sk_adagrad._step_policy import StepPolicy
 
 
 @pytest.fixture(scope="module")
@@ -198,15 +199,13 @@ def test_average_cannot_change_on_a_fitted_model(three_classes):
 
 @pytest.mark.parametrize("average", [False, 5])
 @pytest.mark.parametrize("Model", [AdagradClassifier, AdagradRegressor])
-def test_weights_read_block_by_block_equal_the_whole_materialized_ones(
-    Model, average, monkeypatch
-):
+def test_weights_read_block_by_block_equal_the_whole_materialized_ones(Model, average):
     # Small blocks, so that coef_ is assembled from many of them; a wide sparse X
     # and small batches, so that many rows are behind on penalty steps.
-    monkeypatch.setattr(_engine, "_BLOCK_ENTRIES", 64)
     X = sp.random(120, 400, density=0.02, random_state=0, format="csr")
     y = np.arange(120) % 3 if Model is AdagradClassifier else np.asarray(X.sum(axis=1))
     model = Model(batch_size=7, average=average, max_iter=3, tol=None, random_state=0)
+    model._step_policy = StepPolicy(block_entries=64)
     model.fit(X, np.ravel(y))
     engine = model.optimizer_
     assert engine.last_step.min() < engine.t

@@ -40,9 +40,9 @@ MUST_REACH = {
     "_engine.SparseAdagrad._step_intercept",
     "_journal.Journal.__init__",
     "_memory.check_model_fits",
-    "np.sqrt in _engine",
+    "np.sqrt in _step_terms",
     "np.isfinite in _engine",
-    "sp.issparse in _engine",
+    "sp.issparse in _step_policy",
     "expit in _losses",
     "logsumexp in _losses",
 }

@@ -11,7 +11,8 @@ import scipy.sparse as sp
 from scipy.special import logsumexp
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor
-from sk_adagrad._merge import ModelRows, merge_partial_models
+from sk_adagrad._merge import merge_partial_models
+from sk_adagrad._model_rows import ModelRows
 from sk_adagrad._penalty import ElasticNet
 
 N_FEATURES = 60

@@ -242,7 +242,8 @@ def widened(X, y, sample_weight, residual, seed):
 @pytest.fixture
 def active_row_steps(monkeypatch):
     """Count the steps by path, failing the test if any is taken in place."""
-    from sk_adagrad._engine import ACTIVE_ROWS, SparseAdagrad
+    from sk_adagrad._engine import SparseAdagrad
+    from sk_adagrad._step_paths import ACTIVE_ROWS
 
     counts = {"active rows": 0, "in place": 0}
     plan_step = SparseAdagrad.plan_step

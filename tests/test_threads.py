@@ -12,8 +12,11 @@ from numpy.testing import assert_array_equal
 from sklearn.base import clone
 from test_sparse_dense import assert_same_fit
 
-from sk_adagrad import AdagradClassifier, _engine
-from sk_adagrad._threads import effective_n_threads
+from sk_adagrad import AdagradClassifier
+from sk_adagrad._engine import SparseAdagrad
+from sk_adagrad._step_paths import ACTIVE_ROWS, IN_PLACE
+from sk_adagrad._step_policy import StepPolicy
+from sk_adagrad._threads import each_shard, effective_n_threads
 
 RNG = np.random.default_rng(0)
 
@@ -33,18 +36,22 @@ def sparse_text_like(n_samples, n_features, nnz_per_row, seed=0):
     return X
 
 
-def engine_for(n_features, n_outputs):
-    return AdagradClassifier(lr=0.3, alpha=1e-5)._new_optimizer(n_features, n_outputs)
+def engine_for(n_features, n_outputs, policy=None):
+    """A new engine of an estimator's, with the step policy ``policy`` if
+    given."""
+    model = AdagradClassifier(lr=0.3, alpha=1e-5)
+    if policy is not None:
+        model._step_policy = policy
+    return model._new_optimizer(n_features, n_outputs)
 
 
 @pytest.mark.parametrize("in_place", [False, True])
 @pytest.mark.parametrize("n_shards", [1, 2, 3, 7])
-def test_shards_split_the_batch_by_disjoint_features(monkeypatch, in_place, n_shards):
-    monkeypatch.setattr(_engine, "SHARD_ENTRIES", 1)
-    monkeypatch.setattr(_engine, "IN_PLACE_RATIO", np.inf if in_place else 0.0)
+def test_shards_split_the_batch_by_disjoint_features(in_place, n_shards):
+    policy = StepPolicy(in_place_ratio=np.inf if in_place else 0.0, shard_entries=1)
     X_batch = sparse_text_like(40, 300, 5)
-    planned = engine_for(300, 4).plan_step(X_batch, n_shards)
-    assert planned.path is (_engine.IN_PLACE if in_place else _engine.ACTIVE_ROWS)
+    planned = engine_for(300, 4, policy).plan_step(X_batch, n_shards)
+    assert planned.path is (IN_PLACE if in_place else ACTIVE_ROWS)
     shards = planned.shards
     assert len(shards) == n_shards
     features = [np.arange(300)[columns] for columns, _ in shards]
@@ -64,16 +71,16 @@ def test_a_small_step_is_not_shared():
 
 @pytest.fixture
 def shard_counts(monkeypatch):
-    """The number of shards of every step taken."""
+    """The number of shards of every step planned."""
     counts = []
-    each_shard = _engine._each_shard
+    plan_step = SparseAdagrad.plan_step
 
-    def counting(pool, function, shards, *args):
-        if function.__name__ == "_gather_shard":
-            counts.append(len(shards))
-        return each_shard(pool, function, shards, *args)
+    def counting(self, X_batch, n_shards=1):
+        planned = plan_step(self, X_batch, n_shards)
+        counts.append(len(planned.shards))
+        return planned
 
-    monkeypatch.setattr(_engine, "_each_shard", counting)
+    monkeypatch.setattr(SparseAdagrad, "plan_step", counting)
     return counts
 
 
@@ -159,7 +166,7 @@ def test_a_failing_shard_returns_only_when_the_others_have_ended():
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         with pytest.raises(KeyboardInterrupt):
-            _engine._each_shard(pool, step, ["first", "second", "third"])
+            each_shard(pool, step, ["first", "second", "third"])
         assert sorted(ended) == [1, 2]
 
 
@@ -170,9 +177,9 @@ def test_an_error_in_a_shard_thread_reaches_the_caller():
         return index
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        assert _engine._each_shard(pool, lambda shard, index: index, [0, 1]) == [0, 1]
+        assert each_shard(pool, lambda shard, index: index, [0, 1]) == [0, 1]
         with pytest.raises(FloatingPointError, match="shard failed"):
-            _engine._each_shard(pool, step, [0, 1])
+            each_shard(pool, step, [0, 1])
 
 
 @pytest.mark.parametrize("read", ["sparse", "dense", "coef"])

@@ -1,0 +1,32 @@
+"""Elementwise work over blocks of rows of the engine's ``(n_rows, n_outputs)``
+arrays, so that small temporaries stay in cache and are recycled by the
+allocator instead of being mapped afresh."""
+
+import numpy as np
+
+# Entries per block, unless a step policy gives another size.
+BLOCK_ENTRIES = 32768
+
+
+def rows_per_block(n_outputs, block_entries=BLOCK_ENTRIES):
+    return max(1, block_entries // n_outputs)
+
+
+def row_blocks(shape, block_entries=BLOCK_ENTRIES):
+    """Slices of rows covering an array of ``shape`` in blocks of about
+    ``block_entries`` entries."""
+    n_rows, n_outputs = shape
+    size = rows_per_block(n_outputs, block_entries)
+    return [slice(start, start + size) for start in range(0, n_rows, size)]
+
+
+def by_output(shape, dtype, rows_of, block_entries=BLOCK_ENTRIES):
+    """A new ``(n_outputs, n_rows)`` array of ``dtype``, the transpose of the
+    ``shape`` array whose rows ``rows`` are ``rows_of(rows)``, filled a block of
+    rows at a time: transposing block by block stays in cache where a whole
+    transposition does not."""
+    n_rows, n_outputs = shape
+    out = np.empty((n_outputs, n_rows), dtype)
+    for rows in row_blocks(shape, block_entries):
+        out[:, rows] = rows_of(rows).T
+    return out
