@@ -30,7 +30,7 @@ binary docstring batches are such starts.
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from reference import encode_targets
+from oracles.reference import encode_targets
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from sk_adagrad import AdagradClassifier

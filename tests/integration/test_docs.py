@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from doc_snippets import documentation_pages, python_blocks
-from reference import intercept_gradient
+from helpers.doc_snippets import documentation_pages, python_blocks
+from oracles.reference import intercept_gradient
 
 from sk_adagrad import AdagradRegressor
 
-REPO_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = Path(__file__).resolve().parents[2]
 DOCS_DIR = REPO_DIR / "docs"
 EXAMPLES_DIR = REPO_DIR / "examples"
 

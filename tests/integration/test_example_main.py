@@ -3,7 +3,7 @@
 import importlib.util
 from pathlib import Path
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "text_classification.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "text_classification.py"
 
 # With 60 documents per class (55 classes, 45 training documents each) both
 # models score about 0.49 test accuracy (seeded: 0.487 for ours, 0.493 for

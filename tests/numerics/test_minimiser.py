@@ -206,7 +206,7 @@ def test_multiclass_one_vs_rest_log_loss_converges_per_class():
 # sit at 0 (the proximal step moves anything else), so these tests hold the
 # gathers, scatters and catch-ups of the active-row path to the exact optimum;
 # the closed forms' values on nonzero weights are held to the eager steps by
-# tests/test_lazy_penalty.py.
+# tests/numerics/test_lazy_penalty.py.
 
 N_COPIES, EXTRA_FEATURES, WIDE_FEATURES = 3, 4, 4000
 MINI_BATCHES = dict(FULL_BATCH, max_iter=500)

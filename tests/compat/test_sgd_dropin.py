@@ -1,5 +1,5 @@
 """What code written for SGDClassifier and SGDRegressor relies on, one test per
-behaviour that scikit-learn's own SGD tests (tests/test_sklearn_sgd.py) found
+behaviour that scikit-learn's own SGD tests (tests/compat/test_sklearn_sgd.py) found
 missing: a given start (``coef_init``, ``intercept_init``) and how it meets
 ``warm_start``, ``l1_ratio=None``, ``early_stopping`` with ``partial_fit``, the
 regression losses in the classifier, divergence as a ``ValueError``, a held-out
@@ -10,10 +10,10 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from fitted_models import X as FITTED_X
-from fitted_models import assert_unchanged, fitted, snapshot, targets_for
+from helpers.fitted_models import X as FITTED_X
+from helpers.fitted_models import assert_unchanged, fitted, snapshot, targets_for
 from numpy.testing import assert_allclose, assert_array_equal
-from reference import EagerAdagrad, encode_targets
+from oracles.reference import EagerAdagrad, encode_targets
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import train_test_split
 

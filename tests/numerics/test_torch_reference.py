@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
-from reference import torch_adagrad_trajectory
+from oracles.reference import torch_adagrad_trajectory
 
 from sk_adagrad import AdagradRegressor
 

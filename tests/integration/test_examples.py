@@ -14,7 +14,7 @@ import pytest
 
 from sk_adagrad.datasets import load_docstrings
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 # Both text examples read the same small corpus (60 documents per class);

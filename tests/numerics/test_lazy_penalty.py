@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
-from reference import EagerAdagrad, dense_of, encode_targets, sparse_problems
+from oracles.reference import EagerAdagrad, dense_of, encode_targets, sparse_problems
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor
 from sk_adagrad._losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, make_loss

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from fitted_models import (
+from helpers.fitted_models import (
     CLASSES,
     LABELS,
     METHODS,

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import sklearn
-from fitted_models import (
+from helpers.fitted_models import (
     CLASSES,
     COMMON,
     DENSE,
@@ -33,7 +33,7 @@ from fitted_models import (
     snapshot,
     targets_for,
 )
-from fitted_models import train as call
+from helpers.fitted_models import train as call
 from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = Path(__file__).resolve().parents[2]
 DOCS_DIR = REPO_DIR / "docs"
 
 PYTHON = frozenset({"python", "python3", "py"})

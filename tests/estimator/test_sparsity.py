@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from sk_adagrad import AdagradClassifier
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks import datasets  # noqa: E402
 

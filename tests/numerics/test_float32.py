@@ -17,9 +17,9 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from fitted_models import CLASSES, DENSE, MODELS, assert_unchanged, snapshot
+from helpers.fitted_models import CLASSES, DENSE, MODELS, assert_unchanged, snapshot
 from numpy.testing import assert_allclose, assert_array_equal
-from reference import torch_adagrad_trajectory
+from oracles.reference import torch_adagrad_trajectory
 from test_lazy_penalty import (
     GRID,
     KINDS,

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
-from reference import dense_of, sparse_problems
+from oracles.reference import dense_of, sparse_problems
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor
 from sk_adagrad._losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES

@@ -6,7 +6,7 @@ import pytest
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor, _base
 
-DOCS_DIR = Path(__file__).resolve().parents[1] / "docs"
+DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.mark.parametrize("estimator", [AdagradClassifier(), AdagradRegressor()])

@@ -10,7 +10,7 @@ could be code that no test runs.
 import warnings
 
 import pytest
-from doc_snippets import (
+from helpers.doc_snippets import (
     DOCS_DIR,
     NOT_PYTHON,
     PYTHON,

@@ -33,7 +33,7 @@ a second failing call is rolled back as well, and that the next successful call
 gives the same model as on an estimator that never failed. A run that finds any
 difference counts a corrupted model.
 
-Run ``python tests/fault_injection.py`` to print the table of
+Run ``python tests/helpers/fault_injection.py`` to print the table of
 ``docs/reliability.md`` (``--write-docs`` rewrites it there).
 """
 
@@ -53,8 +53,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
 
+TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if __name__ == "__main__":  # the package of this checkout, not an installed one
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sys.path.insert(0, os.path.dirname(TESTS_DIR))
 
 import sk_adagrad  # noqa: E402
 from sk_adagrad import AdagradClassifier, AdagradRegressor, _base, _engine  # noqa: E402
@@ -613,11 +614,7 @@ def table(results):
 
 
 # The checkout's page, also when the tests run against an installed package.
-DOCS_PAGE = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    "docs",
-    "reliability.md",
-)
+DOCS_PAGE = os.path.join(os.path.dirname(TESTS_DIR), "docs", "reliability.md")
 START, END = "<!-- fault-injection:start -->", "<!-- fault-injection:end -->"
 
 

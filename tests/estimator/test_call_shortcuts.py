@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import sklearn
-from fitted_models import CLASSES, DENSE, LABELS, MODELS, TARGETS, X, fitted
+from helpers.fitted_models import CLASSES, DENSE, LABELS, MODELS, TARGETS, X, fitted
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import _check_sample_weight
 from test_threads import engine_for, sparse_text_like

@@ -1,10 +1,10 @@
 """Faults injected at every function of the package, and every NumPy and SciPy
 call it makes, that training reaches on the set-ups users run leave no model
-changed (see tests/fault_injection.py for the harness). The run rewrites the
+changed (see tests/helpers/fault_injection.py for the harness). The run rewrites the
 table of docs/reliability.md."""
 
 import pytest
-from fault_injection import (
+from helpers.fault_injection import (
     DOCS_PAGE,
     SET_UPS,
     inject,

@@ -1,5 +1,5 @@
 """The counts in docs/sgd.rst's table of scikit-learn's own ``test_sgd.py``,
-run against our estimators (tests/test_sklearn_sgd.py), are the counts of the
+run against our estimators (tests/compat/test_sklearn_sgd.py), are the counts of the
 collected tests: a change to the list of tests that do not apply shows here
 until the table is updated. Another scikit-learn collects other tests, so the
 check runs with the version the table names."""
@@ -30,7 +30,8 @@ from test_sklearn_sgd import (
 )
 
 TESTS = Path(__file__).resolve().parent
-TABLE = TESTS.parent / "docs" / "sgd.rst"
+REPO_DIR = TESTS.parents[1]
+TABLE = REPO_DIR / "docs" / "sgd.rst"
 
 # The table's rows, by the first words of their label.
 ROWS = {
@@ -88,7 +89,7 @@ def collected():
         capture_output=True,
         text=True,
         check=True,
-        cwd=TESTS.parent,
+        cwd=REPO_DIR,
     ).stdout
     names = [line.split("::", 1)[1] for line in listing.splitlines() if "::" in line]
     reasons = Counter(

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from reference import encode_targets
+from oracles.reference import encode_targets
 from scipy.optimize import check_grad
 from sklearn._loss.loss import (
     HalfBinomialLoss,
