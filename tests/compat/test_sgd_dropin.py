@@ -10,10 +10,7 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from helpers.fitted_models import X as FITTED_X
-from helpers.fitted_models import assert_unchanged, fitted, snapshot, targets_for
 from numpy.testing import assert_allclose, assert_array_equal
-from oracles.reference import EagerAdagrad, encode_targets
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import train_test_split
 
@@ -21,6 +18,10 @@ from sk_adagrad import AdagradClassifier, AdagradRegressor, DivergenceError
 from sk_adagrad._engine import SparseAdagrad
 from sk_adagrad._losses import make_loss
 from sk_adagrad._penalty import ElasticNet
+
+from helpers.fitted_models import X as FITTED_X
+from helpers.fitted_models import assert_unchanged, fitted, snapshot, targets_for
+from oracles.eager_adagrad import EagerAdagrad, encode_targets
 
 rng = np.random.default_rng(0)
 X_DENSE = rng.normal(size=(60, 5)) * (rng.random((60, 5)) < 0.6)

@@ -16,6 +16,12 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import sklearn
+from sklearn.base import is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sk_adagrad import AdagradClassifier, DivergenceError
+
 from helpers.fitted_models import (
     CLASSES,
     COMMON,
@@ -34,11 +40,6 @@ from helpers.fitted_models import (
     targets_for,
 )
 from helpers.fitted_models import train as call
-from sklearn.base import is_classifier
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import InvalidParameterError
-
-from sk_adagrad import AdagradClassifier, DivergenceError
 
 # -- errors that do not depend on the fitted state ---------------------------------
 

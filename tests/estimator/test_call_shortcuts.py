@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import sklearn
-from helpers.fitted_models import CLASSES, DENSE, LABELS, MODELS, TARGETS, X, fitted
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import _check_sample_weight
-from test_threads import engine_for, sparse_text_like
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor, _base, _engine
 from sk_adagrad._sklearn_private import check_sample_weight
+
+from helpers.fitted_models import CLASSES, DENSE, LABELS, MODELS, TARGETS, X, fitted
+from helpers.problems import engine_for, sparse_text_like
 
 N_SAMPLES = X.shape[0]
 

@@ -8,6 +8,15 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+
+from sk_adagrad import AdagradClassifier, AdagradRegressor, DivergenceError
+from sk_adagrad._engine import SparseAdagrad
+
 from helpers.fitted_models import (
     CLASSES,
     LABELS,
@@ -23,14 +32,6 @@ from helpers.fitted_models import (
     targets_for,
     train,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
-from sklearn.base import clone, is_classifier
-from sklearn.exceptions import ConvergenceWarning
-
-from sk_adagrad import AdagradClassifier, AdagradRegressor, DivergenceError
-from sk_adagrad._engine import SparseAdagrad
 
 
 @pytest.fixture

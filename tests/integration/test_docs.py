@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers.doc_snippets import documentation_pages, python_blocks
-from oracles.reference import intercept_gradient
 
 from sk_adagrad import AdagradRegressor
+
+from helpers.doc_snippets import documentation_pages, python_blocks
+from oracles.torch_adagrad import intercept_gradient
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 DOCS_DIR = REPO_DIR / "docs"

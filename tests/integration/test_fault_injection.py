@@ -4,6 +4,7 @@ changed (see tests/helpers/fault_injection.py for the harness). The run rewrites
 table of docs/reliability.md."""
 
 import pytest
+
 from helpers.fault_injection import (
     DOCS_PAGE,
     SET_UPS,

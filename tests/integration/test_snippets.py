@@ -10,6 +10,8 @@ could be code that no test runs.
 import warnings
 
 import pytest
+from sklearn.exceptions import ConvergenceWarning
+
 from helpers.doc_snippets import (
     DOCS_DIR,
     NOT_PYTHON,
@@ -19,7 +21,6 @@ from helpers.doc_snippets import (
     documentation_pages,
     python_blocks,
 )
-from sklearn.exceptions import ConvergenceWarning
 
 PAGES = documentation_pages()
 

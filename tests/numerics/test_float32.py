@@ -17,9 +17,7 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from helpers.fitted_models import CLASSES, DENSE, MODELS, assert_unchanged, snapshot
 from numpy.testing import assert_allclose, assert_array_equal
-from oracles.reference import torch_adagrad_trajectory
 from test_lazy_penalty import (
     GRID,
     KINDS,
@@ -35,6 +33,9 @@ from test_torch_reference import SETTINGS, make_problem, reference_settings, reg
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor
 from sk_adagrad._engine import SparseAdagrad
+
+from helpers.fitted_models import CLASSES, DENSE, MODELS, assert_unchanged, snapshot
+from oracles.torch_adagrad import torch_adagrad_trajectory
 
 U = 2.0**-24
 

@@ -30,12 +30,13 @@ binary docstring batches are such starts.
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from oracles.reference import encode_targets
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from sk_adagrad import AdagradClassifier
 from sk_adagrad._losses import make_loss
 from sk_adagrad.datasets import load_docstrings
+
+from oracles.eager_adagrad import encode_targets
 
 U = 2.0**-24
 

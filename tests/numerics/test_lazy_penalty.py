@@ -1,10 +1,10 @@
 """The lazy sparse path is exactly the eager algorithm.
 
-The oracle is :class:`reference.EagerAdagrad`: every step takes the gradient on
-all coordinates and applies the proximal elastic-net step to every coordinate,
-and the running average adds every iterate. The estimators instead touch only
-the features of each mini-batch and catch up the rest in closed form; both must
-agree to rounding (relative 1e-12).
+The oracle is :class:`oracles.eager_adagrad.EagerAdagrad`: every step takes the gradient
+on all coordinates and applies the proximal elastic-net step to every coordinate, and
+the running average adds every iterate. The estimators instead touch only the features
+of each mini-batch and catch up the rest in closed form; both must agree to rounding
+(relative 1e-12).
 """
 
 import numpy as np
@@ -13,11 +13,13 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
-from oracles.reference import EagerAdagrad, dense_of, encode_targets, sparse_problems
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor
 from sk_adagrad._losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, make_loss
 from sk_adagrad._penalty import ElasticNet
+
+from helpers.problems import dense_of, sparse_problems
+from oracles.eager_adagrad import EagerAdagrad, encode_targets
 
 RTOL = 1e-12
 ATOL = 1e-15  # for coordinates that are exactly zero in one of the two

@@ -14,10 +14,11 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
-from oracles.reference import dense_of, sparse_problems
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor
 from sk_adagrad._losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
+
+from helpers.problems import dense_of, sparse_problems
 
 RTOL = 1e-12
 ATOL = 1e-15

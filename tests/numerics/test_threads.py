@@ -6,7 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from joblib import Parallel, cpu_count, delayed, parallel_config
 from numpy.testing import assert_array_equal
 from sklearn.base import clone
@@ -15,26 +14,9 @@ from test_sparse_dense import assert_same_fit
 from sk_adagrad import AdagradClassifier, _engine
 from sk_adagrad._threads import effective_n_threads
 
+from helpers.problems import engine_for, sparse_text_like
+
 RNG = np.random.default_rng(0)
-
-
-def sparse_text_like(n_samples, n_features, nnz_per_row, seed=0):
-    """Rows of ``nnz_per_row`` entries, column frequencies falling like Zipf's."""
-    rng = np.random.default_rng(seed)
-    popularity = 1.0 / np.arange(1, n_features + 1)
-    columns = rng.choice(
-        n_features, size=(n_samples, nnz_per_row), p=popularity / popularity.sum()
-    )
-    rows = np.repeat(np.arange(n_samples), nnz_per_row)
-    X = sp.csr_array(
-        (rng.random(rows.size), (rows, columns.ravel())), shape=(n_samples, n_features)
-    )
-    X.sum_duplicates()
-    return X
-
-
-def engine_for(n_features, n_outputs):
-    return AdagradClassifier(lr=0.3, alpha=1e-5)._new_optimizer(n_features, n_outputs)
 
 
 @pytest.mark.parametrize("in_place", [False, True])

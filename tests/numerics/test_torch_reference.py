@@ -1,18 +1,19 @@
 """The estimators follow ``torch.optim.Adagrad`` step for step.
 
-The oracle is a NumPy transcription of torch's update (``reference.py``) on the
-weighted half mean squared error, which is what ``loss='squared_error'``
-minimises. With ``penalty=None`` nothing else enters the update, so the
-weights, the accumulators and the step count must agree to rounding.
+The oracle is a NumPy transcription of torch's update (``oracles/torch_adagrad.py``) on
+the weighted half mean squared error, which is what ``loss='squared_error'`` minimises.
+With ``penalty=None`` nothing else enters the update, so the weights, the accumulators
+and the step count must agree to rounding.
 """
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
-from oracles.reference import torch_adagrad_trajectory
 
 from sk_adagrad import AdagradRegressor
+
+from oracles.torch_adagrad import torch_adagrad_trajectory
 
 RTOL = 1e-12
 

@@ -15,7 +15,6 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from oracles.reference import encode_targets
 from scipy.optimize import check_grad
 from sklearn._loss.loss import (
     HalfBinomialLoss,
@@ -37,6 +36,8 @@ from sk_adagrad._losses import (
     SquaredHinge,
     make_loss,
 )
+
+from oracles.eager_adagrad import encode_targets
 
 EPSILON = 0.25  # the regression losses' threshold (exact in binary, so kinks are hit)
 
