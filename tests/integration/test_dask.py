@@ -19,7 +19,7 @@ import pytest
 import scipy.sparse as sp
 from dask_ml.model_selection import HyperbandSearchCV
 from dask_ml.wrappers import Incremental
-from distributed import Client, LocalCluster, get_task_stream
+from distributed import get_task_stream
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
@@ -30,22 +30,6 @@ N_FEATURES = 2_000
 BLOCK_ROWS = 250
 N_BLOCKS = 5
 CLASSES = np.array([0, 1, 2])
-
-
-@pytest.fixture(scope="module")
-def client():
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=False,
-            protocol="tcp",
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as dask_client,
-    ):
-        yield dask_client
 
 
 def _hidden_weights():

@@ -119,22 +119,6 @@ def _epoch_by_hand(model, blocks, n_groups, rule, fit_params):
     return merge_partial_models(model, partials, rule, X, *rows)
 
 
-@pytest.fixture(scope="module")
-def client():
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=False,
-            protocol="tcp",
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as dask_client,
-    ):
-        yield dask_client
-
-
 def test_one_worker_is_sequential_partial_fit_bit_for_bit(client):
     blocks = [_block(seed) for seed in range(6)]
     fitted = DataParallel(_model(), n_workers=1, max_iter=3).fit(
