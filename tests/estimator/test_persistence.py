@@ -16,16 +16,10 @@ import skops.io
 from sk_adagrad import AdagradClassifier, AdagradRegressor
 from sk_adagrad.persistence import SKOPS_TRUSTED_TYPES
 
+from helpers.fitted_models import TRAINING_STATE as STATE_ATTRIBUTES
+
 N_FEATURES = 300
 CHUNK_ROWS = 150
-STATE_ATTRIBUTES = (
-    "coef_",
-    "intercept_",
-    "coef_accumulator_",
-    "intercept_accumulator_",
-    "t_",
-    "n_iter_",
-)
 
 
 def _pickle_round_trip(model):

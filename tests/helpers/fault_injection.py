@@ -54,11 +54,13 @@ import scipy.sparse as sp
 from sklearn.base import clone
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if __name__ == "__main__":  # the package of this checkout, not an installed one
-    sys.path.insert(0, os.path.dirname(TESTS_DIR))
+if __name__ == "__main__":  # this checkout's package (not an installed one), helpers
+    sys.path[:0] = [os.path.dirname(TESTS_DIR), TESTS_DIR]
 
 import sk_adagrad  # noqa: E402
 from sk_adagrad import AdagradClassifier, AdagradRegressor, _base, _engine  # noqa: E402
+
+from helpers.fitted_models import TRAINING_STATE  # noqa: E402
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(sk_adagrad.__file__))
 EXCEPTIONS = (MemoryError, KeyboardInterrupt, RuntimeError)
@@ -496,11 +498,7 @@ def state_arrays(model):
 def fitted_attributes(model):
     if "optimizer_" not in vars(model):
         return None
-    names = ("coef_", "intercept_", "coef_accumulator_", "intercept_accumulator_")
-    return {name: getattr(model, name).tobytes() for name in names} | {
-        "t_": model.t_,
-        "n_iter_": model.n_iter_,
-    }
+    return {name: np.asarray(getattr(model, name)).tobytes() for name in TRAINING_STATE}
 
 
 def check(run):

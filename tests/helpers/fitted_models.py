@@ -44,16 +44,16 @@ MODELS = {
 }
 METHODS = ["partial_fit", "fit"]
 
-FITTED_STATE = (
+# What training changes, then what the first fit fixes (classes_: classifiers only).
+TRAINING_STATE = (
     "coef_",
     "intercept_",
     "coef_accumulator_",
     "intercept_accumulator_",
     "t_",
     "n_iter_",
-    "n_features_in_",
-    "classes_",
 )
+FITTED_STATE = (*TRAINING_STATE, "n_features_in_", "classes_")
 
 
 def targets_for(model):
