@@ -8,14 +8,18 @@ pointed at ours: ``eta0`` becomes ``lr``, the schedule selectors
 ``n_threads``, and the ``Sparse*`` variants convert X to CSR in the methods
 where the file's own wrappers do. No assertion is touched. Its tests are
 collected here. Those that do not apply to Adagrad are listed in
-``NOT_APPLICABLE`` with their reason and expected to fail, strictly: one that
-starts passing must leave the list. Those that would only run scikit-learn's
+``NOT_APPLICABLE`` with their reason and expected to fail at the statement
+``FAILS_AT`` names, strictly: one that starts passing must leave the list, and
+one that fails earlier fails the run, so that every assertion before the
+expected failure is checked. Those that would only run scikit-learn's
 own code (the one-class SVM, SGD's Cython losses) or repeat one that runs are
 skipped. docs/sgd.rst
 shows the counts.
 """
 
+import functools
 import importlib.util
+import traceback
 import types
 import warnings
 from pathlib import Path
@@ -104,6 +108,12 @@ def _linear_models_with_ours():
     namespace.__getattr__ = lambda name: getattr(linear_model, name)
     namespace.SGDClassifier = _factory(AdagradClassifier, "SGDClassifier")
     namespace.SGDRegressor = _factory(AdagradRegressor, "SGDRegressor")
+    # Code written for SGD reads the loss names it accepts from the class; ours
+    # accept the same names.
+    for name in ("SGDClassifier", "SGDRegressor"):
+        getattr(namespace, name).loss_functions = getattr(
+            linear_model, name
+        ).loss_functions
     return namespace
 
 
@@ -177,7 +187,9 @@ NOT_APPLICABLE = {
     "test_sgd_averaged_partial_fit": ASGD,
     "test_average_sparse": ASGD,
     "test_plain_has_no_average_attr": PRIVATE,
-    "test_sgd_predict_proba_method_access": PRIVATE,
+    # Every SGD loss name gives predict_proba or not as SGD's does; the error
+    # for a loss without one says why in words of its own.
+    "test_sgd_predict_proba_method_access": WORDING,
     "test_loss_function_epsilon": PRIVATE,
     "test_validation_mask_correctly_subsets": PRIVATE,
     "test_partial_fit_weight_class_balanced": WORDING,
@@ -202,6 +214,104 @@ NOT_APPLICABLE = {
 }
 
 
+# Test name: the statement of scikit-learn's file at which it fails here, in the
+# function that holds it. Every statement it runs before that one must pass.
+FAILS_AT = {
+    "test_warm_start": ("_test_warm_start", "assert clf3.t_ == clf2.t_"),
+    "test_warm_start_multiclass": ("_test_warm_start", "assert clf3.t_ == clf2.t_"),
+    "test_learning_rate_PA_raises": (
+        "test_learning_rate_PA_raises",
+        "with pytest.raises(ValueError):",
+    ),
+    "test_adaptive_longer_than_constant": (
+        "test_adaptive_longer_than_constant",
+        "assert clf1.n_iter_ > clf2.n_iter_",
+    ),
+    "test_power_t_limits": ("test_power_t_limits", "with pytest.warns("),
+    "test_late_onset_averaging_reached": (
+        "test_late_onset_averaging_reached",
+        "assert_array_almost_equal(clf1.coef_.ravel(), average_weights.ravel(), "
+        "decimal=16)",
+    ),
+    "test_average_binary_computed_correctly": (
+        "test_average_binary_computed_correctly",
+        "assert_array_almost_equal(clf.coef_, average_weights, decimal=14)",
+    ),
+    "test_sgd_multiclass_average": (
+        "test_sgd_multiclass_average",
+        "assert_array_almost_equal(average_coef, clf.coef_[i], decimal=16)",
+    ),
+    "test_sgd_averaged_computed_correctly": (
+        "test_sgd_averaged_computed_correctly",
+        "assert_array_almost_equal(clf.coef_, average_weights, decimal=16)",
+    ),
+    "test_sgd_averaged_partial_fit": (
+        "test_sgd_averaged_partial_fit",
+        "assert_array_almost_equal(clf.coef_, average_weights, decimal=16)",
+    ),
+    "test_average_sparse": (
+        "test_average_sparse",
+        "assert_array_almost_equal(clf.coef_, average_weights, decimal=16)",
+    ),
+    "test_plain_has_no_average_attr": (
+        "test_plain_has_no_average_attr",
+        'assert hasattr(clf, "_average_coef")',
+    ),
+    "test_sgd_predict_proba_method_access": (
+        "test_sgd_predict_proba_method_access",
+        "with pytest.raises(",
+    ),
+    "test_loss_function_epsilon": (
+        "test_loss_function_epsilon",
+        'assert clf.loss_functions["huber"][1] == 0.1',
+    ),
+    "test_validation_mask_correctly_subsets": (
+        "test_validation_mask_correctly_subsets",
+        "X_val, y_val = mock.call_args[0][1:3]",
+    ),
+    "test_partial_fit_weight_class_balanced": (
+        "test_partial_fit_weight_class_balanced",
+        "with pytest.raises(ValueError, match=regex):",
+    ),
+    "test_underflow_or_overflow": (
+        "test_underflow_or_overflow",
+        "with pytest.raises(ValueError, match=msg_regxp):",
+    ),
+    "test_tol_parameter": (
+        "test_tol_parameter",
+        "with pytest.warns(ConvergenceWarning, match=warning_message):",
+    ),
+    "test_sgd_error_on_zero_validation_weight": (
+        "test_sgd_error_on_zero_validation_weight",
+        "with pytest.raises(ValueError, match=error_message):",
+    ),
+    "test_class_weights": (
+        "test_class_weights",
+        "assert_array_equal(clf.predict([[0.2, -1.0]]), np.array([1]))",
+    ),
+    "test_sample_weights": (
+        "test_sample_weights",
+        "assert_array_equal(clf.predict([[0.2, -1.0]]), np.array([1]))",
+    ),
+    "test_large_regularization": (
+        "test_large_regularization",
+        "assert_array_almost_equal(model.coef_, np.zeros_like(model.coef_))",
+    ),
+    "test_balanced_weight": (
+        "test_balanced_weight",
+        'assert metrics.f1_score(y, y_pred, average="weighted") < 0.96',
+    ),
+    "test_sgd_proba": (
+        "test_sgd_proba",
+        "assert np.argmin(d, axis=1) == np.argmin(p, axis=1)",
+    ),
+    "test_sgd_random_state": (
+        "test_sgd_random_state",
+        "assert np.abs(coef_same_seed_a - coef_other_seed).max() > 1.0",
+    ),
+}
+
+
 def not_applicable_reason(node) -> str | None:
     """Why the collected test ``node`` does not apply, or None if it does."""
     if any(word in node.name for word in ("OneClassSVM", "oneclass", "ocsvm")):
@@ -219,7 +329,29 @@ def _not_applicable(request):
         # test that runs.
         pytest.skip(reason)
     if reason is not None:
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
+        request.node.obj = _failing_at(
+            request.node.obj, FAILS_AT[request.node.originalname], reason
+        )
+
+
+def _failing_at(test, statement, reason):
+    """``test``, expected to fail at ``statement`` = (function, source line) of
+    scikit-learn's file: it fails the run if it passes, or if it fails anywhere
+    else, so that the statements before the expected failure are checked."""
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        try:
+            test(*args, **kwargs)
+        except (Exception, pytest.fail.Exception) as error:
+            frames = traceback.extract_tb(error.__traceback__)
+            ours = [frame for frame in frames if frame.filename == str(SOURCE)]
+            if not ours or (ours[-1].name, ours[-1].line) != statement:
+                raise
+            pytest.xfail(reason)
+        pytest.fail(f"passes, expected to fail at {statement}: {reason}")
+
+    return run
 
 
 @pytest.fixture
