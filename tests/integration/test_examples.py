@@ -53,12 +53,12 @@ def test_grid_search(tmp_path, capsys):
         "lr": result["lr"][best_column],
         "eps": result["eps"][best_row],
     }
-    # 55 classes (chance under 0.02); the small run scores 0.41 in
-    # cross-validation and 0.49 on the test split (the margins below leave room
+    # 55 classes (chance under 0.02); the small run scores 0.406 in
+    # cross-validation and 0.486 on the test split (the margins below leave room
     # for other library versions, not for a model that learns less).
     assert result["n_classes"] > 40
     assert result["best_cv_score"] > 0.38
-    assert result["test_accuracy"] > 0.45
+    assert result["test_accuracy"] > 0.46
     printed = capsys.readouterr().out
     assert f"test accuracy {result['test_accuracy']:.4f}" in printed
 
@@ -79,9 +79,9 @@ def test_out_of_core_progressive_validation(tmp_path, capsys):
         result["docs_axis"], np.minimum(np.arange(2, 15) * 250, 3300)
     )
     # Four projects; the most frequent (scipy) is about 0.35 of the small
-    # stream. The run reaches about 0.69 running accuracy, and the model learns
+    # stream. The run reaches 0.713 running accuracy, and the model learns
     # as it goes: the last chunks score better than the first.
-    assert result["final_running_accuracy"] > 0.55
+    assert result["final_running_accuracy"] > 0.69
     assert result["chunk_accuracy"][-4:].mean() > result["chunk_accuracy"][:4].mean()
     model = result["model"]
     assert model.coef_.shape == (4, example.N_FEATURES)
@@ -136,16 +136,17 @@ def test_sparse_regression(tmp_path, capsys):
         "Lasso",
     }
     # The planted model explains about 0.93 of the test variance. Measured:
-    # Adagrad L2 0.83 (Ridge 0.84), Adagrad L1 0.89 (Lasso 0.90).
-    assert scores["AdagradRegressor L2"]["r2"] > 0.78
-    assert scores["AdagradRegressor L1"]["r2"] > 0.85
+    # Adagrad L2 0.827 (Ridge 0.836), Adagrad L1 0.890 (Lasso 0.897).
+    assert scores["AdagradRegressor L2"]["r2"] > 0.80
+    assert scores["AdagradRegressor L1"]["r2"] > 0.86
     assert scores["AdagradRegressor L1"]["r2"] > scores["Lasso"]["r2"] - 0.03
     assert scores["AdagradRegressor L2"]["r2"] > scores["Ridge"]["r2"] - 0.03
     for row in rows:
         assert row["fit_time_s"] > 0.0
-    # L1 zeroes weights; the planted features keep theirs.
-    assert scores["AdagradRegressor L1"]["nonzero"] < 2000
-    assert scores["AdagradRegressor L1"]["planted_found"] >= 90
+    # L1 zeroes weights (897 of 2,000 left); the planted features keep theirs
+    # (97 of 100 found).
+    assert scores["AdagradRegressor L1"]["nonzero"] < 1000
+    assert scores["AdagradRegressor L1"]["planted_found"] >= 95
     assert scores["Ridge"]["epochs"] is None
     printed = capsys.readouterr().out
     assert f"{scores['AdagradRegressor L1']['r2']:.4f}" in printed
@@ -171,8 +172,10 @@ def test_adaptive_search_on_a_local_cluster(tmp_path, capsys):
     n_samples = outcome["n_samples"]
     assert full["work"] == int(24 * (2 / 3) * n_samples * 3 + n_samples * 3)
     for name, result in results.items():
-        # 55 classes: chance is under 0.02.
-        assert result["test_accuracy"] > 0.2, name
+        # 55 classes: chance is under 0.02. Measured: 0.416 for the full grid
+        # and both halvings on samples or epochs, 0.414 for the random halving,
+        # 0.385 for hyperband.
+        assert result["test_accuracy"] > 0.36, name
         if name != "full grid":
             assert result["work"] < full["work"], name
     # Hyperband's budget is 3 epochs of 6 blocks, one block per partial_fit

@@ -223,7 +223,8 @@ def test_regressor_intercept_and_weights_merge():
     )
     np.testing.assert_allclose(merged.intercept_, intercept, rtol=1e-13)
     assert merged.coef_.shape == (N_FEATURES,)
-    assert merged.score(X, y) > 0.5
+    # Measured: R^2 0.997 on the training rows.
+    assert merged.score(X, y) > 0.97
 
 
 def test_averaged_models_and_unknown_rules_are_refused():
