@@ -198,9 +198,21 @@ BUNDLED_CASES = [
 ]
 
 
+# The fits whose training objective ends worse than the best constant model's:
+# log_loss on raw features of very different scales. They warn, and their
+# score still beats the dummy's (breast_cancer 0.94 against 0.63, wine 0.93
+# against 0.40).
+WORSE_THAN_A_CONSTANT = {
+    ("breast_cancer", "log_loss", False),
+    ("wine", "log_loss", False),
+}
+
+
 @pytest.mark.parametrize("scaled", [False, True], ids=["raw", "standardised"])
 @pytest.mark.parametrize("name, loss", BUNDLED_CASES)
-def test_default_fit_beats_the_dummy_on_bundled_data_or_warns(name, loss, scaled):
+def test_default_fit_beats_the_dummy_on_bundled_data_and_warns_where_it_should(
+    name, loss, scaled
+):
     load, Model = BUNDLED[name]
     X, y = load(return_X_y=True)
     if scaled:
@@ -215,7 +227,8 @@ def test_default_fit_beats_the_dummy_on_bundled_data_or_warns(name, loss, scaled
         and "constant model" in str(w.message)
         for w in caught
     )
-    assert warned or model.score(X, y) > dummy.fit(X, y).score(X, y)
+    assert warned == ((name, loss, scaled) in WORSE_THAN_A_CONSTANT)
+    assert model.score(X, y) > dummy.fit(X, y).score(X, y)
 
 
 def test_a_fit_worse_than_a_constant_warns_and_says_so_in_verbose(capsys):
