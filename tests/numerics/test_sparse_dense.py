@@ -65,73 +65,63 @@ def settings_for(index):
     return dict(lr_decay=lr_decay, average=average)
 
 
-CLASSIFIER_CASES = [
-    (loss, penalty, n_classes)
-    for loss in CLASSIFICATION_LOSSES
-    for penalty in PENALTIES
-    for n_classes in (2, 3)
+CASES = [
+    *(
+        ("classifier", loss, penalty, n_classes)
+        for loss in CLASSIFICATION_LOSSES
+        for penalty in PENALTIES
+        for n_classes in (2, 3)
+    ),
+    *(
+        ("regressor", loss, penalty, None)
+        for loss in REGRESSION_LOSSES
+        for penalty in PENALTIES
+    ),
 ]
+# Estimator: its class, the seed of its first case's data and its settings.
+ESTIMATORS = {
+    "classifier": (
+        AdagradClassifier,
+        0,
+        dict(l1_ratio=0.3, lr=0.2, batch_size=7, random_state=3),
+    ),
+    "regressor": (
+        AdagradRegressor,
+        100,
+        dict(epsilon=0.3, l1_ratio=0.6, lr=0.3, batch_size=6, random_state=4),
+    ),
+}
 
 
 @pytest.mark.usefixtures("step_path")
-@pytest.mark.parametrize("loss, penalty, n_classes", CLASSIFIER_CASES)
-def test_classifier_sparse_equals_dense(loss, penalty, n_classes):
-    index = CLASSIFIER_CASES.index((loss, penalty, n_classes))
-    X, labels, _, sample_weight = make_data(index, n_classes=n_classes)
+@pytest.mark.parametrize("estimator, loss, penalty, n_classes", CASES)
+def test_sparse_equals_dense(estimator, loss, penalty, n_classes):
+    Estimator, first_seed, settings = ESTIMATORS[estimator]
+    cases = [case for case in CASES if case[0] == estimator]
+    index = cases.index((estimator, loss, penalty, n_classes))
+    X, labels, values, sample_weight = make_data(
+        first_seed + index, n_classes=n_classes or 3
+    )
+    y = labels if estimator == "classifier" else values
     params = dict(
         loss=loss,
         penalty=penalty,
         alpha=0.01,
-        l1_ratio=0.3,
-        lr=0.2,
-        batch_size=7,
         max_iter=3,
         tol=None,
         shuffle=True,
-        random_state=3,
+        **settings,
         **settings_for(index),
     )
-    dense = AdagradClassifier(**params).fit(X, labels, sample_weight=sample_weight)
-    sparse = AdagradClassifier(**params).fit(
-        sp.csr_array(X), labels, sample_weight=sample_weight
-    )
+    dense = Estimator(**params).fit(X, y, sample_weight=sample_weight)
+    sparse = Estimator(**params).fit(sp.csr_array(X), y, sample_weight=sample_weight)
     assert_same_fit(dense, sparse)
+    margins = "decision_function" if estimator == "classifier" else "predict"
     assert_allclose(
-        dense.decision_function(X),
-        sparse.decision_function(sp.csr_array(X)),
+        getattr(dense, margins)(X),
+        getattr(sparse, margins)(sp.csr_array(X)),
         rtol=1e-11,
     )
-
-
-REGRESSOR_CASES = [
-    (loss, penalty) for loss in REGRESSION_LOSSES for penalty in PENALTIES
-]
-
-
-@pytest.mark.usefixtures("step_path")
-@pytest.mark.parametrize("loss, penalty", REGRESSOR_CASES)
-def test_regressor_sparse_equals_dense(loss, penalty):
-    index = REGRESSOR_CASES.index((loss, penalty))
-    X, _, values, sample_weight = make_data(100 + index)
-    params = dict(
-        loss=loss,
-        penalty=penalty,
-        epsilon=0.3,
-        alpha=0.01,
-        l1_ratio=0.6,
-        lr=0.3,
-        batch_size=6,
-        max_iter=3,
-        tol=None,
-        shuffle=True,
-        random_state=4,
-        **settings_for(index),
-    )
-    dense = AdagradRegressor(**params).fit(X, values, sample_weight=sample_weight)
-    sparse = AdagradRegressor(**params).fit(
-        sp.csr_array(X), values, sample_weight=sample_weight
-    )
-    assert_same_fit(dense, sparse)
 
 
 @pytest.mark.parametrize("fmt", ["csr_matrix", "csc", "coo"])
