@@ -1,5 +1,7 @@
 """Behaviour of the estimators' API: options, attributes and their shapes."""
 
+import pickle
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -8,6 +10,8 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.linear_model import SGDClassifier
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor, _engine
+
+from helpers.float32 import float32_state
 
 
 @pytest.fixture(scope="module")
@@ -242,3 +246,42 @@ def test_read_weights_are_copies_the_model_never_changes(three_classes, average)
     model.partial_fit(X, y)
     assert not np.array_equal(model.coef_, kept)
     np.testing.assert_array_equal(coef, kept)
+
+
+# -- a model keeps its dtype ----------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["partial_fit", "warm_start"])
+def test_float64_batches_train_a_float32_model_as_their_float32_copy(method):
+    rng = np.random.default_rng(4)
+    X = sp.random_array((40, 12), density=0.3, rng=rng, format="csr")
+    y = rng.integers(0, 3, size=40)
+    X32 = X.astype(np.float32)
+
+    def train(model, data):
+        if method == "partial_fit":
+            return model.partial_fit(data, y, classes=[0, 1, 2])
+        return model.fit(data, y)
+
+    params = dict(batch_size=8, random_state=0, warm_start=True, max_iter=2, tol=None)
+    given_float64 = train(AdagradClassifier(**params), X32)
+    given_float32 = train(AdagradClassifier(**params), X32)
+    train(given_float64, X)
+    train(given_float32, X32)
+    assert pickle.dumps(given_float64.optimizer_) == pickle.dumps(
+        given_float32.optimizer_
+    )
+    float32_state(given_float64)
+    # Predictions take X as it comes, like SGDClassifier's: float64 margins
+    # from float64 X.
+    assert given_float64.decision_function(X).dtype == np.float64
+    assert given_float64.decision_function(X32).dtype == np.float32
+
+
+def test_a_float64_model_stays_float64_on_float32_batches():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(30, 5))
+    y = X @ rng.normal(size=5)
+    model = AdagradRegressor(batch_size=8, random_state=0).partial_fit(X, y)
+    model.partial_fit(X.astype(np.float32), y)
+    assert model.coef_.dtype == model.optimizer_.coef.dtype == np.float64

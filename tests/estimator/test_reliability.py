@@ -24,14 +24,17 @@ from helpers.fitted_models import (
     MODELS,
     STEPS_PER_EPOCH,
     TARGETS,
+    X32,
     X,
     assert_finite_state,
     assert_unchanged,
     fitted,
+    fitted32,
     snapshot,
     targets_for,
     train,
 )
+from helpers.float32 import float32_state
 
 
 @pytest.fixture
@@ -490,3 +493,28 @@ def test_the_journal_restores_every_field_of_the_state():
     assert pickle.dumps(state) != before
     journal.restore()
     assert pickle.dumps(state) == before
+
+
+@pytest.mark.parametrize("method", ["partial_fit", "fit"])
+@pytest.mark.parametrize("model_name", MODELS)
+def test_failed_call_leaves_a_float32_model_bit_identical(
+    monkeypatch, model_name, method
+):
+    model, targets = fitted32(model_name)
+    before = snapshot(model)
+    original, calls = SparseAdagrad.step, []
+
+    def failing_step(self, *args, **kwargs):
+        calls.append(None)
+        result = original(self, *args, **kwargs)
+        if len(calls) == 3:
+            raise RuntimeError("injected failure")
+        return result
+
+    monkeypatch.setattr(SparseAdagrad, "step", failing_step)
+    with pytest.raises(RuntimeError, match="injected"):
+        # A float64 batch: the rounded copy is dropped with the failed call.
+        getattr(model, method)(X32.astype(np.float64), targets)
+    monkeypatch.undo()
+    assert_unchanged(model, before)
+    float32_state(model)

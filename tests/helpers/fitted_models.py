@@ -100,3 +100,17 @@ def assert_unchanged(model, before):
 def assert_finite_state(model):
     for name in ("coef_", "intercept_", "coef_accumulator_", "intercept_accumulator_"):
         assert np.isfinite(getattr(model, name)).all(), name
+
+
+# The same rows in float32, with labels of every class in turn.
+X32 = sp.csr_array(DENSE.astype(np.float32))
+
+
+def fitted32(name):
+    model = MODELS[name]()
+    targets = (
+        CLASSES[np.arange(X32.shape[0]) % 3]
+        if isinstance(model, AdagradClassifier)
+        else DENSE[:, 0]
+    )
+    return model.fit(X32, targets), targets

@@ -30,12 +30,15 @@ binary docstring batches are such starts.
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from numpy.testing import assert_array_equal
 from sklearn.feature_extraction.text import TfidfVectorizer
+from test_lazy_penalty import block_problem, make_model
 
 from sk_adagrad import AdagradClassifier
 from sk_adagrad._losses import make_loss
 from sk_adagrad.datasets import load_docstrings
 
+from helpers.float32 import assert_close_in_float32
 from oracles.eager_adagrad import encode_targets
 
 U = 2.0**-24
@@ -182,3 +185,16 @@ def test_the_noise_of_the_first_step_is_no_step():
         estimator = model("hinge").partial_fit(X.astype(dtype), y, classes=[1, 2])
         assert estimator.intercept_accumulator_[0] == 0.0
         assert estimator.intercept_[0] == 0.0
+
+
+def test_float32_and_float64_models_of_the_same_numbers_agree_to_float32():
+    X, y, sample_weight = block_problem("multinomial", 3)
+    X32 = X.astype(np.float32)
+    params = dict(penalty="elasticnet", alpha=0.05, batch_size=4, max_iter=3)
+    fit32 = make_model("multinomial", "log_loss", **params)
+    fit64 = make_model("multinomial", "log_loss", **params)
+    fit32.fit(sp.csr_array(X32), y, sample_weight=sample_weight)
+    fit64.fit(sp.csr_array(X32.astype(np.float64)), y, sample_weight=sample_weight)
+    assert fit64.coef_.dtype == np.float64
+    assert_close_in_float32(fit32.coef_, fit64.coef_, fit32.t_, "coef_")
+    assert_array_equal(fit32.predict(X32), fit64.predict(X32))

@@ -7,6 +7,8 @@ of each mini-batch and catch up the rest in closed form; both must agree to roun
 (relative 1e-12).
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -18,6 +20,7 @@ from sk_adagrad import AdagradClassifier, AdagradRegressor
 from sk_adagrad._losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, make_loss
 from sk_adagrad._penalty import ElasticNet
 
+from helpers.float32 import assert_close_in_float32, float32_state
 from helpers.problems import dense_of, sparse_problems
 from oracles.eager_adagrad import EagerAdagrad, encode_targets
 
@@ -172,18 +175,40 @@ def block_model(kind, penalty, lr_decay, average):
     )
 
 
+def assert_same_state_in_float32(model, eager):
+    """Within :func:`float32_tolerance` of the eager twin run in float32."""
+    state = float32_state(model)
+    assert model.t_ == eager.t
+    n_steps = eager.t
+    assert_close_in_float32(as_outputs(model, state["coef_"]), eager.coef, n_steps, "w")
+    assert_close_in_float32(state["intercept_"], eager.intercept, n_steps, "b")
+    assert_close_in_float32(
+        as_outputs(model, state["coef_accumulator_"]), eager.G, n_steps, "G"
+    )
+    assert_close_in_float32(state["intercept_accumulator_"], eager.G_b, n_steps, "G_b")
+
+
 @pytest.mark.usefixtures("step_path")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("penalty, lr_decay, average, kind", GRID)
-def test_lazy_equals_eager_on_block_sparse_data(penalty, lr_decay, average, kind):
+def test_lazy_equals_eager_on_block_sparse_data(
+    penalty, lr_decay, average, kind, dtype
+):
     seed = 10 * KINDS.index(kind) + PENALTIES.index(penalty)
     X, y, sample_weight = block_problem(kind, seed)
+    X = X.astype(dtype)
     model = block_model(kind, penalty, lr_decay, average)
     model.fit(sp.csr_array(X), y, sample_weight=sample_weight)
-    eager = eager_twin(model, X, y, sample_weight, n_epochs=3)
-    assert_same_state(model, eager)
+    # The eager twin runs in the model's dtype (float32: the data's).
+    eager = dataclasses.replace(make_eager(model, X, y, sample_weight), dtype=dtype)
+    eager.run(X, eager_targets(model, y), sample_weight, batch_size=4, n_epochs=3)
+    if dtype == np.float32:
+        assert_same_state_in_float32(model, eager)
+    else:
+        assert_same_state(model, eager)
     # The never-seen feature kept its zero weight and initial accumulator.
     assert np.all(as_outputs(model, model.coef_)[-1] == 0.0)
-    assert np.all(as_outputs(model, model.coef_accumulator_)[-1] == 0.05)
+    assert np.all(as_outputs(model, model.coef_accumulator_)[-1] == dtype(0.05))
 
 
 # -- hypothesis: awkward sparse matrices, all settings --------------------------------

@@ -3,7 +3,7 @@
 Both paths step only the features active in each mini-batch (a dense column that
 is zero throughout a batch is inactive exactly like an absent sparse column), so
 they must agree to rounding, whatever the loss, penalty, schedule, averaging,
-shuffling or input format (float32 models: test_float32.py).
+shuffling or input format; float32 models to float32's rounding (the last test).
 """
 
 import itertools
@@ -18,6 +18,7 @@ from numpy.testing import assert_allclose
 from sk_adagrad import AdagradClassifier, AdagradRegressor
 from sk_adagrad._losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
 
+from helpers.float32 import assert_close_in_float32, float32_state
 from helpers.problems import dense_of, sparse_problems
 
 RTOL = 1e-12
@@ -205,3 +206,35 @@ def test_awkward_sparse_matrices_fit_like_their_dense_twin(
     dense = AdagradRegressor(**params).fit(dense_of(X), y)
     sparse = AdagradRegressor(**params).fit(X, y)  # COO, duplicates, stored zeros
     assert_same_fit(dense, sparse)
+
+
+@pytest.mark.usefixtures("step_path")
+@pytest.mark.parametrize("penalty", PENALTIES)
+@pytest.mark.parametrize("estimator", ["classifier", "regressor"])
+def test_float32_sparse_equals_dense(penalty, estimator):
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(60, 15)).astype(np.float32)
+    X[rng.random(X.shape) > 0.2] = 0.0
+    X[:, 4] = 0.0
+    X[7] = 0.0
+    sample_weight = rng.uniform(0.1, 2.0, size=60)
+    if estimator == "classifier":
+        model, target = AdagradClassifier, rng.permutation(np.arange(60) % 3)
+    else:
+        model, target = AdagradRegressor, X @ rng.normal(size=15) + 0.5
+    params = dict(
+        penalty=penalty,
+        alpha=0.01,
+        max_iter=3,
+        tol=None,
+        batch_size=9,
+        random_state=1,
+        lr_decay=0.01,
+        average=20,
+    )
+    dense = model(**params).fit(X, target, sample_weight=sample_weight)
+    sparse = model(**params).fit(sp.csr_array(X), target, sample_weight=sample_weight)
+    n_steps = dense.t_
+    dense_state, sparse_state = float32_state(dense), float32_state(sparse)
+    for name, value in dense_state.items():
+        assert_close_in_float32(sparse_state[name], value, n_steps, name)

@@ -172,3 +172,23 @@ def test_the_memory_available_is_the_least_of_the_system_and_the_cgroup(
     assert _memory.available_bytes() == 4000 * 1024
     write(tmp_path / "cgroup/memory.max", "1000000\n")
     assert _memory.available_bytes() == 1000000 - 5
+
+
+def test_float32_model_memory_is_half():
+    def state_bytes(dtype):
+        engine = SparseAdagrad(
+            1000,
+            20,
+            loss=None,
+            schedule=None,
+            penalty=None,
+            eps=1e-10,
+            initial_accumulator_value=0.0,
+            fit_intercept=True,
+            average_from_sample=1,
+            dtype=dtype,
+        )
+        arrays = (engine.coef, engine.coef_accumulator, engine.coef_sum)
+        return sum(array.nbytes for array in arrays)
+
+    assert 2 * state_bytes(np.float32) == state_bytes(np.float64)
