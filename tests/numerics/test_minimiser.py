@@ -25,10 +25,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy.special import logsumexp
 from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor
+
+from oracles.objectives import log_objective, squared_objective
 
 COEF_RTOL = 1e-9
 OBJECTIVE_RTOL = 1e-12
@@ -52,23 +53,6 @@ def classification_data(seed, n_classes, n_samples=80, n_features=6):
     score = X @ w + rng.normal(size=n_samples)
     y = np.digitize(score, np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1]))
     return X, y, sample_weight
-
-
-def squared_objective(model, X, y, sample_weight, l1, l2):
-    residual = X @ np.ravel(model.coef_) + np.ravel(model.intercept_)[0] - y
-    data_fit = 0.5 * np.average(residual**2, weights=sample_weight)
-    coef = np.ravel(model.coef_)
-    return data_fit + l1 * np.abs(coef).sum() + 0.5 * l2 * (coef**2).sum()
-
-
-def log_objective(coef, intercept, X, y, sample_weight, alpha):
-    Z = X @ np.atleast_2d(coef).T + intercept
-    if Z.shape[1] == 1:
-        margin = np.where(y == 1, 1.0, -1.0) * Z[:, 0]
-        losses = np.logaddexp(0.0, -margin)
-    else:
-        losses = logsumexp(Z, axis=1) - Z[np.arange(len(y)), y]
-    return np.average(losses, weights=sample_weight) + 0.5 * alpha * (coef**2).sum()
 
 
 def as_input(X, sparse):
