@@ -267,7 +267,7 @@ with one sparse product; each model keeps its own `lr`, `eps` and `alpha` as
 per-column values of the same vectorised step, weighs its fold's held-out
 rows zero, stops by the plain estimator's rule and then leaves the stack. Each
 model is the model the plain estimator fits with the held-out rows weighted
-zero, on the same batches (`tests/test_cv.py`).
+zero, on the same batches (`tests/estimator/test_cv.py`).
 
 ## Against GridSearchCV, same grid and folds
 

@@ -238,7 +238,7 @@ off below about two thirds nonzero weights. Training is not affected: the
 estimator keeps its dense weights and Adagrad accumulators, `sparsify()` only
 changes how `coef_` is returned, and `partial_fit` can go on.
 
-`tests/test_sparsity.py` checks on a small subset of the corpus that L1 gives
+`tests/estimator/test_sparsity.py` checks on a small subset of the corpus that L1 gives
 a large share of exact zeros at an accuracy close to L2's, and that
 `sparsify()` returns a CSR `coef_` with the same predictions.
 """

@@ -1,4 +1,4 @@
-"""Fixtures that choose how the engine steps sparse batches.
+"""Fixtures the tests share: how the engine steps sparse batches, and a Dask client.
 
 A sparse batch is stepped on its active rows (gathered, caught up lazily and
 scattered back) or, when it holds about as many stored entries as there are
@@ -42,3 +42,23 @@ def step_path(request, monkeypatch):
 def active_rows_only(monkeypatch):
     """Sparse batches are always stepped on their active rows, lazily."""
     monkeypatch.setattr(BaseAdagrad, "_step_policy", STEP_PATHS["active-rows"])
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A Dask client of a two-worker cluster in this process, one per module."""
+    # Imported here: the tests that run without Dask installed never ask for it.
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=False,
+            protocol="tcp",
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as dask_client,
+    ):
+        yield dask_client

@@ -1,0 +1,293 @@
+"""Smoke test of the benchmark suite at tiny sizes, and of its data generators."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.linear_model import Ridge
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from benchmarks import (  # noqa: E402
+    datasets,
+    run,
+    size_study,
+    step_paths,
+    vowpal,
+    when_to_use,
+)
+from sk_adagrad import AdagradClassifier  # noqa: E402
+from sk_adagrad._step_policy import StepPolicy  # noqa: E402
+
+
+def _synthetic_corpus(n_documents=600, n_classes=6, seed=0):
+    """Labelled documents mixing shared words with words of their class."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, n_classes, size=n_documents)
+    texts = []
+    for label in labels:
+        shared = rng.integers(0, 200, size=12)
+        topical = rng.integers(0, 30, size=6)
+        words = [f"common{k}" for k in shared]
+        words += [f"topic{label}word{k}" for k in topical]
+        texts.append(" ".join(words))
+    return texts, np.array([f"module{label}" for label in labels])
+
+
+@pytest.fixture
+def tiny_text(monkeypatch):
+    """Replace the docstring corpus (seconds to parse) by a synthetic one."""
+    monkeypatch.setattr(datasets, "_full_text_corpus", _synthetic_corpus)
+
+
+def test_rcv1_like_is_deterministic_and_shaped_like_tfidf():
+    X, y = datasets.make_rcv1_like(3000, 2000, nnz_per_row=30, random_state=1)
+    X_again, y_again = datasets.make_rcv1_like(
+        3000, 2000, nnz_per_row=30, random_state=1
+    )
+    assert sp.isspmatrix_csr(X) and X.dtype == np.float64
+    assert (X != X_again).nnz == 0 and np.array_equal(y, y_again)
+    assert X.has_canonical_format
+    assert 27 <= X.nnz / X.shape[0] <= 33
+    np.testing.assert_allclose(sp.linalg.norm(X, axis=1), 1.0)
+    assert X.data.min() > 0
+    # Zipf frequencies: the most common column is in many more rows than the
+    # median column.
+    document_frequency = np.bincount(X.indices, minlength=X.shape[1])
+    assert document_frequency.max() > 20 * np.median(document_frequency)
+    # Balanced before 5% of the labels are redrawn at random.
+    assert 0.47 < y.mean() < 0.53
+
+    X32, _ = datasets.make_rcv1_like(
+        3000, 2000, nnz_per_row=30, random_state=1, dtype=np.float32
+    )
+    assert X32.dtype == np.float32
+    np.testing.assert_allclose(X32.toarray(), X.toarray(), rtol=1e-6)
+
+
+def test_multiclass_and_regression_generators():
+    X, y = datasets.make_rcv1_like(4000, 1000, nnz_per_row=20, n_classes=20)
+    assert set(np.unique(y)) == set(range(20))
+    X, y = datasets.make_sparse_regression(2000, 1000, nnz_per_row=20)
+    assert X.shape == (2000, 1000) and y.dtype == np.float64
+    # A linear response: least squares on X explains most of its variance.
+    assert Ridge(alpha=1e-3).fit(X, y).score(X, y) > 0.8
+    X, y = datasets.make_dense(1000, 10, task="classification")
+    assert X.shape == (1000, 10) and set(np.unique(y)) == {0, 1}
+    np.testing.assert_allclose(X.std(axis=0), 1.0)
+
+
+def test_text_and_hashed_data(tiny_text):
+    X, y = datasets.make_tfidf_corpus()
+    assert X.shape[0] == len(y) == 600 and len(np.unique(y)) == 6
+    X, y = datasets.make_hashed_batch(2**12, n_documents=100)
+    assert X.shape == (100, 2**12) and set(np.unique(y)) <= {0, 1}
+
+
+def test_suite_runs_and_reports_every_row(tiny_text, tmp_path):
+    ctx = run.Context(
+        size="tiny",
+        repeats=2,
+        hashed_log2_features=(10, 12, 14),
+        sgd_alphas=(1e-5, 1e-4),
+        our_lrs=(0.1, 0.3),
+        max_epochs=3,
+    )
+    rows = run.run_suite(ctx, verbose=False)
+
+    sections = {row.section for row in rows}
+    assert ("Vowpal Wabbit" in sections) == vowpal.available()
+    assert sections >= {
+        "epoch, multi-class",
+        "epoch, binary",
+        "time to accuracy",
+        "partial_fit, hashed",
+        "memory",
+        "float32",
+        "penalty",
+        "epoch, regression",
+        "epoch, dense",
+    }
+    names = [(row.section, row.name, row.data.split()[0]) for row in rows]
+    for data in ("(b)", "(c)"):
+        for loss in ("log_loss (multinomial)", "hinge (OvR)"):
+            for peer in ("SGD", "floor"):
+                assert ("epoch, multi-class", f"{loss} vs {peer}", data) in names
+    accuracy_rows = [row for row in rows if row.section == "time to accuracy"]
+    assert [row.data.split()[0] for row in accuracy_rows] == ["(a)", "(b)", "(c)"]
+
+    for row in rows:
+        assert np.all(np.isfinite(row.ours)) and np.all(row.ours >= 0), row
+        assert np.all(np.isfinite(row.peer)) and np.all(row.peer > 0), row
+        assert np.isfinite(row.ratio), row
+        if row.unit == "s" and row.section != "time to accuracy":
+            assert len(row.ours) == len(row.peer) == 2, row
+
+    table = run.format_table(rows)
+    assert table.count("\n| ") == len(rows)  # one line per row after the header
+    page = run.render_page(rows, run.machine_info(), "python benchmarks/run.py")
+    assert page.startswith("# Performance\n") and table in page
+
+    assert set(ctx.curves) == {"binary", "multiclass", "text"}
+    plot = tmp_path / "plot.png"
+    run.plot_time_to_accuracy(ctx.curves, plot)
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_step_paths_times_both_paths_and_leaves_the_estimators_policy():
+    sizes = dict(repeats=1, n_samples=3000, feature_counts=(500, 400_000))
+    rows = step_paths.measure(**sizes)
+    thread_rows = step_paths.measure_threads(**sizes)
+    assert AdagradClassifier._step_policy == StepPolicy()
+    assert len(rows) == len(thread_rows) == 2 * len(step_paths.CLASS_COUNTS)
+    for row in rows:
+        assert row["active rows"] > 0 and row["in place"] > 0
+        assert 0 < row["active"] <= 1
+    for row in thread_rows:
+        assert row["one thread"] > 0 and row["two threads"] > 0
+    # About 80k entries per batch: in place for 500 features, on the active rows
+    # for 400k features and 20 classes.
+    picked = {(row["classes"], row["features"]): row for row in rows}
+    assert picked[(2, 500)]["picked"] == "in place"
+    assert picked[(2, 500)]["step_entries"] == 500
+    assert picked[(20, 400_000)]["picked"] == "active rows"
+    page = step_paths.render_page(rows, thread_rows, repeats=1, n_samples=3000)
+    assert page.count("\n| ") == len(rows) + len(thread_rows) + 2
+
+
+def _split_case(name, kind, X, y):
+    half = len(y) // 2
+    return size_study.Case(name, kind, lambda: (X[:half], X[half:], y[:half], y[half:]))
+
+
+def test_size_study_rows_compare_every_model_on_the_same_split():
+    rng = np.random.default_rng(0)
+    X = sp.random(400, 300, density=0.05, random_state=0, format="csr")
+    y = np.asarray(X @ rng.normal(size=(300, 3))).argmax(axis=1)
+    text_rows = size_study.run_case(_split_case("tiny text", "text", X, y), 1)
+    assert [row["loss"] for row in text_rows] == ["hinge", "log_loss"]
+    hinge = text_rows[0]
+    for model in ("ours", "sgd", "dummy", "reference", "ours1"):
+        assert 0.0 <= hinge[model].score <= 1.0 and hinge[model].seconds >= 0
+    assert ("vw1" in hinge) == vowpal.available()
+    regression = size_study.run_case(
+        _split_case(
+            "tiny regression", "regression", X.toarray(), X @ rng.normal(size=300)
+        ),
+        1,
+    )
+    assert [row["loss"] for row in regression] == ["squared_error"]
+    lines = size_study.HEADER.splitlines() + [
+        size_study.format_row(row) for row in text_rows + regression
+    ]
+    assert len({line.count("|") for line in lines}) == 1
+
+
+def test_size_study_verdict_names_what_is_not_met():
+    result = size_study.Result
+    row = {"ours": result(0.9, 2.0), "sgd": result(0.8, 3.0)}
+    assert size_study.verdict(row) == "met"
+    row = {"ours": result(0.7, 0.05), "sgd": result(0.8, 0.1)}
+    assert size_study.verdict(row) == "score"
+    row = {"ours": result(0.9, 0.5), "sgd": result(0.8, 0.1)}
+    assert size_study.verdict(row) == "time"
+    row = {"ours": result(0.9, 2.0), "sgd": result(0.8, 0.1)}
+    assert size_study.verdict(row) == "time"
+    row = {"ours": result(0.7, 2.0), "sgd": result(0.8, 0.1)}
+    assert size_study.verdict(row) == "score time"
+
+
+def test_vowpal_wabbit_lines_hold_each_stored_entry():
+    X = sp.csr_matrix(np.array([[0.0, 1.5, 0.0], [2.0, 0.0, 0.25]]))
+    assert vowpal.as_lines(X, [1, 2]) == ["1 | 1:1.5", "2 | 0:2 2:0.25"]
+
+
+def test_partial_fit_overhead_prints_the_split(tiny_text, capsys):
+    from benchmarks import partial_fit_overhead
+
+    partial_fit_overhead.main(["--calls", "2", "--repeats", "1"])
+    table = capsys.readouterr().out
+    assert table.count("\n| float32 |") == 4 and table.count("\n| float64 |") == 4
+    assert "outside share" in table and "| row gather |" in table
+    X, y = partial_fit_overhead.hashed_batch(n_documents=50)
+    rows = partial_fit_overhead.measure(X, y, n_calls=2, repeats=2)
+    assert all(0 < row["kernel"] <= row["call"] for row in rows)
+    assert all(len(row["shares"]) == 2 for row in rows)
+    parts = partial_fit_overhead.measure_parts(X, y, n_calls=2)
+    for column in parts.values():
+        assert all(column[part] >= 0 for part in partial_fit_overhead.PARTS)
+        assert 0 < column["outside the kernel"] < column["call"]
+        assert 0 < column["kernel"] < column["call"]
+    page = partial_fit_overhead.render_page(rows, parts, "a batch")
+    assert page.startswith("# Small partial_fit calls\n")
+    # Two tables: the split of each row, the parts of the time outside.
+    n_parts = len(next(iter(parts.values())))
+    assert page.count("\n| ") == (len(rows) + 1) + (n_parts + 1)
+
+
+def test_stopping_study_replays_the_rule_a_fit_stops_by():
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import train_test_split
+
+    from benchmarks import stopping_study
+    from sk_adagrad import AdagradClassifier
+
+    X, y = load_iris(return_X_y=True)
+    data = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+    case = size_study.Case("iris (raw)", "dense", lambda: data)
+    curve = stopping_study.record(case, "hinge")
+    assert len(curve) == stopping_study.OTHER_EPOCHS
+    replays = stopping_study.replay(curve)
+    assert set(replays) == set(stopping_study.RULES)
+    current = replays[next(iter(stopping_study.RULES))]
+    assert current.change == 0.0
+    # The replayed rule stops where the default fit, on the same data, does.
+    fitted = AdagradClassifier(random_state=0).fit(data[0], data[2])
+    assert current.epochs == fitted.n_iter_
+    summary = stopping_study.summary_table([(case, "hinge", replays)])
+    assert len(summary) == 2 + len(stopping_study.RULES)
+
+
+def test_cv_benchmark_runs_both_searches_on_the_same_folds():
+    from benchmarks import cv
+
+    X, y = datasets.make_rcv1_like(300, 200, nnz_per_row=10, random_state=0)
+    row = cv.compare(X, y, "classification", "hinge", repeats=1)
+    assert row["gs1"] > 0 and row["gs2"] > 0 and row["ours"] > 0
+    assert np.isclose(row["ratio1"], row["ours"] / row["gs1"])
+    assert 0.5 < row["their_score"] <= 1 and 0.5 < row["our_score"] <= 1
+    defaults = cv.defaults_row(X, y, repeats=1)
+    assert 0.5 < defaults["our_accuracy"] <= 1 and 0.5 < defaults["sgd_accuracy"] <= 1
+
+
+def test_when_to_use_measures_every_model_and_writes_its_block(tmp_path, monkeypatch):
+    X, y = datasets.make_rcv1_like(600, 500, nnz_per_row=20, n_classes=3)
+    split = when_to_use.Split("tiny", *when_to_use._split(X, y))
+    rows = when_to_use.measure(split, repeats=2)
+    names = [row.model for row in rows]
+    assert names[: len(when_to_use.models())] == list(when_to_use.models())
+    assert any(name.startswith("Vowpal Wabbit") for name in names) == (
+        vowpal.available()
+    )
+    for row in rows:
+        assert 0.0 <= row.accuracy <= 1.0 and len(row.seconds) == 2, row
+    # Better than chance on a planted linear model, VW included.
+    assert all(row.accuracy > 0.4 for row in rows), rows
+
+    page = tmp_path / "when_to_use.md"
+    page.write_text(f"# Page\n\n{when_to_use.START}\nold\n{when_to_use.END}\nafter\n")
+    monkeypatch.setattr(when_to_use, "PAGE", page)
+    when_to_use.write_page(when_to_use.render_block(rows, 2, (0.5, 0.7)))
+    text = page.read_text()
+    assert "old" not in text and text.endswith("after\n")
+    assert text.count("\n| tiny |") == len(rows)
+
+
+def test_when_to_use_page_holds_a_measured_block():
+    text = when_to_use.PAGE.read_text()
+    block = text.split(when_to_use.START)[1].split(when_to_use.END)[0]
+    assert "python benchmarks/when_to_use.py --repeats" in block
+    for model in when_to_use.models():
+        assert block.count(f"| {model} |") == 3, model

@@ -1,0 +1,2 @@
+"""Outside oracles: slow twins of the algorithm, written to be obviously right,
+that the tests compare the estimators against."""
