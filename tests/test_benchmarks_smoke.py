@@ -1,24 +1,22 @@
 """Smoke test of the benchmark suite at tiny sizes, and of its data generators."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.linear_model import Ridge
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks import (  # noqa: E402
+from benchmarks import (
     datasets,
+    harness,
+    machine,
     run,
     size_study,
     step_paths,
     vowpal,
     when_to_use,
 )
-from sk_adagrad import _engine  # noqa: E402
+from benchmarks.suite import page, plot
+from sk_adagrad import _engine
 
 
 def _synthetic_corpus(n_documents=600, n_classes=6, seed=0):
@@ -86,7 +84,7 @@ def test_text_and_hashed_data(tiny_text):
 
 
 def test_suite_runs_and_reports_every_row(tiny_text, tmp_path):
-    ctx = run.Context(
+    ctx = harness.Context(
         size="tiny",
         repeats=2,
         hashed_log2_features=(10, 12, 14),
@@ -124,15 +122,15 @@ def test_suite_runs_and_reports_every_row(tiny_text, tmp_path):
         if row.unit == "s" and row.section != "time to accuracy":
             assert len(row.ours) == len(row.peer) == 2, row
 
-    table = run.format_table(rows)
+    table = harness.format_table(rows)
     assert table.count("\n| ") == len(rows)  # one line per row after the header
-    page = run.render_page(rows, run.machine_info(), "python benchmarks/run.py")
-    assert page.startswith("# Performance\n") and table in page
+    text = page.render_page(rows, machine.machine_info(), "python -m benchmarks.run")
+    assert text.startswith("# Performance\n") and table in text
 
     assert set(ctx.curves) == {"binary", "multiclass", "text"}
-    plot = tmp_path / "plot.png"
-    run.plot_time_to_accuracy(ctx.curves, plot)
-    assert plot.read_bytes().startswith(b"\x89PNG")
+    plot_file = tmp_path / "plot.png"
+    plot.plot_time_to_accuracy(ctx.curves, plot_file)
+    assert plot_file.read_bytes().startswith(b"\x89PNG")
 
 
 def test_step_paths_times_both_paths_and_restores_the_rules():
