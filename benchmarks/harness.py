@@ -48,12 +48,13 @@ def interleaved(
     tasks: dict[str, Callable[[], object]],
     repeats: int,
     collect: bool = True,
-    keep: bool = True,
+    keep: Callable[[object], object] = lambda result: result,
 ) -> dict[str, Timed]:
     """Run each task ``repeats`` times, the tasks interleaved within each repeat
     so that a change of machine load hits them all; ``collect`` runs a full
-    garbage collection before each repeat, ``keep`` keeps what each task's last
-    run returned (else it is freed at once, out of the other tasks' way)."""
+    garbage collection before each repeat. ``keep`` maps what a run returned to
+    what to keep of it (say, a fitted model to its score), outside the clocks
+    and before the next run starts; the last run's is kept."""
     wall: dict[str, list[float]] = {name: [] for name in tasks}
     cpu: dict[str, list[float]] = {name: [] for name in tasks}
     last: dict[str, object] = {}
@@ -67,8 +68,7 @@ def interleaved(
             result = task()
             wall[name].append(time.perf_counter() - start)
             cpu[name].append(time.process_time() - start_cpu)
-            if keep:
-                last[name] = result
+            last[name] = keep(result)
             del result
     return {
         name: Timed(np.array(wall[name]), np.array(cpu[name]), last.get(name))
@@ -80,13 +80,17 @@ def time_interleaved(
     tasks: dict[str, Callable[[], object]], repeats: int
 ) -> dict[str, np.ndarray]:
     """Wall time of each task, ``repeats`` times, tasks interleaved per repeat."""
-    runs = interleaved(tasks, repeats, keep=False)
+    runs = interleaved(tasks, repeats, keep=lambda result: None)
     return {name: run.wall for name, run in runs.items()}
 
 
-def timed(task: Callable[[], object], repeats: int) -> Timed:
-    """Run one task ``repeats`` times."""
-    return interleaved({"task": task}, repeats, collect=False)["task"]
+def timed(
+    task: Callable[[], object],
+    repeats: int,
+    keep: Callable[[object], object] = lambda result: result,
+) -> Timed:
+    """Run one task ``repeats`` times (see :func:`interleaved`)."""
+    return interleaved({"task": task}, repeats, collect=False, keep=keep)["task"]
 
 
 def fit_quietly(model, X, y):

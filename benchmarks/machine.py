@@ -14,8 +14,7 @@ import scipy
 import sklearn
 
 import sk_adagrad
-
-REPO_DIR = Path(__file__).resolve().parent.parent
+from benchmarks import REPO_DIR
 
 
 def _cpu_name() -> str:

@@ -26,8 +26,9 @@ from collections.abc import Callable
 
 from sklearn.exceptions import ConvergenceWarning
 
+from benchmarks import REPO_DIR
 from benchmarks.harness import Context, Row, format_table
-from benchmarks.machine import REPO_DIR, format_header, load_average, machine_info
+from benchmarks.machine import format_header, load_average, machine_info
 from benchmarks.suite import accuracy, epochs, float32, scaling, vowpal_rows
 from benchmarks.suite.page import COMMAND, DOCS_PAGE, PLOT_FILE, render_page
 from benchmarks.suite.plot import plot_time_to_accuracy

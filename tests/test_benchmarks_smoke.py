@@ -6,6 +6,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import Ridge
 
 from benchmarks import (
+    corpus,
     datasets,
     harness,
     machine,
@@ -36,7 +37,7 @@ def _synthetic_corpus(n_documents=600, n_classes=6, seed=0):
 @pytest.fixture
 def tiny_text(monkeypatch):
     """Replace the docstring corpus (seconds to parse) by a synthetic one."""
-    monkeypatch.setattr(datasets, "_full_text_corpus", _synthetic_corpus)
+    monkeypatch.setattr(corpus, "_full_text_corpus", _synthetic_corpus)
 
 
 def test_rcv1_like_is_deterministic_and_shaped_like_tfidf():
@@ -77,9 +78,9 @@ def test_multiclass_and_regression_generators():
 
 
 def test_text_and_hashed_data(tiny_text):
-    X, y = datasets.make_tfidf_corpus()
+    X, y = corpus.make_tfidf_corpus()
     assert X.shape[0] == len(y) == 600 and len(np.unique(y)) == 6
-    X, y = datasets.make_hashed_batch(2**12, n_documents=100)
+    X, y = corpus.make_hashed_batch(2**12, n_documents=100)
     assert X.shape == (100, 2**12) and set(np.unique(y)) <= {0, 1}
 
 
@@ -286,6 +287,6 @@ def test_when_to_use_measures_every_model_and_writes_its_block(tmp_path, monkeyp
 def test_when_to_use_page_holds_a_measured_block():
     text = when_to_use.PAGE.read_text()
     block = text.split(when_to_use.START)[1].split(when_to_use.END)[0]
-    assert "python benchmarks/when_to_use.py --repeats" in block
+    assert "python -m benchmarks.when_to_use --repeats" in block
     for model in when_to_use.models():
         assert block.count(f"| {model} |") == 3, model

@@ -3,11 +3,11 @@ measures and the data sets."""
 
 from __future__ import annotations
 
+from benchmarks import DOCS_DIR
 from benchmarks.harness import Row, format_table
-from benchmarks.machine import REPO_DIR
 
-DOCS_PAGE = REPO_DIR / "docs" / "performance.md"
-PLOT_FILE = REPO_DIR / "docs" / "_static" / "time_to_accuracy.png"
+DOCS_PAGE = DOCS_DIR / "performance.md"
+PLOT_FILE = DOCS_DIR / "_static" / "time_to_accuracy.png"
 COMMAND = "python -m benchmarks.run"
 
 

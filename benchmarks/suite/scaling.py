@@ -11,9 +11,8 @@ import sys
 import numpy as np
 from sklearn.linear_model import SGDClassifier
 
-from benchmarks import datasets
+from benchmarks import REPO_DIR, corpus, datasets
 from benchmarks.harness import MEGABYTE, Context, Row, time_interleaved
-from benchmarks.machine import REPO_DIR
 from sk_adagrad import AdagradClassifier
 
 
@@ -25,7 +24,7 @@ def bench_partial_fit_hashed(ctx: Context) -> list[Row]:
     tasks = {}
     smallest, *larger = ctx.hashed_log2_features
     for log2 in ctx.hashed_log2_features:
-        X, y = datasets.make_hashed_batch(2**log2, n_documents)
+        X, y = corpus.make_hashed_batch(2**log2, n_documents)
         for kind, model in (
             ("ours", AdagradClassifier(random_state=0)),
             ("sgd", SGDClassifier(random_state=0)),
