@@ -20,8 +20,6 @@ from benchmarks.harness import (
 )
 from sk_adagrad import _engine
 
-FLOAT32_SETS = ("binary", "multiclass", "text")
-
 
 @contextmanager
 def step_path(in_place_ratio: float):
