@@ -10,6 +10,7 @@ from benchmarks import (
     datasets,
     harness,
     machine,
+    pages,
     run,
     size_study,
     step_paths,
@@ -132,6 +133,41 @@ def test_suite_runs_and_reports_every_row(tiny_text, tmp_path):
     plot_file = tmp_path / "plot.png"
     plot.plot_time_to_accuracy(ctx.curves, plot_file)
     assert plot_file.read_bytes().startswith(b"\x89PNG")
+
+
+def test_harness_runs_every_task_each_repeat_and_keeps_the_last_result():
+    calls = []
+
+    def task(name):
+        return lambda: calls.append(name) or len(calls)
+
+    runs = harness.interleaved(
+        {"a": task("a"), "b": task("b")}, 3, keep=lambda count: 10 * count
+    )
+    assert calls == ["a", "b"] * 3  # interleaved, repeat by repeat
+    assert runs["a"].result == 50 and runs["b"].result == 60
+    for run_ in runs.values():
+        assert len(run_.wall) == len(run_.cpu) == 3
+        assert np.all(run_.wall >= 0) and run_.median == np.median(run_.wall)
+    assert harness.timed(lambda: "fitted", 2).result == "fitted"
+    assert list(harness.time_interleaved({"a": task("a")}, 2)["a"].shape) == [2]
+
+
+def test_pages_replace_a_marked_block_or_a_section(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("a\n<!-- start -->old<!-- end -->\nz\n")
+    pages.replace_between(page, "<!-- start -->", "<!-- end -->", "\nnew\n")
+    assert page.read_text() == "a\n<!-- start -->\nnew\n<!-- end -->\nz\n"
+    with pytest.raises(ValueError, match="no <!-- begin --> ... <!-- end -->"):
+        pages.replace_between(page, "<!-- begin -->", "<!-- end -->", "x")
+
+    page.write_text("# Title\n\n## A\nold\n\n## B\nb\n")
+    pages.replace_section(page, "## A", "## A\nnew\n")
+    assert page.read_text() == "# Title\n\n## A\nnew\n\n## B\nb\n"
+    assert pages.find_section(page, "## A") == "## A\nnew\n"
+    pages.replace_section(page, "## C", "## C\nc")
+    assert page.read_text().endswith("\n## B\nb\n\n## C\nc\n")
+    assert pages.find_section(page, "## D") == ""
 
 
 def test_step_paths_times_both_paths_and_restores_the_rules():
