@@ -22,7 +22,7 @@ beside them, and the ratios are measured in the same run.
 
 Usage::
 
-    python benchmarks/cv.py [--quick] [--repeats N] [--only TEXT] [--loss LOSS]
+    python -m benchmarks.cv [--quick] [--repeats N] [--only TEXT] [--loss LOSS]
                             [--write-docs]
 
 ``--quick`` runs at 3,000 documents and rows; ``--only`` runs the data sets
@@ -36,10 +36,7 @@ import argparse
 import datetime
 import os
 import subprocess
-import sys
-import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -51,21 +48,18 @@ from sklearn.model_selection import (
     train_test_split,
 )
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks.datasets import (  # noqa: E402
-    make_sparse_regression,
-    make_tfidf_corpus,
-)
-from benchmarks.machine import machine_description  # noqa: E402
-from sk_adagrad import (  # noqa: E402
+from benchmarks import DOCS_DIR, REPO_DIR
+from benchmarks.corpus import make_tfidf_corpus
+from benchmarks.datasets import make_sparse_regression
+from benchmarks.harness import timed
+from benchmarks.machine import machine_description
+from sk_adagrad import (
     AdagradClassifier,
     AdagradClassifierCV,
     AdagradRegressor,
     AdagradRegressorCV,
 )
 
-REPO_DIR = Path(__file__).resolve().parent.parent
 GRID = {"lr": [0.1, 0.3, 1.0], "eps": [1e-10, 1e-6, 1e-2]}
 SGD_ALPHAS = [1e-6, 1e-5, 1e-4, 1e-3]
 # The bars of the design: our time over GridSearchCV's with n_jobs=1, per
@@ -86,18 +80,6 @@ def load(size):
     }
 
 
-def timed(make_and_fit, repeats):
-    """The fitted object of the last run, the median wall time and the median
-    CPU time of this process (all its threads; not of worker processes)."""
-    times, cpu_times = [], []
-    for _ in range(repeats):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        fitted = make_and_fit()
-        times.append(time.perf_counter() - start)
-        cpu_times.append(time.process_time() - cpu_start)
-    return fitted, float(np.median(times)), float(np.median(cpu_times))
-
-
 def compare(X, y, task, loss, repeats):
     """One row: GridSearchCV (n_jobs 1 and 2) and ours on the same folds."""
     classify = task == "classification"
@@ -107,6 +89,7 @@ def compare(X, y, task, loss, repeats):
         loss=loss, random_state=0
     )
     search = AdagradClassifierCV if classify else AdagradRegressorCV
+    # CPU times are of this process (all its threads; not of worker processes).
     theirs = {}
     for n_jobs in (1, 2):
         theirs[n_jobs] = timed(
@@ -115,13 +98,15 @@ def compare(X, y, task, loss, repeats):
             ).fit(X, y),
             repeats,
         )
-    ours, ours_time, ours_cpu = timed(
+    run = timed(
         lambda: search(loss=loss, alpha="auto", cv=folds, random_state=0, **GRID).fit(
             X, y
         ),
         repeats,
     )
-    reference, reference_time, reference_cpu = theirs[1]
+    ours, ours_time, ours_cpu = run.result, run.median, run.median_cpu
+    reference = theirs[1].result
+    reference_time, reference_cpu = theirs[1].median, theirs[1].median_cpu
     same = ours.best_params_ == reference.best_params_
     # Our best candidate's score in GridSearchCV's own results.
     their_score_of_ours = reference.cv_results_["mean_test_score"][ours.best_index_]
@@ -129,10 +114,10 @@ def compare(X, y, task, loss, repeats):
     return {
         "loss": loss,
         "gs1": reference_time,
-        "gs2": theirs[2][1],
+        "gs2": theirs[2].median,
         "ours": ours_time,
         "ratio1": ours_time / reference_time,
-        "ratio2": ours_time / theirs[2][1],
+        "ratio2": ours_time / theirs[2].median,
         "gs1_cpu": reference_cpu,
         "ours_cpu": ours_cpu,
         "cpu_ratio": ours_cpu / reference_cpu,
@@ -143,7 +128,7 @@ def compare(X, y, task, loss, repeats):
         "their_score_of_ours": their_score_of_ours,
         "best_met": same or close,
         "time_met": ours_time <= TIME_BARS[loss] * reference_time
-        and ours_time < theirs[2][1],
+        and ours_time < theirs[2].median,
     }
 
 
@@ -156,20 +141,21 @@ def defaults_row(X, y, repeats):
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.25, stratify=y, random_state=0
     )
-    ours, ours_time, ours_cpu = timed(
+    our_run = timed(
         lambda: AdagradClassifierCV(random_state=0).fit(X_train, y_train), repeats
     )
-    sgd, sgd_time, sgd_cpu = timed(
+    sgd_run = timed(
         lambda: GridSearchCV(SGDClassifier(random_state=0), {"alpha": SGD_ALPHAS}).fit(
             X_train, y_train
         ),
         repeats,
     )
+    ours, sgd = our_run.result, sgd_run.result
     return {
-        "ours": ours_time,
-        "sgd": sgd_time,
-        "ours_cpu": ours_cpu,
-        "sgd_cpu": sgd_cpu,
+        "ours": our_run.median,
+        "sgd": sgd_run.median,
+        "ours_cpu": our_run.median_cpu,
+        "sgd_cpu": sgd_run.median_cpu,
         "our_accuracy": ours.score(X_test, y_test),
         "sgd_accuracy": sgd.score(X_test, y_test),
         "our_alpha": ours.best_params_["alpha"],
@@ -254,7 +240,7 @@ def main(argv=None):
 
 PAGE = """# Grid search in one pass
 
-Measured on {date} by `python benchmarks/cv.py{flags}` ({machine}). The
+Measured on {date} by `python -m benchmarks.cv{flags}` ({machine}). The
 machine is shared: `uptime` gave {loads} during the run, so the times are
 noisy; the ratios compare runs made minutes apart in the same process, and
 the CPU seconds (of the searching process, all its threads) are the figures
@@ -334,7 +320,7 @@ def write_docs(lines, default_lines, loads, args):
         sgd=SGD_ALPHAS,
         defaults="\n".join(default_lines),
     )
-    path = REPO_DIR / "docs" / "cv.md"
+    path = DOCS_DIR / "cv.md"
     path.write_text(page)
     print(f"wrote {path.relative_to(REPO_DIR)} ({os.path.getsize(path)} bytes)")
 

@@ -36,7 +36,7 @@ short-text set (each docstring's first line, hashed to 2**20 float32
 features, "from the most frequent module" or not), and the synthetic sets (a)
 (binary) and (b) (20 classes) of ``benchmarks/datasets.py``.
 
-    python benchmarks/data_parallel.py [compare|partials] [--epochs 3] \\
+    python -m benchmarks.data_parallel [compare|partials] [--epochs 3] \\
         [--partitions 8] [--datasets ...] [--write-docs]
 """
 
@@ -46,23 +46,19 @@ import argparse
 import importlib
 import os
 import statistics
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-REPO_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_DIR))
+from benchmarks import DOCS_DIR, corpus, datasets
+from benchmarks.machine import machine_description
+from benchmarks.pages import replace_between
+from sk_adagrad import AdagradClassifier
+from sk_adagrad._merge import MERGE_RULES
 
-from benchmarks import datasets  # noqa: E402
-from benchmarks.machine import machine_description  # noqa: E402
-from sk_adagrad import AdagradClassifier  # noqa: E402
-from sk_adagrad._merge import MERGE_RULES  # noqa: E402
-
-DOCS_PAGE = REPO_DIR / "docs" / "data_parallel_measured.rst"
+DOCS_PAGE = DOCS_DIR / "data_parallel_measured.rst"
 MARKERS = {
     "compare": (".. data-parallel table start", ".. data-parallel table end"),
     "partials": (".. partial-models table start", ".. partial-models table end"),
@@ -109,7 +105,7 @@ class Result:
 def load(name: str, scale: float):
     """``X_train, X_test, y_train, y_test`` of a named data set."""
     if name == "docstrings":
-        return datasets.docstring_split()
+        return corpus.docstring_split()
     if name in ("docstrings hashed", "short text"):
         return _hashed_docstrings(short=name == "short text")
     params = dict(SYNTHETIC[name])
@@ -123,7 +119,7 @@ def _hashed_docstrings(short: bool):
     from the most frequent module, in float32."""
     from sklearn.feature_extraction.text import HashingVectorizer
 
-    texts, labels = datasets.load_text_corpus()
+    texts, labels = corpus.load_text_corpus()
     if short:
         texts = [text.strip().split("\n")[0] for text in texts]
         most_frequent = Counter(labels.tolist()).most_common(1)[0][0]
@@ -484,11 +480,7 @@ def load_range(results: list[Result]) -> tuple[float, float]:
 
 
 def write_docs(kind: str, text: str) -> None:
-    start_marker, end_marker = MARKERS[kind]
-    page = DOCS_PAGE.read_text()
-    head, rest = page.split(start_marker, 1)
-    _, tail = rest.split(end_marker, 1)
-    DOCS_PAGE.write_text(f"{head}{start_marker}\n\n{text}\n\n{end_marker}{tail}")
+    replace_between(DOCS_PAGE, *MARKERS[kind], f"\n\n{text}\n\n")
 
 
 def main(argv=None) -> None:

@@ -8,34 +8,27 @@ accuracy after each epoch and the time per epoch; and the complete default fit
 repeated (medians). ``--write-docs`` writes the tables to docs/defaults.md;
 ``--quick`` keeps the small data sets of the study.
 
-    python benchmarks/defaults.py [--epochs 6] [--repeats 5] [--quick] [--write-docs]
+    python -m benchmarks.defaults [--epochs 6] [--repeats 5] [--quick] [--write-docs]
 """
 
 import argparse
 import contextlib
 import datetime
-import gc
 import io
 import re
-import sys
 import time
-import warnings
-from pathlib import Path
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import GridSearchCV
 
-REPO_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_DIR))
-
-from benchmarks import datasets, size_study  # noqa: E402
-from benchmarks.machine import machine_description  # noqa: E402
-from sk_adagrad import AdagradClassifier  # noqa: E402
-from sk_adagrad._defaults import auto_alpha  # noqa: E402
-from sk_adagrad._losses import make_loss  # noqa: E402
+from benchmarks import DOCS_DIR, REPO_DIR, corpus, size_study
+from benchmarks.harness import fit_quietly, interleaved
+from benchmarks.machine import machine_description
+from sk_adagrad import AdagradClassifier
+from sk_adagrad._defaults import auto_alpha
+from sk_adagrad._losses import make_loss
 
 VARIANTS = [
     {},
@@ -82,34 +75,20 @@ def epoch_curve(estimator, data, n_epochs):
     return np.array(scores), cpu / n_epochs, wall / n_epochs
 
 
-def full_fit(model, data):
-    X_train, X_test, y_train, y_test = data
-    gc.collect()
-    start, start_wall = time.process_time(), time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X_train, y_train)
-    cpu = time.process_time() - start
-    wall = time.perf_counter() - start_wall
-    return model.score(X_test, y_test), model.n_iter_, cpu, wall
-
-
 def full_fits(models, data, repeats):
-    """:func:`full_fit` of each of ``models`` (name -> estimator), ``repeats``
-    times, the models interleaved within each repeat so that a slow spell of a
-    shared machine falls on all of them; returns name -> (accuracy, epochs,
-    CPU seconds per fit, wall seconds per fit), the times as arrays."""
-    runs = {name: [] for name in models}
-    for _ in range(repeats):
-        for name, model in models.items():
-            runs[name].append(full_fit(clone(model), data))
-    results = {}
-    for name, fits in runs.items():
-        accuracy, epochs, _, _ = fits[-1]
-        cpu = np.array([fit[2] for fit in fits])
-        wall = np.array([fit[3] for fit in fits])
-        results[name] = accuracy, epochs, cpu, wall
-    return results
+    """``fit`` of each of ``models`` (name -> estimator), ``repeats`` times, the
+    models interleaved within each repeat so that a slow spell of a shared
+    machine falls on all of them; returns name -> (accuracy, epochs, CPU seconds
+    per fit, wall seconds per fit), the times as arrays."""
+    X_train, X_test, y_train, y_test = data
+    tasks = {
+        name: lambda model=model: fit_quietly(clone(model), X_train, y_train)
+        for name, model in models.items()
+    }
+    runs = interleaved(
+        tasks, repeats, keep=lambda model: (model.score(X_test, y_test), model.n_iter_)
+    )
+    return {name: (*run.result, run.cpu, run.wall) for name, run in runs.items()}
 
 
 def fit_row(name, accuracy, epochs, cpu, wall):
@@ -164,7 +143,7 @@ def main(argv=None):
 
     study = size_study.study(repeats=max(1, args.repeats // 2), quick=args.quick)
 
-    data = datasets.docstring_split()
+    data = corpus.docstring_split()
     X_train = data[0]
 
     # Each epoch of the curves is one partial_fit pass, which takes the
@@ -232,14 +211,12 @@ def main(argv=None):
             hinge_alpha=f"{fit_alpha({})['alpha']:.2g}",
             log_alpha=f"{fit_alpha({'loss': 'log_loss'})['alpha']:.2g}",
         )
-        Path(__file__).resolve().parents[1].joinpath("docs", "defaults.md").write_text(
-            text
-        )
+        DOCS_DIR.joinpath("defaults.md").write_text(text)
 
 
 TEMPLATE = """# How the defaults were chosen
 
-Measured on {date} by `python benchmarks/defaults.py --write-docs`
+Measured on {date} by `python -m benchmarks.defaults --write-docs`
 ({machine}).
 
 ## The rules

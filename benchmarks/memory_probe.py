@@ -1,6 +1,6 @@
 """Peak resident memory of one ``fit`` on data set (a), in a fresh process.
 
-Run by ``benchmarks/run.py`` as a child process so that nothing else lives in
+Run by ``python -m benchmarks.run`` as a child process so that nothing else lives in
 the interpreter. The child builds ``X``, records its resident set size (RSS),
 resets the kernel's high-water mark (``/proc/self/clear_refs``), fits, and
 prints one JSON line with the baseline, the peak and the sizes of ``X`` and of
@@ -16,17 +16,13 @@ import argparse
 import gc
 import json
 import resource
-import sys
 import warnings
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import SGDClassifier
 
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.linear_model import SGDClassifier  # noqa: E402
-
-from benchmarks import datasets  # noqa: E402
-from sk_adagrad import AdagradClassifier  # noqa: E402
+from benchmarks import datasets
+from sk_adagrad import AdagradClassifier
 
 # Two epochs so that allocations made per epoch, and not freed, show up.
 ESTIMATORS = {
@@ -95,7 +91,7 @@ def measure(estimator: str, size: str) -> dict[str, int | bool]:
 
 
 def main() -> None:
-    """Command line: ``memory_probe.py --estimator ours --size full``."""
+    """Command line: ``python -m benchmarks.memory_probe --estimator ours``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--estimator", choices=sorted(ESTIMATORS), default="ours")
     parser.add_argument("--size", default="full")

@@ -11,7 +11,7 @@ encoding, the shuffle, the undo journal's setup). Timed with and without
 
 Usage::
 
-    python benchmarks/partial_fit_overhead.py [--calls 200] [--profile] [--write-docs]
+    python -m benchmarks.partial_fit_overhead [--calls 200] [--profile] [--write-docs]
 
 ``--profile`` also prints the functions outside the kernel that cost the most
 (cProfile, cumulative time).
@@ -26,27 +26,23 @@ import gc
 import itertools
 import os
 import pstats
-import sys
 import threading
 import time
 from collections import Counter, defaultdict
 from contextlib import contextmanager, nullcontext
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 import sklearn
 from sklearn.feature_extraction.text import HashingVectorizer
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks import DOCS_DIR, corpus
+from benchmarks.machine import machine_description
+from sk_adagrad import AdagradClassifier, _base
+from sk_adagrad._base import BaseAdagrad
+from sk_adagrad._engine import SparseAdagrad
 
-from benchmarks import datasets  # noqa: E402
-from benchmarks.machine import machine_description  # noqa: E402
-from sk_adagrad import AdagradClassifier, _base  # noqa: E402
-from sk_adagrad._base import BaseAdagrad  # noqa: E402
-from sk_adagrad._engine import SparseAdagrad  # noqa: E402
-
-DOCS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "partial_fit.md"
+DOCS_PAGE = DOCS_DIR / "partial_fit.md"
 N_DOCUMENTS = 1000
 N_FEATURES = 2**20
 N_CLASSES = 20
@@ -55,7 +51,7 @@ N_CLASSES = 20
 def hashed_batch(n_documents=N_DOCUMENTS, n_classes=N_CLASSES, random_state=0):
     """The first ``n_documents`` documents, in a seeded random order, of the
     ``n_classes`` most frequent classes, hashed to ``N_FEATURES`` columns."""
-    texts, labels = datasets.load_text_corpus()
+    texts, labels = corpus.load_text_corpus()
     kept = {label for label, _ in Counter(labels.tolist()).most_common(n_classes)}
     order = np.random.default_rng(random_state).permutation(len(texts))
     rows = [i for i in order if labels[i] in kept][:n_documents]
@@ -276,7 +272,7 @@ def render_page(rows, parts, batch, load=None):
     table = "\n".join([HEADER] + [format_row(row) for row in rows])
     return f"""# Small partial_fit calls
 
-Measured on {today} UTC with `python benchmarks/partial_fit_overhead.py
+Measured on {today} UTC with `python -m benchmarks.partial_fit_overhead
 --write-docs` on: {machine_description()}. One-minute load average
 {load:.1f} as it began. The figures are medians, of CPU time of this process
 unless

@@ -10,7 +10,6 @@ subsamples are vectorised on their own training part, as a user would.
 """
 
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -18,7 +17,6 @@ import numpy as np
 from sklearn import datasets as sk_datasets
 from sklearn.base import clone
 from sklearn.dummy import DummyClassifier, DummyRegressor
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import (
     LogisticRegression,
@@ -30,6 +28,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from benchmarks import datasets, vowpal
+from benchmarks.harness import fit_quietly, timed
 from sk_adagrad import AdagradClassifier, AdagradRegressor
 from sk_adagrad.datasets import load_docstrings
 
@@ -178,19 +177,16 @@ class Result:
 def _timed_fits(model, data, repeats) -> Result:
     """Fit ``repeats`` times; the score of the last fit and the median time."""
     X_train, X_test, y_train, y_test = data
-    times = []
-    for _ in range(repeats):
-        fitted = clone(model)
-        start = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            fitted.fit(X_train, y_train)
-        times.append(time.perf_counter() - start)
-    return Result(
-        fitted.score(X_test, y_test),
-        float(np.median(times)),
-        getattr(fitted, "n_iter_", None),
+    run = timed(
+        lambda: fit_quietly(clone(model), X_train, y_train),
+        repeats,
+        keep=lambda fitted: (
+            fitted.score(X_test, y_test),
+            getattr(fitted, "n_iter_", None),
+        ),
     )
+    score, epochs = run.result
+    return Result(score, run.median, epochs)
 
 
 def _one_pass(model, data) -> tuple[Result, list[tuple[float, float]]]:

@@ -11,9 +11,9 @@ first), the peak, the training throughput and the accuracy on held-out rows.
 
 Usage::
 
-    python benchmarks/soak.py                 # 10 million rows, a few minutes
-    python benchmarks/soak.py --rows 500000   # a quick run
-    python benchmarks/soak.py --write-docs    # also record the figures in
+    python -m benchmarks.soak                 # 10 million rows, a few minutes
+    python -m benchmarks.soak --rows 500000   # a quick run
+    python -m benchmarks.soak --write-docs    # also record the figures in
                                               # docs/reliability.md
 """
 
@@ -33,13 +33,12 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-REPO_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_DIR))
+from benchmarks import DOCS_DIR
+from benchmarks.machine import machine_description
+from benchmarks.pages import replace_between
+from sk_adagrad import AdagradClassifier
 
-from benchmarks.machine import machine_description  # noqa: E402
-from sk_adagrad import AdagradClassifier  # noqa: E402
-
-DOCS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "reliability.md"
+DOCS_PAGE = DOCS_DIR / "reliability.md"
 RESULTS_START = "<!-- soak-results:start -->"
 RESULTS_END = "<!-- soak-results:end -->"
 FLATNESS_TOLERANCE = 0.05
@@ -269,24 +268,8 @@ def report_table(results: dict, args) -> str:
 def write_docs(table: str, command: str) -> None:
     """Replace the results section of docs/reliability.md with this run's."""
     today = datetime.date.today().isoformat()
-    section = "\n".join(
-        [
-            RESULTS_START,
-            f"Measured on {today} with `{command}` on: {machine_description()}.",
-            "",
-            table,
-            RESULTS_END,
-        ]
-    )
-    page = DOCS_PAGE.read_text(encoding="utf-8")
-    pattern = re.compile(
-        re.escape(RESULTS_START) + ".*?" + re.escape(RESULTS_END), re.S
-    )
-    if not pattern.search(page):
-        raise SystemExit(
-            f"{DOCS_PAGE} has no {RESULTS_START} ... {RESULTS_END} section"
-        )
-    DOCS_PAGE.write_text(pattern.sub(lambda _: section, page), encoding="utf-8")
+    measured = f"Measured on {today} with `{command}` on: {machine_description()}."
+    replace_between(DOCS_PAGE, RESULTS_START, RESULTS_END, f"\n{measured}\n\n{table}\n")
 
 
 def main(argv=None) -> int:
@@ -310,7 +293,7 @@ def main(argv=None) -> int:
     table = report_table(results, args)
     print(table)
     if args.write_docs:
-        command = "python benchmarks/soak.py " + " ".join(
+        command = "python -m benchmarks.soak " + " ".join(
             a
             for a in (argv if argv is not None else sys.argv[1:])
             if a not in ("--write-docs", "--verbose")  # they change no figure

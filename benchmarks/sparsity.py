@@ -11,29 +11,25 @@ CSR, and the CPU time of ``fit``. One more fit, L2 with ``loss='log_loss'``,
 shows that the zeros of the L2 row come from the hinge loss. ``--write-docs``
 writes the table and its reading to docs/sparsity.md.
 
-    python benchmarks/sparsity.py [--alphas 1e-5 1e-4] [--write-docs]
+    python -m benchmarks.sparsity [--alphas 1e-5 1e-4] [--write-docs]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import sys
 import textwrap
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-REPO_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_DIR))
+from benchmarks import DOCS_DIR
+from benchmarks.corpus import docstring_split
+from benchmarks.machine import machine_description
+from sk_adagrad import AdagradClassifier
 
-from benchmarks import datasets  # noqa: E402
-from benchmarks.machine import machine_description  # noqa: E402
-from sk_adagrad import AdagradClassifier  # noqa: E402
-
-DOCS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "sparsity.md"
+DOCS_PAGE = DOCS_DIR / "sparsity.md"
 DEFAULT_ALPHAS = (1e-6, 3e-6, 1e-5, 3e-5, 1e-4)
 EPOCHS = 10
 L1_RATIO = 0.5
@@ -88,7 +84,7 @@ def measure(
 
 def run(alphas, max_docs_per_class=None, verbose=True) -> tuple[list[Row], dict]:
     """All the fits: l2 at the default alpha, then l1 and elasticnet per alpha."""
-    X_train, X_test, y_train, y_test = datasets.docstring_split(max_docs_per_class)
+    X_train, X_test, y_train, y_test = docstring_split(max_docs_per_class)
     data = (X_train, X_test, y_train, y_test)
     settings = [("l2", AdagradClassifier().alpha)]
     settings += [("l1", alpha) for alpha in alphas]
@@ -181,7 +177,7 @@ loss, one-vs-rest) except the penalty and alpha, and `max_iter={EPOCHS},
 tol=None` so that every row trains for the same {EPOCHS} epochs; elastic-net
 uses `l1_ratio={L1_RATIO}`.
 
-Measured on {today} with `python benchmarks/sparsity.py --write-docs` on
+Measured on {today} with `python -m benchmarks.sparsity --write-docs` on
 {machine_description()}. The CPU time is that of `fit` alone.
 
 {render_table(rows)}

@@ -16,29 +16,24 @@ the (feature, output) entries a step updates, which is what the policy's
 ``shard_entries`` is set from.
 ``--write-docs`` writes both tables to docs/step_paths.md.
 
-    python benchmarks/step_paths.py [--repeats 3] [--write-docs]
+    python -m benchmarks.step_paths [--repeats 3] [--write-docs]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-REPO_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_DIR))
+from benchmarks import DOCS_DIR, datasets
+from benchmarks.machine import machine_description
+from sk_adagrad import AdagradClassifier
+from sk_adagrad._defaults import MAX_BATCH_SIZE as BATCH_SIZE
+from sk_adagrad._step_policy import StepPolicy
 
-from benchmarks import datasets  # noqa: E402
-from benchmarks.machine import machine_description  # noqa: E402
-from sk_adagrad import AdagradClassifier  # noqa: E402
-from sk_adagrad._defaults import MAX_BATCH_SIZE as BATCH_SIZE  # noqa: E402
-from sk_adagrad._step_policy import StepPolicy  # noqa: E402
-
-DOCS_PAGE = REPO_DIR / "docs" / "step_paths.md"
+DOCS_PAGE = DOCS_DIR / "step_paths.md"
 N_SAMPLES = 60_000
 NNZ_PER_ROW = 80
 FEATURE_COUNTS = (20_000, 50_000, 100_000, 200_000, 400_000, 800_000)
@@ -176,7 +171,7 @@ def render_page(
     )
     return f"""# Stepping in place or on the active rows
 
-Measured on {today} UTC with `python benchmarks/step_paths.py --write-docs` on:
+Measured on {today} UTC with `python -m benchmarks.step_paths --write-docs` on:
 {machine_description()}.
 
 One epoch of `AdagradClassifier(batch_size={BATCH_SIZE})` (the batch that

@@ -16,15 +16,14 @@ import argparse
 import cProfile
 import datetime
 import pstats
-import re
 import time
-from pathlib import Path
 
-from benchmarks import datasets
+from benchmarks import DOCS_DIR, corpus
 from benchmarks.machine import machine_description
+from benchmarks.pages import find_section, replace_section
 from sk_adagrad import AdagradClassifier
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+DOCS = DOCS_DIR / "performance.md"
 TITLE = "## Where a step's time goes"
 
 # (part, test on "file:function" of a profiled function)
@@ -56,7 +55,7 @@ def _part(name):
 def profile(epochs=3):
     """Seconds per part (the functions' own time) over ``epochs`` epochs, and
     the number of steps."""
-    X_train, _, y_train, _ = datasets.docstring_split()
+    X_train, _, y_train, _ = corpus.docstring_split()
     model = AdagradClassifier(max_iter=epochs, tol=None, n_threads=1, random_state=0)
     model.fit(X_train, y_train)  # a first fit warms the process's memory
     profiler = cProfile.Profile()
@@ -92,16 +91,11 @@ def header():
 
 
 def _write_docs(row):
-    text = DOCS.read_text()
-    pattern = re.compile(re.escape(TITLE) + r"\n.*?(?=\n## |\Z)", re.S)
-    found = pattern.search(text)
-    rows = []
-    if found:
-        rows = [
-            line
-            for line in found.group(0).splitlines()
-            if line.startswith("| ") and not line.startswith("| version")
-        ]
+    rows = [
+        line
+        for line in find_section(DOCS, TITLE).splitlines()
+        if line.startswith("| ") and not line.startswith("| version")
+    ]
     label = row.split(" | ")[0]
     rows = [line for line in rows if line.split(" | ")[0] != label] + [row]
     section = "\n".join(
@@ -120,11 +114,7 @@ def _write_docs(row):
             *rows,
         ]
     )
-    if found:
-        text = pattern.sub(lambda _: section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOCS.write_text(text)
+    replace_section(DOCS, TITLE, section)
 
 
 def main(argv=None):

@@ -18,16 +18,15 @@ is worth adopting only if it saves epochs with no case losing accuracy.
 import argparse
 import dataclasses
 import math
-import re
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
-from benchmarks import size_study
+from benchmarks import DOCS_DIR, size_study
+from benchmarks.pages import replace_section
 from sk_adagrad import AdagradClassifier, AdagradRegressor
 from sk_adagrad._stopping import NoImprovement
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "defaults.md"
+DOCS = DOCS_DIR / "defaults.md"
 TEXT_EPOCHS = 40
 OTHER_EPOCHS = 100
 # A replayed score this far below the current rule's counts as a loss (about
@@ -211,16 +210,9 @@ def _write_docs(rows):
             header,
             rule,
             *(_case_line(row) for row in rows),
-            "",
         ]
     )
-    text = DOCS.read_text()
-    pattern = re.compile(r"## Stopping sooner\n.*?(?=\n## |\Z)", re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section.rstrip("\n"), text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOCS.write_text(text)
+    replace_section(DOCS, "## Stopping sooner", section)
 
 
 def main(argv=None):

@@ -13,7 +13,7 @@ docstrings); vectorising the text is not timed, for any model.
 ``--write-docs`` writes the table into docs/when_to_use.md; ``--quick`` runs
 small versions of the sets (a smoke run, a few seconds).
 
-    python benchmarks/when_to_use.py [--repeats 1] [--quick] [--write-docs]
+    python -m benchmarks.when_to_use [--repeats 1] [--quick] [--write-docs]
 """
 
 from __future__ import annotations
@@ -21,27 +21,21 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import sys
-import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_breast_cancer
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import train_test_split
 
-REPO_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_DIR))
+from benchmarks import DOCS_DIR, corpus, datasets, vowpal
+from benchmarks.harness import fit_quietly, interleaved
+from benchmarks.machine import machine_description
+from benchmarks.pages import replace_between
+from sk_adagrad import AdagradClassifier
 
-from benchmarks import datasets, vowpal  # noqa: E402
-from benchmarks.machine import machine_description  # noqa: E402
-from sk_adagrad import AdagradClassifier  # noqa: E402
-
-PAGE = REPO_DIR / "docs" / "when_to_use.md"
+PAGE = DOCS_DIR / "when_to_use.md"
 START, END = "<!-- when-to-use:start -->", "<!-- when-to-use:end -->"
 VW_PASSES = (1, 5)
 
@@ -57,7 +51,7 @@ class Split:
 
 def splits(quick: bool) -> list[Split]:
     """The three data sets, split 75/25 stratified with ``random_state=0``."""
-    X_train, X_test, y_train, y_test = datasets.docstring_split(
+    X_train, X_test, y_train, y_test = corpus.docstring_split(
         max_docs_per_class=30 if quick else None
     )
     text = Split(
@@ -112,21 +106,21 @@ class Row:
 
 def measure(split: Split, repeats: int) -> list[Row]:
     """Every model on one split: fits interleaved, ``repeats`` times each."""
-    factories = models()
-    times = {name: [] for name in factories}
-    accuracy = {}
-    with warnings.catch_warnings():
-        # A peer that stops at its max_iter on raw features is measured as it
-        # ends; the warning would say nothing the table does not.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        for _ in range(repeats):
-            for name, make in factories.items():
-                model = make()
-                start = time.perf_counter()
-                model.fit(split.X_train, split.y_train)
-                times[name].append(time.perf_counter() - start)
-                accuracy[name] = float(model.score(split.X_test, split.y_test))
-    rows = [Row(split.name, name, accuracy[name], times[name]) for name in factories]
+    # A peer that stops at its max_iter on raw features is measured as it ends;
+    # the warning would say nothing the table does not.
+    tasks = {
+        name: lambda make=make: fit_quietly(make(), split.X_train, split.y_train)
+        for name, make in models().items()
+    }
+    runs = interleaved(
+        tasks,
+        repeats,
+        collect=False,
+        keep=lambda model: float(model.score(split.X_test, split.y_test)),
+    )
+    rows = [
+        Row(split.name, name, run.result, list(run.wall)) for name, run in runs.items()
+    ]
     if vowpal.available():
         for passes in VW_PASSES:
             results = [
@@ -166,22 +160,18 @@ def render_block(rows: list[Row], repeats: int, load: tuple[float, float]) -> st
     vw = "" if vowpal.available() else " (Vowpal Wabbit not installed: no VW rows)"
     fits = "one fit of each model" if repeats == 1 else f"medians of {repeats} fits"
     return (
-        f"{START}\n\n{format_table(rows)}\n\n"
-        f"Measured by `python benchmarks/when_to_use.py --repeats {repeats} "
+        f"\n\n{format_table(rows)}\n\n"
+        f"Measured by `python -m benchmarks.when_to_use --repeats {repeats} "
         f"--write-docs` on {datetime.date.today().isoformat()}: "
         f"{machine_description()}. Fit times: {fits}{vw}; the load average "
         f"(1 minute) was {load[0]:.1f} before the run and {load[1]:.1f} after "
-        f"it.\n\n{END}"
+        "it.\n\n"
     )
 
 
 def write_page(block: str) -> None:
-    text = PAGE.read_text(encoding="utf-8")
-    before, _, rest = text.partition(START)
-    _, found, after = rest.partition(END)
-    if not found:
-        raise RuntimeError(f"{PAGE} has no {START} ... {END} block")
-    PAGE.write_text(before + block + after, encoding="utf-8")
+    """Put ``block`` (of :func:`render_block`) between the page's markers."""
+    replace_between(PAGE, START, END, block)
 
 
 def main(argv: list[str] | None = None) -> list[Row]:

@@ -19,7 +19,7 @@ from sk_adagrad import AdagradClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks import datasets  # noqa: E402
+from benchmarks import corpus  # noqa: E402
 
 L1_ZERO_FLOOR = 0.5
 L2_ZERO_CEILING = 0.2
@@ -32,7 +32,7 @@ ACCURACY_FLOOR = 0.25
 
 @pytest.fixture(scope="module")
 def tfidf_split():
-    return datasets.docstring_split(max_docs_per_class=40)
+    return corpus.docstring_split(max_docs_per_class=40)
 
 
 def _fit(penalty, alpha, X_train, y_train):

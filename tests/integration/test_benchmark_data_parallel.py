@@ -1,13 +1,8 @@
 """Smoke test of the data-parallel benchmark at a tiny size."""
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from benchmarks import data_parallel  # noqa: E402
+from benchmarks import data_parallel
 
 
 def _rows(out, name):

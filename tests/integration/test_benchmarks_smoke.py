@@ -1,25 +1,25 @@
 """Smoke test of the benchmark suite at tiny sizes, and of its data generators."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.linear_model import Ridge
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from benchmarks import (  # noqa: E402
+from benchmarks import (
+    corpus,
     datasets,
+    harness,
+    machine,
+    pages,
     run,
     size_study,
     step_paths,
     vowpal,
     when_to_use,
 )
-from sk_adagrad import AdagradClassifier  # noqa: E402
-from sk_adagrad._step_policy import StepPolicy  # noqa: E402
+from benchmarks.suite import page, plot
+from sk_adagrad import AdagradClassifier
+from sk_adagrad._step_policy import StepPolicy
 
 
 def _synthetic_corpus(n_documents=600, n_classes=6, seed=0):
@@ -39,7 +39,7 @@ def _synthetic_corpus(n_documents=600, n_classes=6, seed=0):
 @pytest.fixture
 def tiny_text(monkeypatch):
     """Replace the docstring corpus (seconds to parse) by a synthetic one."""
-    monkeypatch.setattr(datasets, "_full_text_corpus", _synthetic_corpus)
+    monkeypatch.setattr(corpus, "_full_text_corpus", _synthetic_corpus)
 
 
 def test_rcv1_like_is_deterministic_and_shaped_like_tfidf():
@@ -80,14 +80,14 @@ def test_multiclass_and_regression_generators():
 
 
 def test_text_and_hashed_data(tiny_text):
-    X, y = datasets.make_tfidf_corpus()
+    X, y = corpus.make_tfidf_corpus()
     assert X.shape[0] == len(y) == 600 and len(np.unique(y)) == 6
-    X, y = datasets.make_hashed_batch(2**12, n_documents=100)
+    X, y = corpus.make_hashed_batch(2**12, n_documents=100)
     assert X.shape == (100, 2**12) and set(np.unique(y)) <= {0, 1}
 
 
 def test_suite_runs_and_reports_every_row(tiny_text, tmp_path):
-    ctx = run.Context(
+    ctx = harness.Context(
         size="tiny",
         repeats=2,
         hashed_log2_features=(10, 12, 14),
@@ -125,15 +125,50 @@ def test_suite_runs_and_reports_every_row(tiny_text, tmp_path):
         if row.unit == "s" and row.section != "time to accuracy":
             assert len(row.ours) == len(row.peer) == 2, row
 
-    table = run.format_table(rows)
+    table = harness.format_table(rows)
     assert table.count("\n| ") == len(rows)  # one line per row after the header
-    page = run.render_page(rows, run.machine_info(), "python benchmarks/run.py")
-    assert page.startswith("# Performance\n") and table in page
+    text = page.render_page(rows, machine.machine_info(), "python -m benchmarks.run")
+    assert text.startswith("# Performance\n") and table in text
 
     assert set(ctx.curves) == {"binary", "multiclass", "text"}
-    plot = tmp_path / "plot.png"
-    run.plot_time_to_accuracy(ctx.curves, plot)
-    assert plot.read_bytes().startswith(b"\x89PNG")
+    plot_file = tmp_path / "plot.png"
+    plot.plot_time_to_accuracy(ctx.curves, plot_file)
+    assert plot_file.read_bytes().startswith(b"\x89PNG")
+
+
+def test_harness_runs_every_task_each_repeat_and_keeps_the_last_result():
+    calls = []
+
+    def task(name):
+        return lambda: calls.append(name) or len(calls)
+
+    runs = harness.interleaved(
+        {"a": task("a"), "b": task("b")}, 3, keep=lambda count: 10 * count
+    )
+    assert calls == ["a", "b"] * 3  # interleaved, repeat by repeat
+    assert runs["a"].result == 50 and runs["b"].result == 60
+    for run_ in runs.values():
+        assert len(run_.wall) == len(run_.cpu) == 3
+        assert np.all(run_.wall >= 0) and run_.median == np.median(run_.wall)
+    assert harness.timed(lambda: "fitted", 2).result == "fitted"
+    assert list(harness.time_interleaved({"a": task("a")}, 2)["a"].shape) == [2]
+
+
+def test_pages_replace_a_marked_block_or_a_section(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("a\n<!-- start -->old<!-- end -->\nz\n")
+    pages.replace_between(page, "<!-- start -->", "<!-- end -->", "\nnew\n")
+    assert page.read_text() == "a\n<!-- start -->\nnew\n<!-- end -->\nz\n"
+    with pytest.raises(ValueError, match="no <!-- begin --> ... <!-- end -->"):
+        pages.replace_between(page, "<!-- begin -->", "<!-- end -->", "x")
+
+    page.write_text("# Title\n\n## A\nold\n\n## B\nb\n")
+    pages.replace_section(page, "## A", "## A\nnew\n")
+    assert page.read_text() == "# Title\n\n## A\nnew\n\n## B\nb\n"
+    assert pages.find_section(page, "## A") == "## A\nnew\n"
+    pages.replace_section(page, "## C", "## C\nc")
+    assert page.read_text().endswith("\n## B\nb\n\n## C\nc\n")
+    assert pages.find_section(page, "## D") == ""
 
 
 def test_step_paths_times_both_paths_and_leaves_the_estimators_policy():
@@ -288,6 +323,6 @@ def test_when_to_use_measures_every_model_and_writes_its_block(tmp_path, monkeyp
 def test_when_to_use_page_holds_a_measured_block():
     text = when_to_use.PAGE.read_text()
     block = text.split(when_to_use.START)[1].split(when_to_use.END)[0]
-    assert "python benchmarks/when_to_use.py --repeats" in block
+    assert "python -m benchmarks.when_to_use --repeats" in block
     for model in when_to_use.models():
         assert block.count(f"| {model} |") == 3, model
