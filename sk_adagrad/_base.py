@@ -18,7 +18,7 @@ from ._batches import canonical_csr
 from ._doc_link import doc_link_template, installed_documentation_url
 from ._engine import SparseAdagrad
 from ._losses import make_loss
-from ._memory import check_model_fits
+from ._memory import available_bytes, check_model_fits
 from ._penalty import ElasticNet
 from ._schedule import Schedule
 from ._sklearn_private import (
@@ -80,6 +80,10 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
     # How the engine carries out a step (path, shards, threads): no trained model
     # depends on it; tests and benchmarks force a path by setting another one.
     _step_policy = DEFAULT_STEP_POLICY
+
+    # What a new model's size is checked against: the bytes of memory available,
+    # or None when unknown (also read by the searches); tests give less memory.
+    _memory_available = staticmethod(available_bytes)
 
     # The HTML repr links to the class's page of the documentation site that
     # ``_documentation_url()`` names (the package metadata's; tests name another).
@@ -356,7 +360,10 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
                 )
             engine.configure(**self._engine_settings(n_outputs))
             return engine
-        check_model_fits(n_features, n_outputs, dtype, averaging=int(self.average) > 0)
+        averaging = int(self.average) > 0
+        check_model_fits(
+            n_features, n_outputs, dtype, averaging, self._memory_available
+        )
         engine = self._new_optimizer(n_features, n_outputs, dtype)
         engine.start_from(
             *self._initial_state(
