@@ -297,7 +297,7 @@ def test_cv_benchmark_runs_both_searches_on_the_same_folds():
     assert 0.5 < defaults["our_accuracy"] <= 1 and 0.5 < defaults["sgd_accuracy"] <= 1
 
 
-def test_when_to_use_measures_every_model_and_writes_its_block(tmp_path, monkeypatch):
+def test_when_to_use_measures_every_model_and_writes_its_block(tmp_path):
     X, y = datasets.make_rcv1_like(600, 500, nnz_per_row=20, n_classes=3)
     split = when_to_use.Split("tiny", *when_to_use._split(X, y))
     rows = when_to_use.measure(split, repeats=2)
@@ -313,8 +313,7 @@ def test_when_to_use_measures_every_model_and_writes_its_block(tmp_path, monkeyp
 
     page = tmp_path / "when_to_use.md"
     page.write_text(f"# Page\n\n{when_to_use.START}\nold\n{when_to_use.END}\nafter\n")
-    monkeypatch.setattr(when_to_use, "PAGE", page)
-    when_to_use.write_page(when_to_use.render_block(rows, 2, (0.5, 0.7)))
+    when_to_use.write_page(when_to_use.render_block(rows, 2, (0.5, 0.7)), page)
     text = page.read_text()
     assert "old" not in text and text.endswith("after\n")
     assert text.count("\n| tiny |") == len(rows)
