@@ -3,14 +3,16 @@ tf-idf, and (f), the same documents hashed, batch by batch.
 
 The corpus is ``sk_adagrad.datasets.load_docstrings()``: one document per
 docstring paragraph of the standard library, numpy, scipy and scikit-learn,
-labelled by sub-package. It is parsed once per process.
+labelled by sub-package. It is parsed once per process. Each function takes the
+corpus as ``text_corpus``, a function returning ``(texts, labels)``, so that a
+quick run (the smoke tests) can give a small synthetic one.
 """
 
 from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,14 +23,19 @@ from sk_adagrad.datasets import load_docstrings
 
 
 @functools.cache
-def _full_text_corpus() -> tuple[list[str], np.ndarray]:
+def full_text_corpus() -> tuple[list[str], np.ndarray]:
     """The whole docstring corpus, read once per process (parsing takes ~5 s)."""
     texts, labels = load_docstrings(return_X_y=True)
     return list(texts), np.asarray(labels)
 
 
+TextCorpus = Callable[[], tuple[list[str], np.ndarray]]
+
+
 def load_text_corpus(
-    max_documents: int | None = None, random_state: int = 0
+    max_documents: int | None = None,
+    random_state: int = 0,
+    text_corpus: TextCorpus = full_text_corpus,
 ) -> tuple[list[str], np.ndarray]:
     """Labelled docstring corpus: ``sk_adagrad.datasets.load_docstrings()``.
 
@@ -42,13 +49,16 @@ def load_text_corpus(
         Keep a deterministic random subset of this many documents.
     random_state : int
         Seed of the subset.
+    text_corpus : callable
+        Returns the whole corpus, ``(texts, labels)``; the docstring corpus by
+        default.
 
     Returns
     -------
     texts : list of str
     labels : ndarray of shape (n_documents,)
     """
-    texts, labels = _full_text_corpus()
+    texts, labels = text_corpus()
     if max_documents is not None and max_documents < len(texts):
         rng = np.random.default_rng(random_state)
         chosen = np.sort(rng.choice(len(texts), size=max_documents, replace=False))
@@ -57,7 +67,9 @@ def load_text_corpus(
 
 
 def make_tfidf_corpus(
-    max_documents: int | None = None, random_state: int = 0
+    max_documents: int | None = None,
+    random_state: int = 0,
+    text_corpus: TextCorpus = full_text_corpus,
 ) -> tuple[sp.csr_matrix, np.ndarray]:
     """Real text corpus (c): docstrings through uni+bigram sublinear tf-idf.
 
@@ -66,7 +78,7 @@ def make_tfidf_corpus(
 
     Parameters
     ----------
-    max_documents, random_state
+    max_documents, random_state, text_corpus
         As in :func:`load_text_corpus`.
 
     Returns
@@ -74,7 +86,7 @@ def make_tfidf_corpus(
     X : scipy.sparse.csr_matrix of shape (n_documents, n_terms)
     y : ndarray of shape (n_documents,)
     """
-    texts, labels = load_text_corpus(max_documents, random_state)
+    texts, labels = load_text_corpus(max_documents, random_state, text_corpus)
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
     return vectorizer.fit_transform(texts), labels
 
@@ -98,11 +110,15 @@ def docstring_split(max_docs_per_class: int | None = None):
 
 
 def iter_hashed_batches(
-    n_features: int, batch_size: int = 1000, random_state: int = 0
+    n_features: int,
+    batch_size: int = 1000,
+    random_state: int = 0,
+    text_corpus: TextCorpus = full_text_corpus,
 ) -> Iterator[tuple[sp.csr_matrix, np.ndarray]]:
     """Stream of hashed text batches (f), for out-of-core ``partial_fit``.
 
-    Documents of :func:`load_text_corpus` in a seeded random order, through
+    Documents of :func:`load_text_corpus` (of ``text_corpus``) in a seeded
+    random order, through
     ``HashingVectorizer(n_features=n_features)`` (unigrams, alternate signs,
     L2-normalised rows). The label is binary, "document comes from the most
     frequent module", so the model has one row of ``n_features`` weights even
@@ -115,7 +131,7 @@ def iter_hashed_batches(
     y : ndarray of shape (batch_size,)
         0/1 labels.
     """
-    texts, labels = load_text_corpus()
+    texts, labels = load_text_corpus(text_corpus=text_corpus)
     most_frequent = Counter(labels.tolist()).most_common(1)[0][0]
     order = np.random.default_rng(random_state).permutation(len(texts))
     vectorizer = HashingVectorizer(n_features=n_features)
@@ -126,7 +142,10 @@ def iter_hashed_batches(
 
 
 def make_hashed_batch(
-    n_features: int, n_documents: int = 1000, random_state: int = 0
+    n_features: int,
+    n_documents: int = 1000,
+    random_state: int = 0,
+    text_corpus: TextCorpus = full_text_corpus,
 ) -> tuple[sp.csr_matrix, np.ndarray]:
     """The first batch of :func:`iter_hashed_batches`: a fixed hashed batch.
 
@@ -138,10 +157,12 @@ def make_hashed_batch(
         Rows in the batch.
     random_state : int
         Seed of the document order.
+    text_corpus : callable
+        As in :func:`load_text_corpus`.
 
     Returns
     -------
     X : scipy.sparse.csr_matrix of shape (n_documents, n_features)
     y : ndarray of shape (n_documents,)
     """
-    return next(iter_hashed_batches(n_features, n_documents, random_state))
+    return next(iter_hashed_batches(n_features, n_documents, random_state, text_corpus))

@@ -36,7 +36,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.model_selection import train_test_split
 
-from benchmarks.corpus import make_hashed_batch, make_tfidf_corpus
+from benchmarks.corpus import (
+    TextCorpus,
+    full_text_corpus,
+    make_hashed_batch,
+    make_tfidf_corpus,
+)
 
 # Sizes of every data set, by suite size. "full" is the default benchmark run,
 # "small" the quick smoke run; "tiny" is for the test suite.
@@ -402,7 +407,12 @@ def split(X, y: np.ndarray, test_fraction: float = 0.2, random_state: int = 0) -
     )
 
 
-def get_dataset(name: str, size: str = "full", **overrides) -> tuple:
+def get_dataset(
+    name: str,
+    size: str = "full",
+    text_corpus: TextCorpus = full_text_corpus,
+    **overrides,
+) -> tuple:
     """Build a named data set at a suite size.
 
     Parameters
@@ -413,6 +423,8 @@ def get_dataset(name: str, size: str = "full", **overrides) -> tuple:
         (e) regression.
     size : {"full", "small", "tiny"}
         Key of :data:`SIZES`.
+    text_corpus : callable
+        The documents of "text", as in :func:`benchmarks.corpus.load_text_corpus`.
     **overrides
         Replace any size parameter.
 
@@ -429,7 +441,7 @@ def get_dataset(name: str, size: str = "full", **overrides) -> tuple:
     if name == "multiclass":
         return make_rcv1_like(**params)
     if name == "text":
-        return make_tfidf_corpus(**params)
+        return make_tfidf_corpus(**params, text_corpus=text_corpus)
     if name == "regression":
         return make_sparse_regression(**params)
     if name == "dense":

@@ -14,7 +14,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDClassifier, SGDRegressor
 
-from benchmarks import datasets
+from benchmarks import corpus, datasets
 from sk_adagrad import AdagradClassifier, AdagradRegressor, _defaults
 
 MEGABYTE = 2**20
@@ -293,8 +293,9 @@ def shape_label(n_rows: int, n_columns: int) -> str:
 
 @dataclass
 class Context:
-    """Suite size, repeats, grids, the data sets built so far and the curves to
-    plot."""
+    """Suite size, repeats, grids, the text corpus (a function returning
+    ``(texts, labels)``, the docstring corpus by default), the data sets built
+    so far and the curves to plot."""
 
     size: str = "full"
     repeats: int = 5
@@ -304,6 +305,7 @@ class Context:
         default_factory=lambda: _nearest_default_first((0.03, 0.1, 0.3, 1.0))
     )
     max_epochs: int = 10
+    text_corpus: corpus.TextCorpus = corpus.full_text_corpus
     splits: dict[str, Split] = field(default_factory=dict)
     curves: dict[str, dict] = field(default_factory=dict)
 
@@ -320,7 +322,7 @@ class Context:
                     base.label.replace(")", ") float32", 1),
                 )
             else:
-                X, y = datasets.get_dataset(name, self.size)
+                X, y = datasets.get_dataset(name, self.size, self.text_corpus)
                 label = f"({DATA_LETTERS[name]}) {shape_label(*X.shape)}"
                 self.splits[name] = Split(*datasets.split(X, y), label)
         return self.splits[name]

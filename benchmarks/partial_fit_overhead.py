@@ -48,10 +48,16 @@ N_FEATURES = 2**20
 N_CLASSES = 20
 
 
-def hashed_batch(n_documents=N_DOCUMENTS, n_classes=N_CLASSES, random_state=0):
+def hashed_batch(
+    n_documents=N_DOCUMENTS,
+    n_classes=N_CLASSES,
+    random_state=0,
+    text_corpus=corpus.full_text_corpus,
+):
     """The first ``n_documents`` documents, in a seeded random order, of the
-    ``n_classes`` most frequent classes, hashed to ``N_FEATURES`` columns."""
-    texts, labels = corpus.load_text_corpus()
+    ``n_classes`` most frequent classes of ``text_corpus`` (the docstring
+    corpus by default), hashed to ``N_FEATURES`` columns."""
+    texts, labels = corpus.load_text_corpus(text_corpus=text_corpus)
     kept = {label for label, _ in Counter(labels.tolist()).most_common(n_classes)}
     order = np.random.default_rng(random_state).permutation(len(texts))
     rows = [i for i in order if labels[i] in kept][:n_documents]
@@ -334,7 +340,7 @@ here, and the 64-row rows include it.
 """
 
 
-def main(argv=None):
+def main(argv=None, text_corpus=corpus.full_text_corpus):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200, help="calls per repeat")
     parser.add_argument("--repeats", type=int, default=5, help="repeats per row")
@@ -345,7 +351,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     load = os.getloadavg()[0]
-    X, y = hashed_batch()
+    X, y = hashed_batch(text_corpus=text_corpus)
     batch = describe_batch(X, y, args.calls, args.repeats)
     print(machine_description())
     print(f"{batch} (medians per call of CPU time)\n")

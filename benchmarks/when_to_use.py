@@ -23,6 +23,7 @@ import datetime
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_breast_cancer
@@ -169,9 +170,9 @@ def render_block(rows: list[Row], repeats: int, load: tuple[float, float]) -> st
     )
 
 
-def write_page(block: str) -> None:
-    """Put ``block`` (of :func:`render_block`) between the page's markers."""
-    replace_between(PAGE, START, END, block)
+def write_page(block: str, page: Path = PAGE) -> None:
+    """Put ``block`` (of :func:`render_block`) between the markers of ``page``."""
+    replace_between(page, START, END, block)
 
 
 def main(argv: list[str] | None = None) -> list[Row]:

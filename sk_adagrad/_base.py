@@ -2,8 +2,6 @@
 ``'auto'`` rules, the engine a call trains, transactional calls and the fitted
 attributes. The training loop itself is ``_training``'s."""
 
-import functools
-import importlib.metadata
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -17,9 +15,10 @@ from sklearn.utils.validation import validate_data
 
 from . import _defaults as defaults
 from ._batches import canonical_csr
+from ._doc_link import doc_link_template, installed_documentation_url
 from ._engine import SparseAdagrad
 from ._losses import make_loss
-from ._memory import check_model_fits
+from ._memory import available_bytes, check_model_fits
 from ._penalty import ElasticNet
 from ._schedule import Schedule
 from ._sklearn_private import (
@@ -63,20 +62,6 @@ _COMMON_CONSTRAINTS = {
 }
 
 
-@functools.cache
-def _documentation_url():
-    """The "Documentation" project URL of the installed package, or None."""
-    try:
-        entries = importlib.metadata.metadata("sk_adagrad").get_all("Project-URL")
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    for entry in entries or ():
-        label, _, url = entry.partition(",")
-        if label.strip().lower() == "documentation" and url.strip():
-            return url.strip()
-    return None
-
-
 class BaseAdagrad(VersionedPickle, BaseEstimator):
     """Shared machinery of :class:`AdagradClassifier` and :class:`AdagradRegressor`.
 
@@ -96,18 +81,18 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
     # depends on it; tests and benchmarks force a path by setting another one.
     _step_policy = DEFAULT_STEP_POLICY
 
-    # The HTML repr links to the class's page of the documentation site.
+    # What a new model's size is checked against: the bytes of memory available,
+    # or None when unknown (also read by the searches); tests give less memory.
+    _memory_available = staticmethod(available_bytes)
+
+    # The HTML repr links to the class's page of the documentation site that
+    # ``_documentation_url()`` names (the package metadata's; tests name another).
     _doc_link_module = "sk_adagrad"
+    _documentation_url = staticmethod(installed_documentation_url)
 
     @property
     def _doc_link_template(self):
-        """``<site>/sk_adagrad.<Class>.html`` (the API pages' names in docs/),
-        with the site the package metadata names as its "Documentation" URL;
-        no link when it names none."""
-        site = _documentation_url()
-        if site is None:
-            return ""
-        return site.rstrip("/") + "/{estimator_module}.{estimator_name}.html"
+        return doc_link_template(self._documentation_url())
 
     # -- hooks of the subclasses -------------------------------------------------
 
@@ -375,7 +360,10 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
                 )
             engine.configure(**self._engine_settings(n_outputs))
             return engine
-        check_model_fits(n_features, n_outputs, dtype, averaging=int(self.average) > 0)
+        averaging = int(self.average) > 0
+        check_model_fits(
+            n_features, n_outputs, dtype, averaging, self._memory_available
+        )
         engine = self._new_optimizer(n_features, n_outputs, dtype)
         engine.start_from(
             *self._initial_state(

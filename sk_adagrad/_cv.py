@@ -166,6 +166,7 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
             X.dtype,
             self.average,
             f"{len(grid)} candidates x {len(splits)} folds x {n_outputs} outputs",
+            template._memory_available,
         )
         fold_weights = np.zeros((len(targets), len(splits)))
         for fold, (train_rows, _) in enumerate(splits):

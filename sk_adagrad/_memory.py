@@ -16,6 +16,7 @@ and what the control group's limit leaves (cgroup v2 ``memory.max`` minus
 checked.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -45,21 +46,27 @@ def model_bytes(
     return 2 * row_fields + stamps
 
 
-def available_bytes() -> int | None:
-    """Bytes of memory this process can still take, or None when unknown."""
-    candidates = [_meminfo_available(), _cgroup_headroom()]
+def available_bytes(meminfo: Path = _MEMINFO, cgroup: Path = _CGROUP) -> int | None:
+    """Bytes of memory this process can still take, or None when unknown, read
+    from the ``meminfo`` file and the control group directory ``cgroup``."""
+    candidates = [_meminfo_available(meminfo), _cgroup_headroom(cgroup)]
     known = [value for value in candidates if value is not None]
     return min(known) if known else None
 
 
 def check_model_fits(
-    n_features: int, n_outputs: int, dtype=np.float64, averaging: bool = False
+    n_features: int,
+    n_outputs: int,
+    dtype=np.float64,
+    averaging: bool = False,
+    memory_available: Callable[[], int | None] = available_bytes,
 ) -> None:
     """Raise ``MemoryError`` when :func:`model_bytes` exceeds the memory
-    available, naming the size, the shape and what to change; do nothing when
-    it fits or the memory available is unknown."""
+    available (what ``memory_available()`` returns), naming the size, the shape
+    and what to change; do nothing when it fits or the memory available is
+    unknown (None)."""
     needed = model_bytes(n_features, n_outputs, dtype, averaging)
-    available = available_bytes()
+    available = memory_available()
     if available is None or needed <= available:
         return
     dtype = np.dtype(dtype)
@@ -93,9 +100,9 @@ def format_bytes(n_bytes) -> str:
     return f"{size:.3g} TiB"
 
 
-def _meminfo_available():
+def _meminfo_available(meminfo):
     try:
-        for line in _MEMINFO.read_text().splitlines():
+        for line in meminfo.read_text().splitlines():
             if line.startswith("MemAvailable:"):
                 return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
@@ -103,11 +110,11 @@ def _meminfo_available():
     return None
 
 
-def _cgroup_headroom():
+def _cgroup_headroom(cgroup):
     for limit_name, usage_name in _CGROUP_FILES:
         try:
-            limit = (_CGROUP / limit_name).read_text().strip()
-            usage = int((_CGROUP / usage_name).read_text())
+            limit = (cgroup / limit_name).read_text().strip()
+            usage = int((cgroup / usage_name).read_text())
             limit = None if limit == "max" else int(limit)
         except (OSError, ValueError):
             continue

@@ -8,6 +8,8 @@ dropped. Everything else (a batch's margins, the weight matrix) is a small
 part of that. The memory available is read as for a single model (``_memory``).
 """
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ._memory import available_bytes, format_bytes
@@ -20,12 +22,18 @@ def stack_bytes(n_features: int, n_columns: int, dtype, average: bool) -> int:
 
 
 def check_stack_fits(
-    n_features: int, n_columns: int, dtype, average: bool, columns_described: str
+    n_features: int,
+    n_columns: int,
+    dtype,
+    average: bool,
+    columns_described: str,
+    memory_available: Callable[[], int | None] = available_bytes,
 ) -> int:
     """Raise ``MemoryError`` saying how to shrink the stack when it would not
-    fit in the memory available; return its size in bytes otherwise."""
+    fit in the memory available (what ``memory_available()`` returns, None
+    when unknown); return its size in bytes otherwise."""
     needed = stack_bytes(n_features, n_columns, dtype, average)
-    available = available_bytes()
+    available = memory_available()
     if available is not None and needed > available:
         float32 = "" if np.dtype(dtype) == np.float32 else ", float32 input (half)"
         raise MemoryError(

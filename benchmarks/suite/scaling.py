@@ -24,7 +24,9 @@ def bench_partial_fit_hashed(ctx: Context) -> list[Row]:
     tasks = {}
     smallest, *larger = ctx.hashed_log2_features
     for log2 in ctx.hashed_log2_features:
-        X, y = corpus.make_hashed_batch(2**log2, n_documents)
+        X, y = corpus.make_hashed_batch(
+            2**log2, n_documents, text_corpus=ctx.text_corpus
+        )
         for kind, model in (
             ("ours", AdagradClassifier(random_state=0)),
             ("sgd", SGDClassifier(random_state=0)),

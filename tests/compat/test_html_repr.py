@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from sk_adagrad import AdagradClassifier, AdagradRegressor, _base
+from sk_adagrad import AdagradClassifier, AdagradRegressor
+from sk_adagrad._base import BaseAdagrad
+from sk_adagrad._doc_link import documentation_url
 
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
 
@@ -13,9 +15,8 @@ DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
 def test_the_html_repr_links_to_the_class_page_of_the_documentation_site(
     monkeypatch, estimator
 ):
-    monkeypatch.setattr(
-        _base, "_documentation_url", lambda: "https://docs.example.org/sk_adagrad/"
-    )
+    site = "https://docs.example.org/sk_adagrad/"
+    monkeypatch.setattr(BaseAdagrad, "_documentation_url", staticmethod(lambda: site))
     page = f"sk_adagrad.{type(estimator).__name__}"
     link = f"https://docs.example.org/sk_adagrad/{page}.html"
     assert estimator._get_doc_link() == link
@@ -25,13 +26,13 @@ def test_the_html_repr_links_to_the_class_page_of_the_documentation_site(
 
 
 def test_no_link_without_a_documentation_url(monkeypatch):
-    monkeypatch.setattr(_base, "_documentation_url", lambda: None)
+    monkeypatch.setattr(BaseAdagrad, "_documentation_url", staticmethod(lambda: None))
     estimator = AdagradClassifier()
     assert estimator._get_doc_link() == ""
     assert "AdagradClassifier" in estimator._repr_html_()
 
 
-def test_the_documentation_url_is_read_from_the_package_metadata(monkeypatch):
+def test_the_documentation_url_is_read_from_the_package_metadata():
     class Metadata:
         def get_all(self, name):
             assert name == "Project-URL"
@@ -40,9 +41,4 @@ def test_the_documentation_url_is_read_from_the_package_metadata(monkeypatch):
                 "Documentation, https://d.example",
             ]
 
-    monkeypatch.setattr(_base.importlib.metadata, "metadata", lambda name: Metadata())
-    _base._documentation_url.cache_clear()
-    try:
-        assert _base._documentation_url() == "https://d.example"
-    finally:
-        _base._documentation_url.cache_clear()
+    assert documentation_url(Metadata()) == "https://d.example"

@@ -12,13 +12,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 
-import sk_adagrad._stack_memory as stack_memory
 from sk_adagrad import (
     AdagradClassifier,
     AdagradClassifierCV,
     AdagradRegressor,
     AdagradRegressorCV,
 )
+from sk_adagrad._base import BaseAdagrad
 from sk_adagrad._engine import SparseAdagrad
 from sk_adagrad._losses import Hinge
 from sk_adagrad._penalty import ElasticNet
@@ -191,7 +191,7 @@ def test_works_in_a_pipeline_on_text():
 
 
 def test_a_stack_too_large_is_refused_before_allocation(monkeypatch):
-    monkeypatch.setattr(stack_memory, "available_bytes", lambda: 10_000)
+    monkeypatch.setattr(BaseAdagrad, "_memory_available", staticmethod(lambda: 10_000))
     X, y = make_classification(n_samples=60, random_state=0)
     search = AdagradClassifierCV(lr=[0.1, 1.0], cv=3)
     expected = r"needs about 15 KiB \(8 candidates x 3 folds x 1 outputs = 24 col"

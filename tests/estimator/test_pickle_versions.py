@@ -30,9 +30,15 @@ def fitted(Estimator=AdagradClassifier):
 
 
 def pickled_by(version, model, monkeypatch):
-    """``model`` pickled as sk_adagrad ``version`` would write it."""
+    """``model`` pickled as sk_adagrad ``version`` would write it: the state
+    this version writes, recording ``version`` instead."""
+    this_versions_state = _version.VersionedPickle.__getstate__
+
+    def state_of_version(self):
+        return this_versions_state(self) | {"_sk_adagrad_version": version}
+
     with monkeypatch.context() as patch:
-        patch.setattr(_version, "__version__", version)
+        patch.setattr(_version.VersionedPickle, "__getstate__", state_of_version)
         return pickle.dumps(model)
 
 

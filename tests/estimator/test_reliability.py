@@ -397,21 +397,21 @@ def test_a_failed_journal_copy_leaves_rollback_working(
     # The journal's copy of the rows a step is about to write runs out of memory
     # once: that call fails and is rolled back, and the rows it meant to save
     # must not count as saved in later calls, whose failures are rolled back too.
-    from sk_adagrad import _journal
+    from sk_adagrad._journal import Journal
 
     model = fitted(model_name)
     before = snapshot(model)
-    take_rows = _journal.take_rows
+    row_values = Journal._row_values
     calls = 0
 
-    def take_rows_failing_once(*args, **kwargs):
+    def row_values_failing_once(self, extract, rows):
         nonlocal calls
         calls += 1
         if calls == 1:
             raise MemoryError("injected failure")
-        return take_rows(*args, **kwargs)
+        return row_values(self, extract, rows)
 
-    monkeypatch.setattr(_journal, "take_rows", take_rows_failing_once)
+    monkeypatch.setattr(Journal, "_row_values", row_values_failing_once)
     with pytest.raises(MemoryError):
         model.partial_fit(X, targets_for(model))
     assert calls == 1

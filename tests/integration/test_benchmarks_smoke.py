@@ -36,12 +36,6 @@ def _synthetic_corpus(n_documents=600, n_classes=6, seed=0):
     return texts, np.array([f"module{label}" for label in labels])
 
 
-@pytest.fixture
-def tiny_text(monkeypatch):
-    """Replace the docstring corpus (seconds to parse) by a synthetic one."""
-    monkeypatch.setattr(corpus, "_full_text_corpus", _synthetic_corpus)
-
-
 def test_rcv1_like_is_deterministic_and_shaped_like_tfidf():
     X, y = datasets.make_rcv1_like(3000, 2000, nnz_per_row=30, random_state=1)
     X_again, y_again = datasets.make_rcv1_like(
@@ -79,15 +73,19 @@ def test_multiclass_and_regression_generators():
     np.testing.assert_allclose(X.std(axis=0), 1.0)
 
 
-def test_text_and_hashed_data(tiny_text):
-    X, y = corpus.make_tfidf_corpus()
+def test_text_and_hashed_data():
+    X, y = corpus.make_tfidf_corpus(text_corpus=_synthetic_corpus)
     assert X.shape[0] == len(y) == 600 and len(np.unique(y)) == 6
-    X, y = corpus.make_hashed_batch(2**12, n_documents=100)
+    X, y = corpus.make_hashed_batch(
+        2**12, n_documents=100, text_corpus=_synthetic_corpus
+    )
     assert X.shape == (100, 2**12) and set(np.unique(y)) <= {0, 1}
 
 
-def test_suite_runs_and_reports_every_row(tiny_text, tmp_path):
+def test_suite_runs_and_reports_every_row(tmp_path):
+    # The synthetic corpus stands in for the docstrings (seconds to parse).
     ctx = harness.Context(
+        text_corpus=_synthetic_corpus,
         size="tiny",
         repeats=2,
         hashed_log2_features=(10, 12, 14),
@@ -239,14 +237,18 @@ def test_vowpal_wabbit_lines_hold_each_stored_entry():
     assert vowpal.as_lines(X, [1, 2]) == ["1 | 1:1.5", "2 | 0:2 2:0.25"]
 
 
-def test_partial_fit_overhead_prints_the_split(tiny_text, capsys):
+def test_partial_fit_overhead_prints_the_split(capsys):
     from benchmarks import partial_fit_overhead
 
-    partial_fit_overhead.main(["--calls", "2", "--repeats", "1"])
+    partial_fit_overhead.main(
+        ["--calls", "2", "--repeats", "1"], text_corpus=_synthetic_corpus
+    )
     table = capsys.readouterr().out
     assert table.count("\n| float32 |") == 4 and table.count("\n| float64 |") == 4
     assert "outside share" in table and "| row gather |" in table
-    X, y = partial_fit_overhead.hashed_batch(n_documents=50)
+    X, y = partial_fit_overhead.hashed_batch(
+        n_documents=50, text_corpus=_synthetic_corpus
+    )
     rows = partial_fit_overhead.measure(X, y, n_calls=2, repeats=2)
     assert all(0 < row["kernel"] <= row["call"] for row in rows)
     assert all(len(row["shares"]) == 2 for row in rows)
@@ -297,7 +299,7 @@ def test_cv_benchmark_runs_both_searches_on_the_same_folds():
     assert 0.5 < defaults["our_accuracy"] <= 1 and 0.5 < defaults["sgd_accuracy"] <= 1
 
 
-def test_when_to_use_measures_every_model_and_writes_its_block(tmp_path, monkeypatch):
+def test_when_to_use_measures_every_model_and_writes_its_block(tmp_path):
     X, y = datasets.make_rcv1_like(600, 500, nnz_per_row=20, n_classes=3)
     split = when_to_use.Split("tiny", *when_to_use._split(X, y))
     rows = when_to_use.measure(split, repeats=2)
@@ -313,8 +315,7 @@ def test_when_to_use_measures_every_model_and_writes_its_block(tmp_path, monkeyp
 
     page = tmp_path / "when_to_use.md"
     page.write_text(f"# Page\n\n{when_to_use.START}\nold\n{when_to_use.END}\nafter\n")
-    monkeypatch.setattr(when_to_use, "PAGE", page)
-    when_to_use.write_page(when_to_use.render_block(rows, 2, (0.5, 0.7)))
+    when_to_use.write_page(when_to_use.render_block(rows, 2, (0.5, 0.7)), page)
     text = page.read_text()
     assert "old" not in text and text.endswith("after\n")
     assert text.count("\n| tiny |") == len(rows)

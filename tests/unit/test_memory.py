@@ -10,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor, _memory
+from sk_adagrad._base import BaseAdagrad
 from sk_adagrad._engine import SparseAdagrad
 from sk_adagrad._losses import make_loss
 from sk_adagrad._penalty import ElasticNet
@@ -93,10 +94,16 @@ def test_a_model_larger_than_any_memory_fails_at_once_with_the_fixes():
     assert not hasattr(model, "classes_")
 
 
+def give_the_estimators(monkeypatch, n_bytes):
+    """The estimators find ``n_bytes`` of memory available, whatever the
+    machine has."""
+    monkeypatch.setattr(BaseAdagrad, "_memory_available", staticmethod(lambda: n_bytes))
+
+
 @pytest.fixture
 def little_memory(monkeypatch):
     """1 MiB available, whatever the machine has."""
-    monkeypatch.setattr(_memory, "available_bytes", lambda: 2**20)
+    give_the_estimators(monkeypatch, 2**20)
 
 
 def test_a_refused_call_leaves_a_fitted_model_as_it_was(little_memory):
@@ -134,18 +141,19 @@ def test_float32_is_not_offered_to_a_float32_model(little_memory):
 def test_a_model_that_fits_is_not_refused(monkeypatch):
     X, y = hashed_width_problem(1_000, 3)
     needed = _memory.model_bytes(1_000, 3)
-    monkeypatch.setattr(_memory, "available_bytes", lambda: needed)
+    give_the_estimators(monkeypatch, needed)
     AdagradClassifier().fit(X, y)
-    monkeypatch.setattr(_memory, "available_bytes", lambda: needed - 1)
+    give_the_estimators(monkeypatch, needed - 1)
     with pytest.raises(MemoryError):
         AdagradClassifier().fit(X, y)
 
 
-def test_unknown_memory_checks_nothing(monkeypatch, tmp_path):
-    monkeypatch.setattr(_memory, "_MEMINFO", tmp_path / "meminfo")
-    monkeypatch.setattr(_memory, "_CGROUP", tmp_path / "cgroup")
-    assert _memory.available_bytes() is None
-    _memory.check_model_fits(2**40, 1000)
+def test_unknown_memory_checks_nothing(tmp_path):
+    def unknown():
+        return _memory.available_bytes(tmp_path / "meminfo", tmp_path / "cgroup")
+
+    assert unknown() is None
+    _memory.check_model_fits(2**40, 1000, memory_available=unknown)
 
 
 def write(path, text):
@@ -153,25 +161,24 @@ def write(path, text):
     path.write_text(text)
 
 
-def test_the_memory_available_is_the_least_of_the_system_and_the_cgroup(
-    monkeypatch, tmp_path
-):
-    monkeypatch.setattr(_memory, "_MEMINFO", tmp_path / "meminfo")
-    monkeypatch.setattr(_memory, "_CGROUP", tmp_path / "cgroup")
+def test_the_memory_available_is_the_least_of_the_system_and_the_cgroup(tmp_path):
+    def available_bytes():
+        return _memory.available_bytes(tmp_path / "meminfo", tmp_path / "cgroup")
+
     write(tmp_path / "meminfo", "MemTotal: 8000 kB\nMemAvailable:    4000 kB\n")
-    assert _memory.available_bytes() == 4000 * 1024
+    assert available_bytes() == 4000 * 1024
     # cgroup v1 without a limit reports a number near 2**63.
     write(tmp_path / "cgroup/memory/memory.limit_in_bytes", f"{2**63 - 4096}\n")
     write(tmp_path / "cgroup/memory/memory.usage_in_bytes", "1000\n")
-    assert _memory.available_bytes() == 4000 * 1024
+    assert available_bytes() == 4000 * 1024
     write(tmp_path / "cgroup/memory/memory.limit_in_bytes", "3000000\n")
-    assert _memory.available_bytes() == 3000000 - 1000
+    assert available_bytes() == 3000000 - 1000
     # cgroup v2 is read first.
     write(tmp_path / "cgroup/memory.max", "max\n")
     write(tmp_path / "cgroup/memory.current", "5\n")
-    assert _memory.available_bytes() == 4000 * 1024
+    assert available_bytes() == 4000 * 1024
     write(tmp_path / "cgroup/memory.max", "1000000\n")
-    assert _memory.available_bytes() == 1000000 - 5
+    assert available_bytes() == 1000000 - 5
 
 
 def test_float32_model_memory_is_half():
