@@ -258,6 +258,6 @@ def warn_if_worse_than_constant(engine, data, rows, settings, lr):
             f"{settings.max_iter}) and n_iter_no_change (now "
             f"{settings.n_iter_no_change}).",
             ConvergenceWarning,
-            # The estimator's fit: fit, _fit, run_epochs, then this function.
-            stacklevel=4,
+            # The user's call of fit: fit, _fit, run_epochs, then this function.
+            stacklevel=5,
         )

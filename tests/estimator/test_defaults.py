@@ -243,6 +243,24 @@ def test_a_fit_worse_than_a_constant_warns_and_says_so_in_verbose(capsys):
     assert "Stopped after epoch 1" in out and "best constant model" in out
 
 
+@pytest.mark.parametrize(
+    "Model, data, lr",
+    [
+        (AdagradClassifier, datasets.load_breast_cancer, 100.0),
+        (AdagradRegressor, datasets.load_diabetes, 1e4),
+    ],
+)
+def test_convergence_warnings_point_at_the_users_call_of_fit(Model, data, lr):
+    # One epoch with a step far too large on raw features: both warnings fire.
+    X, y = data(return_X_y=True)
+    model = Model(lr=lr, max_iter=1, n_iter_no_change=1)
+    with pytest.warns(ConvergenceWarning) as record:
+        model.fit(1000 * X, y)
+    messages = " ".join(str(warning.message) for warning in record)
+    assert "Maximum number of epochs" in messages and "constant model" in messages
+    assert {warning.filename for warning in record} == {__file__}
+
+
 @pytest.mark.parametrize("loss, lr", [("hinge", 0.3), ("log_loss", 1.0)])
 def test_auto_lr_of_a_classifier_depends_on_its_loss(loss, lr):
     X, y = datasets.make_classification(n_samples=100, random_state=0)
