@@ -221,10 +221,15 @@ def main(argv=None):
         "| our CV accuracy at 'auto' x 0.1/0.3/1/3 |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    print(default_lines[0], flush=True)
-    for name, (X, y, task) in data.items():
-        if task != "classification" or args.loss is not None:
-            continue
+    # --loss times the searches of one loss only: no table of the defaults.
+    default_sets = [
+        (name, X, y)
+        for name, (X, y, task) in data.items()
+        if task == "classification" and args.loss is None
+    ]
+    if default_sets:
+        print(default_lines[0], flush=True)
+    for name, X, y in default_sets:
         row = defaults_row(X, y, args.repeats)
         default_lines.append(
             f"| {name} | {row['ours']:.1f}; {row['ours_cpu']:.1f} "

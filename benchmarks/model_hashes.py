@@ -12,7 +12,9 @@ probabilities). Run it before and after a change and compare the two outputs::
     python -m benchmarks.model_hashes > after.txt
     diff before.txt after.txt
 
-``--size tiny`` trains on the test suite's small data sets (a few seconds).
+``--size tiny`` trains on the test suite's small data sets (under a minute);
+the default, ``small``, takes a few minutes. A change of step path or policy
+changes some hashes: the paths agree only up to rounding.
 """
 
 import argparse

@@ -77,8 +77,8 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
 
     _parameter_constraints: dict = dict(_COMMON_CONSTRAINTS)
 
-    # How the engine carries out a step (path, shards, threads): no trained model
-    # depends on it; tests and benchmarks force a path by setting another one.
+    # How the engine carries out a step (path, shards, threads): models agree
+    # across policies up to rounding; tests and benchmarks force a path with one.
     _step_policy = DEFAULT_STEP_POLICY
 
     # What a new model's size is checked against: the bytes of memory available,

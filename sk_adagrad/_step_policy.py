@@ -22,9 +22,10 @@ class StepPolicy:
         A sparse batch is stepped in place, with no gathers, scatters nor
         catch-up, when ``n_features * (n_outputs + 2)`` is at most this many
         times its stored entries (0: always on the active rows; ``np.inf``:
-        always in place). The in-place update costs about ``n_features *
-        n_outputs``; the active-row step costs about 2 per stored entry (finding
-        the active columns) plus its work per active feature and output. The
+        always in place); a dense batch is always stepped in place. The in-place
+        update costs about ``n_features * n_outputs``; the active-row step costs
+        about 2 per stored entry (finding the active columns) plus its work per
+        active feature and output. The
         default puts the switch where benchmarks/step_paths.py measures the two
         paths to cross (docs/step_paths.md); either way a step costs
         O(nnz(batch) x n_outputs).
