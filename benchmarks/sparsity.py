@@ -71,7 +71,7 @@ def measure(
     csr = model.coef_
     return Row(
         penalty=penalty,
-        alpha=alpha,
+        alpha=model.alpha_,  # the value 'auto' stands for on this data
         accuracy=model.score(X_test, y_test),
         zero_fraction=float(np.mean(coef == 0)),
         features_used=int(nonzero.any(axis=0).sum()),
@@ -93,7 +93,7 @@ def run(alphas, max_docs_per_class=None, verbose=True) -> tuple[list[Row], dict]
     for penalty, alpha in settings:
         rows.append(measure(penalty, alpha, *data))
         if verbose:
-            print(f"  {penalty} alpha={alpha:g}: done", flush=True)
+            print(f"  {penalty} alpha={rows[-1].alpha:g}: done", flush=True)
     log_loss_l2 = measure("l2", settings[0][1], *data, loss="log_loss")
     corpus = dict(
         log_loss_l2_zero_fraction=log_loss_l2.zero_fraction,
