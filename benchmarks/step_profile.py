@@ -41,7 +41,8 @@ PARTS = [
     (
         "Adagrad and proximal update",
         lambda name: (
-            "_update_rows" in name or "_denominator" in name or name.endswith(":prox")
+            "_update_rows" in name
+            or name.endswith(("_step_terms.py:denominator", ":prox"))
         ),
     ),
     ("sparse products", lambda name: "matvecs" in name),

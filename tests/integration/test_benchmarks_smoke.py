@@ -14,11 +14,19 @@ from benchmarks import (
     run,
     size_study,
     step_paths,
+    step_profile,
     vowpal,
     when_to_use,
 )
 from benchmarks.suite import page, plot
-from sk_adagrad import AdagradClassifier
+from sk_adagrad import (
+    AdagradClassifier,
+    _catch_up,
+    _engine,
+    _penalty,
+    _schedule,
+    _step_terms,
+)
 from sk_adagrad._step_policy import StepPolicy
 
 
@@ -327,3 +335,22 @@ def test_when_to_use_page_holds_a_measured_block():
     assert "python -m benchmarks.when_to_use --repeats" in block
     for model in when_to_use.models():
         assert block.count(f"| {model} |") == 3, model
+
+
+@pytest.mark.parametrize(
+    "function, part",
+    [
+        (_step_terms.denominator, "Adagrad and proximal update"),
+        (_engine.SparseAdagrad._update_rows, "Adagrad and proximal update"),
+        (_penalty.ElasticNet.prox, "Adagrad and proximal update"),
+        (_catch_up.catch_up, "catch up missed penalty steps"),
+        (_penalty.ElasticNet.catch_up, "catch up missed penalty steps"),
+        (_schedule.Schedule.rate, "catch up missed penalty steps"),
+        (_engine.SparseAdagrad.step, "the rest"),
+    ],
+)
+def test_step_profile_puts_each_function_of_a_step_in_its_part(function, part):
+    # Named as the profiler names them, from the functions themselves: a
+    # function that moves or is renamed must still land in its part.
+    name = f"{function.__code__.co_filename}:{function.__name__}"
+    assert step_profile._part(name) == part
