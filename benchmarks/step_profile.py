@@ -91,11 +91,11 @@ def header():
     ]
 
 
-def _write_docs(row):
+def _write_docs(row, page=DOCS):
     rows = [
         line
-        for line in find_section(DOCS, TITLE).splitlines()
-        if line.startswith("| ") and not line.startswith("| version")
+        for line in find_section(page, TITLE).splitlines()
+        if line.startswith("| ") and not line.startswith(("| version", "| ---"))
     ]
     label = row.split(" | ")[0]
     rows = [line for line in rows if line.split(" | ")[0] != label] + [row]
@@ -115,7 +115,7 @@ def _write_docs(row):
             *rows,
         ]
     )
-    replace_section(DOCS, TITLE, section)
+    replace_section(page, TITLE, section)
 
 
 def main(argv=None):

@@ -354,3 +354,16 @@ def test_step_profile_puts_each_function_of_a_step_in_its_part(function, part):
     # function that moves or is renamed must still land in its part.
     name = f"{function.__code__.co_filename}:{function.__name__}"
     assert step_profile._part(name) == part
+
+
+def test_step_profile_keeps_one_row_per_version_in_its_table(tmp_path):
+    page = tmp_path / "performance.md"
+    page.write_text("# Performance\n")
+    for row in ("| before | 1 |", "| after | 2 |", "| after | 3 |"):
+        step_profile._write_docs(row, page)
+    lines = page.read_text().splitlines()
+    assert lines.count(step_profile.header()[1]) == 1
+    assert [line for line in lines if line.startswith(("| before", "| after"))] == [
+        "| before | 1 |",
+        "| after | 3 |",
+    ]
