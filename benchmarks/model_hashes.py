@@ -2,10 +2,10 @@
 that must not change any trained model.
 
 Trains every estimator and loss the suite times, on the suite's data sets, by
-``fit``, ``partial_fit`` and the cross-validated search, and prints one line per
-model: its name and a SHA-256 of everything it learned (coefficients,
-intercepts, accumulators, step count, epochs, decision values and
-probabilities). Run it before and after a change and compare the two outputs::
+``fit``, ``partial_fit``, merged partial models and the cross-validated search,
+and prints one line per model: its name and a SHA-256 of everything it learned
+(coefficients, intercepts, accumulators, step count, epochs, decision values
+and probabilities). Run it before and after a change and compare the two outputs::
 
     python -m benchmarks.model_hashes > before.txt
     ...
@@ -18,11 +18,12 @@ changes some hashes: the paths agree only up to rounding.
 """
 
 import argparse
+import copy
 import hashlib
 import warnings
 
 import numpy as np
-from sklearn.base import is_classifier
+from sklearn.base import clone, is_classifier
 
 from benchmarks.datasets import get_dataset
 from sk_adagrad import (
@@ -31,6 +32,7 @@ from sk_adagrad import (
     AdagradRegressor,
     AdagradRegressorCV,
 )
+from sk_adagrad._merge import merge_partial_models
 
 CHUNK_ROWS = 4096
 SEEDED = dict(random_state=0)
@@ -99,6 +101,21 @@ MODELS = {
         AdagradRegressor(**SEEDED),
         "fit",
     ),
+    "hinge (c) partial models, weighted average": (
+        "text",
+        AdagradClassifier(**SEEDED),
+        "merge weighted_average",
+    ),
+    "log_loss (c) partial models, line search": (
+        "text",
+        AdagradClassifier(loss="log_loss", penalty="elasticnet", **SEEDED),
+        "merge line_search",
+    ),
+    "squared_error (d) partial models, rescaled sum": (
+        "regression",
+        AdagradRegressor(**SEEDED),
+        "merge rescaled_sum",
+    ),
     "search (c)": (
         "text",
         AdagradClassifierCV(lr=[0.1, 1.0], eps=[1e-10, 1e-2], cv=3, **SEEDED),
@@ -118,18 +135,31 @@ MODELS = {
 
 
 def train(estimator, X, y, how: str):
-    """Train a fresh copy of ``estimator`` on ``X, y`` by ``fit`` or by one
-    ``partial_fit`` pass in chunks."""
-    model = estimator.__class__(**estimator.get_params())
+    """Train a fresh copy of ``estimator`` on ``X, y``: by ``fit``, by one
+    ``partial_fit`` pass in chunks, or (``"merge <rule>"``) as two partial
+    models on the second and last thirds of the rows, from a model streamed
+    over the first third, merged by ``rule``."""
+    model = clone(estimator)
     if how == "fit":
         return model.fit(X, y)
-    classes = np.unique(y) if is_classifier(model) else None
+    classes = {"classes": np.unique(y)} if is_classifier(model) else {}
+    if how == "partial_fit":
+        return stream(model, X, y, classes)
+    first, *halves = np.array_split(np.arange(X.shape[0]), 3)
+    start = stream(model, X[first], y[first], classes)
+    partials = [
+        stream(copy.deepcopy(start), X[rows], y[rows], classes) for rows in halves
+    ]
+    rule = how.removeprefix("merge ")
+    return merge_partial_models(start, partials, rule, X[first], y[first])
+
+
+def stream(model, X, y, classes):
+    """``model`` after one ``partial_fit`` call per chunk of ``X, y``, with the
+    keyword arguments ``classes``."""
     for start in range(0, X.shape[0], CHUNK_ROWS):
         chunk = slice(start, start + CHUNK_ROWS)
-        if classes is None:
-            model.partial_fit(X[chunk], y[chunk])
-        else:
-            model.partial_fit(X[chunk], y[chunk], classes=classes)
+        model.partial_fit(X[chunk], y[chunk], **classes)
     return model
 
 
