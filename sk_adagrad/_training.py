@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 
 from ._batches import batch_rows
 from ._step_stats import StepStats
@@ -75,8 +76,6 @@ def hold_out(targets, sample_weight, rng, validation_fraction, stratify, shuffle
     early stopping, ``validation_fraction`` of them, drawn by ``rng`` and
     stratified on ``stratify`` (nothing when None); without ``shuffle`` the
     training rows stay in data order, the order their epochs visit them."""
-    from sklearn.model_selection import train_test_split
-
     indices = np.arange(len(targets))
     try:
         train, validation = train_test_split(
