@@ -18,6 +18,23 @@ def replace_between(path: Path, start: str, end: str, text: str) -> None:
     path.write_text(head + start + text + end + tail, encoding="utf-8")
 
 
+def write_keeping_sections(path: Path, text: str) -> None:
+    """Write the page ``text`` at ``path``, followed by the sections (``## ``
+    headings) of the page there now that ``text`` lacks: those other studies
+    wrote into it."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    titles = re.findall(r"^## .*$", old, re.M)
+    kept = [
+        find_section(path, t)
+        for t in titles
+        if not re.search(rf"^{re.escape(t)}$", text, re.M)
+    ]
+    path.write_text(
+        "\n\n".join([text.rstrip("\n"), *(s.rstrip("\n") for s in kept)]) + "\n",
+        encoding="utf-8",
+    )
+
+
 def _section_pattern(title: str) -> re.Pattern:
     """A Markdown section: the heading line ``title`` up to the next ``## ``."""
     return re.compile(re.escape(title) + r"\n.*?(?=\n## |\Z)", re.S)

@@ -29,6 +29,7 @@ from sklearn.exceptions import ConvergenceWarning
 from benchmarks import REPO_DIR
 from benchmarks.harness import Context, Row, format_table
 from benchmarks.machine import format_header, load_average, machine_info
+from benchmarks.pages import write_keeping_sections
 from benchmarks.suite import accuracy, epochs, float32, scaling, vowpal_rows
 from benchmarks.suite.page import COMMAND, DOCS_PAGE, PLOT_FILE, render_page
 from benchmarks.suite.plot import plot_time_to_accuracy
@@ -105,7 +106,8 @@ def main(argv: list[str] | None = None) -> None:
         command = COMMAND + (" --quick" if args.quick else "")
         if args.repeats != 5:
             command += f" --repeats {args.repeats}"
-        DOCS_PAGE.write_text(render_page(rows, info, command), encoding="utf-8")
+        # The step profile's section is written by its own study.
+        write_keeping_sections(DOCS_PAGE, render_page(rows, info, command))
         if ctx.curves:
             plot_time_to_accuracy(ctx.curves, PLOT_FILE)
         print(f"\nWrote {DOCS_PAGE.relative_to(REPO_DIR)}")

@@ -176,6 +176,10 @@ def test_pages_replace_a_marked_block_or_a_section(tmp_path):
     assert page.read_text().endswith("\n## B\nb\n\n## C\nc\n")
     assert pages.find_section(page, "## D") == ""
 
+    # A page rewritten whole keeps the sections other studies wrote into it.
+    pages.write_keeping_sections(page, "# Title\n\n## A\nrewritten\n")
+    assert page.read_text() == "# Title\n\n## A\nrewritten\n\n## B\nb\n\n## C\nc\n"
+
 
 def test_step_paths_times_both_paths_and_leaves_the_estimators_policy():
     sizes = dict(repeats=1, n_samples=3000, feature_counts=(500, 400_000))
