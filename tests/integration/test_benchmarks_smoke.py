@@ -8,6 +8,7 @@ from sklearn.linear_model import Ridge
 from benchmarks import (
     corpus,
     datasets,
+    entry_updates,
     harness,
     machine,
     pages,
@@ -371,3 +372,28 @@ def test_step_profile_keeps_one_row_per_version_in_its_table(tmp_path):
         "| before | 1 |",
         "| after | 3 |",
     ]
+
+
+def test_entry_sketch_catches_up_what_eager_steps_apply():
+    """The sketch's lazy per-entry L2 steps against the same steps applied to
+    every entry at every step (zero-gradient entries take the proximal step
+    alone)."""
+    rng = np.random.default_rng(0)
+    X = sp.random_array((60, 40), density=0.1, format="csr", random_state=rng)
+    Y = np.where(rng.random((60, 3)) < 0.3, 1.0, -1.0)
+    lr, l2, eps = 0.5, 0.05, 1e-10
+    sketch = entry_updates.EntrySketch(40, 3, lr, l2, eps)
+    W, G, b, Gb = np.zeros((40, 3)), np.zeros((40, 3)), np.zeros(3), np.zeros(3)
+    for rows in np.array_split(rng.permutation(60), 6) * 3:
+        sketch.step(X[rows], Y[rows])
+        dZ = np.where(Y[rows] * (X[rows] @ W + b) < 1.0, -Y[rows], 0.0) / len(rows)
+        grad_b = dZ.sum(axis=0)
+        Gb += grad_b**2
+        b -= lr * grad_b / (np.sqrt(Gb) + eps)
+        grad = X[rows].T @ dZ
+        G += grad**2
+        step = lr / (np.sqrt(G) + eps)
+        W = (W - step * grad) / (1.0 + l2 * step)
+    np.testing.assert_allclose(sketch.coef(), W, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(sketch.b, b, rtol=1e-12)
+    assert np.count_nonzero(W) > 10
