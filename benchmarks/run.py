@@ -54,6 +54,13 @@ BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
     "vowpal_wabbit": vowpal_rows.bench_vowpal_wabbit,
 }
 
+# Peers measured only where they are installed: a row of theirs without them
+# would be empty.
+NEEDS = {
+    "lightning": "sklearn-contrib-lightning (see 'Peers not measured' in the page)",
+    "vowpal_wabbit": "vowpalwabbit (pip install -e '.[bench]')",
+}
+
 
 def run_suite(
     ctx: Context, keys: list[str] | None = None, verbose: bool = True
@@ -69,8 +76,10 @@ def run_suite(
             rows += new_rows
             if verbose:
                 elapsed = time.perf_counter() - start
+                missing = f": needs {NEEDS[key]}" if key in NEEDS else ""
                 print(
-                    f"  {key}: {len(new_rows)} row(s) in {elapsed:.0f} s",
+                    f"  {key}: {len(new_rows)} row(s) in {elapsed:.0f} s"
+                    + ("" if new_rows else missing),
                     file=sys.stderr,
                     flush=True,
                 )
