@@ -380,7 +380,15 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         ndarray of shape (n_samples, n_classes)
             Probability of each class, in the order of ``classes_``.
         """
-        return self._fitted_optimizer().loss.proba(self._decision(X))
+        fitted_loss = self._fitted_optimizer().loss
+        if fitted_loss.link is None:
+            # loss was changed by set_params after the fit.
+            raise ValueError(
+                f"This model was fitted with a loss that gives no probabilities "
+                f"({type(fitted_loss).__name__}); fit it again to use "
+                f"loss={self.loss!r}'s probabilities."
+            )
+        return fitted_loss.proba(self._decision(X))
 
     @_ForProbabilityLosses
     def predict_log_proba(self, X):

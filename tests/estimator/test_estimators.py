@@ -66,6 +66,13 @@ def test_probabilities_only_where_the_loss_gives_them(three_classes, loss):
         message = str(error.value)
         assert method in message and f"loss={loss!r}" in message
         assert "loss='log_loss'" in message and "loss='modified_huber'" in message
+    # Asked for probabilities after set_params, before a new fit: the model
+    # says that its fitted loss gives none, and how to get them.
+    model.set_params(loss="log_loss")
+    with pytest.raises(ValueError, match="fit it again to use loss='log_loss'"):
+        model.predict_proba(X)
+    model.fit(X, y)
+    assert np.allclose(model.predict_proba(X).sum(axis=1), 1.0)
 
 
 @pytest.mark.parametrize("loss", ["log_loss", "modified_huber"])
