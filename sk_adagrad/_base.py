@@ -318,13 +318,15 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
             return defaults.STREAM_BATCH_SIZE
         return defaults.auto_batch_size(n_samples)
 
-    def _new_optimizer(self, n_features, n_outputs, dtype=np.float64):
+    def _new_optimizer(self, n_features, n_outputs, dtype=np.float64, average=True):
+        """A new engine of this estimator's settings; ``average=False`` makes
+        one that averages nothing, whatever ``average`` says."""
         return SparseAdagrad(
             n_features,
             n_outputs,
             dtype=dtype,
             initial_accumulator_value=float(self.initial_accumulator_value),
-            average_from_sample=int(self.average),
+            average_from_sample=int(self.average) if average else 0,
             **self._engine_settings(n_outputs),
         )
 

@@ -18,7 +18,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _defaults as defaults
 from ._batches import canonical_csr
-from ._engine import SparseAdagrad
 from ._losses import make_loss
 from ._sklearn_private import Interval, StrOptions, check_sample_weight
 from ._sklearn_private import validate_params as validate_own_params
@@ -320,14 +319,10 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
     @staticmethod
     def _set_weights(model, X, finished):
         """Make ``model`` the fitted plain estimator of a stopped group."""
-        n_outputs = len(finished.intercept)
-        engine = SparseAdagrad(
-            X.shape[1],
-            n_outputs,
-            initial_accumulator_value=float(model.initial_accumulator_value),
-            average_from_sample=0,
-            dtype=X.dtype,
-            **model._engine_settings(n_outputs),
+        # The stack's weights are averaged already where the model averages:
+        # they start an engine that averages nothing more.
+        engine = model._new_optimizer(
+            X.shape[1], len(finished.intercept), X.dtype, average=False
         )
         engine.start_from(finished.coef, finished.intercept)
         model.optimizer_ = engine
