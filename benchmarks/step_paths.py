@@ -29,6 +29,7 @@ import numpy as np
 
 from benchmarks import DOCS_DIR, datasets
 from benchmarks.machine import machine_description
+from benchmarks.pages import write_keeping_sections
 from sk_adagrad import AdagradClassifier
 from sk_adagrad._defaults import MAX_BATCH_SIZE as BATCH_SIZE
 from sk_adagrad._step_policy import StepPolicy
@@ -223,7 +224,8 @@ def main(argv=None) -> None:
     thread_rows = measure_threads(args.repeats, args.n_samples, args.features)
     if args.write_docs:
         page = render_page(rows, thread_rows, args.repeats, args.n_samples)
-        DOCS_PAGE.write_text(page, encoding="utf-8")
+        # The section on small steps is written by benchmarks/small_steps.py.
+        write_keeping_sections(DOCS_PAGE, page)
 
 
 if __name__ == "__main__":

@@ -107,11 +107,12 @@ def run_pass(engine, data, rows, batch_size, n_threads, with_loss=True, stats=No
     loss_sum = 0.0
     n_rows = X.shape[0] if rows is None else len(rows)
     batches = list(batch_rows(n_rows, batch_size, rows))
-    # One batch too small to share between threads (a small partial_fit
-    # chunk) is stepped on this thread alone: there is nothing to prefetch
-    # and nothing to share, and no pool to set up.
-    alone = len(batches) == 1 and not engine.can_share(X)
-    n_threads = 1 if alone else engine.policy.threads_for(n_threads)
+    # Steps too small to share between threads (few features and outputs: a
+    # short text's binary model, a small partial_fit chunk) run on this thread
+    # alone, the next batch prepared here too: handing it to another thread
+    # and waiting for it costs more than it saves, the two threads taking
+    # turns at the GIL between NumPy's short calls (docs/step_paths.md).
+    n_threads = engine.policy.threads_for(n_threads) if engine.can_share(X) else 1
 
     def prepare(batch):
         # Targets in the model's dtype here, in the prefetch thread, so that
@@ -119,7 +120,7 @@ def run_pass(engine, data, rows, batch_size, n_threads, with_loss=True, stats=No
         Y = data.encode(targets[batch], engine.dtype)
         return engine.plan_step(X[batch], n_threads), Y, sample_weight[batch]
 
-    with nullcontext() if alone else ThreadPoolExecutor(n_threads) as pool:
+    with ThreadPoolExecutor(n_threads) if n_threads > 1 else nullcontext() as pool:
         for planned, Y, weights in prefetched(prepare, batches, pool):
             loss_sum += engine.step(planned, Y, weights, with_loss, stats, pool)
     if not with_loss:

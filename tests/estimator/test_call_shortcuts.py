@@ -240,15 +240,22 @@ def test_a_call_of_one_batch_trains_alike_with_a_thread_pool(monkeypatch, model_
     assert pickle.dumps(alone.optimizer_) == pickle.dumps(pooled.optimizer_)
 
 
-def test_one_small_batch_uses_no_thread_pool(monkeypatch):
+def test_steps_too_small_to_share_use_no_thread_pool(monkeypatch):
+    """Neither to share a step nor to prepare the next batch: handing a small
+    batch to another thread costs more than preparing it on this one."""
+
     def refused(*args, **kwargs):
         raise AssertionError("a thread pool was set up")
 
     model = AdagradClassifier(random_state=0).partial_fit(X, LABELS, classes=CLASSES)
     monkeypatch.setattr(ThreadPoolExecutor, "__init__", refused)
     model.partial_fit(X, LABELS)
+    model.set_params(batch_size=8).partial_fit(X, LABELS)
+    model.fit(X, LABELS)
+    # Steps that can be shared get the pool, which also prepares the batches.
+    monkeypatch.setattr(SparseAdagrad, "can_share", lambda self, X: True)
     with pytest.raises(AssertionError, match="thread pool"):
-        model.set_params(batch_size=8).partial_fit(X, LABELS)
+        model.set_params(n_threads=2).partial_fit(X, LABELS)
 
 
 @pytest.mark.parametrize("estimator", [AdagradClassifier(), AdagradRegressor()])
