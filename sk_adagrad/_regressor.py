@@ -95,7 +95,8 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         Threshold of the ``huber`` and epsilon-insensitive losses.
     n_threads : int or None, default=None
         Threads that share each step, each updating its own part of the
-        features; a step too small to share runs on one. None uses the CPUs
+        features, while one of them prepares the next batch; steps too small
+        to share run on one thread, with no other beside it. None uses the CPUs
         available, at most 2 and at most ``OMP_NUM_THREADS`` when that is set,
         and one thread in a worker thread of a parallel joblib call, so that
         fits run side by side never oversubscribe the cores (the user guide's
