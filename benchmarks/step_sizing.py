@@ -4,11 +4,13 @@ step (docs/defaults.md, "Step sizing").
 A step has a fixed cost (its Python and NumPy calls, about a millisecond)
 whatever its size. The rows-only rule gives a fit about 32 steps an epoch, so
 on short texts (a few nonzeros a row) most of an epoch is that fixed cost.
-Each candidate rule takes the rows-only rule's rows per step, or more when a
-step would hold fewer than ``min_entries`` stored entries (nonzeros of sparse
-rows, every entry of dense ones; with ``per_output``, entries times the
-model's outputs, which is what a one-vs-rest step updates), keeping at least
-``min_steps`` steps an epoch.
+Each candidate rule takes the rows-only rule's rows per step (the former
+default), or more when a step would hold fewer than ``min_entries`` stored
+entries (nonzeros of sparse rows, every entry of dense ones; with
+``per_output``, entries times the model's outputs, which is what a one-vs-rest
+step updates), keeping at least ``min_steps`` steps an epoch. The default
+(``sk_adagrad._defaults.auto_batch_size``) counts the nonzeros of sparse rows
+only: dense rows keep the rows-only rule.
 
 Every case of the size study (``benchmarks/size_study.py``; ``SKIPPED`` left
 out for time) and short texts (the first line of each docstring paragraph,
@@ -17,10 +19,10 @@ numpy/scipy/scikit-learn, and its 55 classes) are fitted with each distinct
 rows per step the rules give, with ``SEEDS`` random states, and with
 ``SGDClassifier``/``SGDRegressor``'s defaults in the same run. A case on
 which no candidate changes the rows per step is listed without fits: every
-rule fits it as the current one does. Times are CPU seconds of this process
+rule fits it as the rows-only rule does. Times are CPU seconds of this process
 (the machine is shared), medians over the seeds; accuracy is the median test
-score over the seeds, and its spread over the seeds (max - min, current rule)
-tells noise from change.
+score over the seeds, and its spread over the seeds (max - min, rows-only
+rule) tells noise from change.
 
     python -m benchmarks.step_sizing [--quick]
 """
@@ -33,7 +35,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.linear_model import SGDClassifier, SGDRegressor
 from sklearn.utils import Bunch
@@ -57,44 +58,47 @@ SKIPPED = ("docstring paragraphs 30,000", "(b) 20 classes 100,000")
 @dataclass(frozen=True)
 class Rule:
     """At least ``min_entries`` entries a step (times the outputs when
-    ``per_output``) and at least ``min_steps`` steps an epoch; 0 entries is
-    the rows-only rule."""
+    ``per_output``; dense rows count all their entries when ``counts_dense``,
+    else keep the rows-only rule) and at least ``min_steps`` steps an epoch;
+    0 entries is the rows-only rule."""
 
     min_entries: int
-    min_steps: int = 4
+    min_steps: int = defaults.MIN_STEPS_PER_EPOCH
     per_output: bool = False
+    counts_dense: bool = True
 
     @property
     def name(self) -> str:
         if not self.min_entries:
-            return "rows only"
+            return "rows only (former)"
+        if not self.counts_dense:
+            return f"{self.min_entries:,} nonzeros, sparse only (default)"
         outputs = " x outputs" if self.per_output else ""
         return f"{self.min_entries:,} entries{outputs}, {self.min_steps}+ steps"
 
-    def rows_per_step(self, n_rows: int, entries_per_row: float, outputs: int) -> int:
-        rows = defaults.auto_batch_size(n_rows)
-        if not self.min_entries:
-            return rows
-        work_per_row = entries_per_row * (outputs if self.per_output else 1)
-        wanted = math.ceil(self.min_entries / max(work_per_row, 1.0))
-        return max(rows, min(wanted, n_rows // self.min_steps))
+    def rows_per_step(self, X, outputs: int) -> int:
+        entries = defaults.mean_nonzeros_per_row(X)
+        if entries is None and self.counts_dense:
+            entries = float(X.shape[1])
+        if entries is not None and self.per_output:
+            entries *= outputs
+        return defaults.auto_batch_size(
+            X.shape[0], entries, self.min_entries, self.min_steps
+        )
 
 
-CURRENT = Rule(0)
+ROWS_ONLY = Rule(0)
+DEFAULT = Rule(defaults.MIN_STEP_NONZEROS, counts_dense=False)
 RULES = (
-    CURRENT,
+    ROWS_ONLY,
+    DEFAULT,
+    Rule(1_024),
     Rule(2_048),
+    Rule(4_096),
     Rule(8_192),
-    Rule(8_192, min_steps=8),
     Rule(32_768, min_steps=8),
     Rule(32_768, min_steps=8, per_output=True),
 )
-
-
-def entries_per_row(X) -> float:
-    """Mean stored entries of a row: nonzeros of a sparse X, columns of a
-    dense one."""
-    return X.nnz / max(X.shape[0], 1) if sp.issparse(X) else float(X.shape[1])
 
 
 def short_text_cases(sizes=SHORT_TEXT_SIZES) -> Iterator[size_study.Case]:
@@ -173,10 +177,17 @@ def run_case(case: size_study.Case, seeds) -> list[dict]:
     distinct one, and for SGD, the fits' medians over ``seeds`` (no fits when
     every rule gives the same)."""
     data = case.load()
-    n_rows, entries = data[0].shape[0], entries_per_row(data[0])
+    X_train = data[0]
+    nonzeros = defaults.mean_nonzeros_per_row(X_train)
+    entries = X_train.shape[1] if nonzeros is None else nonzeros
     outputs = n_outputs(data[2]) if case.is_classification else 1
-    sizes = {rule: rule.rows_per_step(n_rows, entries, outputs) for rule in RULES}
-    row = {"case": case.name, "rows": n_rows, "entries": entries, "sizes": sizes}
+    sizes = {rule: rule.rows_per_step(X_train, outputs) for rule in RULES}
+    row = {
+        "case": case.name,
+        "rows": X_train.shape[0],
+        "entries": entries,
+        "sizes": sizes,
+    }
     if len(set(sizes.values())) == 1:
         return [dict(row, loss="", fits=None)]
     rows = []
@@ -192,15 +203,15 @@ def run_case(case: size_study.Case, seeds) -> list[dict]:
     return rows
 
 
-def _cell(fits: Fits, size: int, current: Fits | None = None) -> str:
-    if current is None:
+def _cell(fits: Fits, size: int, rows_only: Fits | None = None) -> str:
+    if rows_only is None:
         return (
             f"{size} r: {fits.score:.3f} ±{fits.spread / 2:.3f} "
             f"({fits.cpu:.2f} s, {fits.epochs:.0f} ep)"
         )
     return (
-        f"{size} r: {fits.score:.3f} ({fits.score - current.score:+.3f}), "
-        f"{fits.cpu / current.cpu:.2f}x, {fits.epochs:.0f} ep"
+        f"{size} r: {fits.score:.3f} ({fits.score - rows_only.score:+.3f}), "
+        f"{fits.cpu / rows_only.cpu:.2f}x, {fits.epochs:.0f} ep"
     )
 
 
@@ -211,13 +222,15 @@ def format_row(row: dict) -> str:
         cells.append("not fitted")
         cells += [f"{sizes[rule]} r" for rule in RULES]
     else:
-        sgd, current = fits["SGD"], fits[sizes[CURRENT]]
+        sgd, rows_only = fits["SGD"], fits[sizes[ROWS_ONLY]]
         cells.append(f"{sgd.score:.3f} ({sgd.cpu:.2f} s, {sgd.epochs:.0f} ep)")
-        cells.append(_cell(current, sizes[CURRENT]))
+        cells.append(_cell(rows_only, sizes[ROWS_ONLY]))
         for rule in RULES[1:]:
             size = sizes[rule]
             cells.append(
-                "same" if size == sizes[CURRENT] else _cell(fits[size], size, current)
+                "same"
+                if size == sizes[ROWS_ONLY]
+                else _cell(fits[size], size, rows_only)
             )
     return "| " + " | ".join(cells) + " |"
 
@@ -233,8 +246,8 @@ def header() -> list[str]:
 
 def summary(rows: list[dict], noise: float) -> list[str]:
     """Per candidate: rows changed, rows losing more than ``noise`` (and more
-    than the current rule's seed spread), the worst change of score, and the
-    CPU time against the current rule's on the changed rows (geometric mean)
+    than the rows-only rule's seed spread), the worst change of score, and the
+    CPU time against the rows-only rule's on the changed rows (geometric mean)
     and on the short texts."""
     lines = [
         "| rule | rows changed | losing > "
@@ -244,16 +257,19 @@ def summary(rows: list[dict], noise: float) -> list[str]:
     ]
     fitted = [row for row in rows if row["fits"] is not None]
     for rule in RULES[1:]:
-        changed = [r for r in fitted if r["sizes"][rule] != r["sizes"][CURRENT]]
+        changed = [r for r in fitted if r["sizes"][rule] != r["sizes"][ROWS_ONLY]]
         changes, ratios, short = [], [], []
         beyond_noise = beyond_spread = 0
         for r in changed:
-            current, new = r["fits"][r["sizes"][CURRENT]], r["fits"][r["sizes"][rule]]
-            change = new.score - current.score
+            rows_only, new = (
+                r["fits"][r["sizes"][ROWS_ONLY]],
+                r["fits"][r["sizes"][rule]],
+            )
+            change = new.score - rows_only.score
             changes.append(change)
             beyond_noise += change < -noise
-            beyond_spread += change < -max(current.spread, noise)
-            ratios.append(new.cpu / current.cpu)
+            beyond_spread += change < -max(rows_only.spread, noise)
+            ratios.append(new.cpu / rows_only.cpu)
             if r["case"].startswith("short texts"):
                 short.append(ratios[-1])
         lines.append(

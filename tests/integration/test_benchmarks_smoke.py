@@ -235,7 +235,7 @@ def test_step_sizing_fits_each_distinct_step_of_the_rules_once_per_loss():
     rows = step_sizing.run_case(_split_case("tiny short", "text", X, y), (0, 1))
     assert [row["loss"] for row in rows] == ["hinge", "log_loss"]
     sizes = rows[0]["sizes"]
-    assert sizes[step_sizing.CURRENT] == 32
+    assert sizes[step_sizing.ROWS_ONLY] == 32
     assert all(size > 32 for rule, size in sizes.items() if rule.min_entries)
     assert set(rows[0]["fits"]) == {"SGD", *sizes.values()}
     for fits in rows[0]["fits"].values():
