@@ -32,6 +32,12 @@ def full_text_corpus() -> tuple[list[str], np.ndarray]:
 TextCorpus = Callable[[], tuple[list[str], np.ndarray]]
 
 
+def first_lines(texts) -> list[str]:
+    """The first line of each text: short texts (about six words from a
+    docstring paragraph) from a corpus of longer ones."""
+    return [text.strip().split("\n")[0] for text in texts]
+
+
 def load_text_corpus(
     max_documents: int | None = None,
     random_state: int = 0,

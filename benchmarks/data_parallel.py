@@ -121,7 +121,7 @@ def _hashed_docstrings(short: bool):
 
     texts, labels = corpus.load_text_corpus()
     if short:
-        texts = [text.strip().split("\n")[0] for text in texts]
+        texts = corpus.first_lines(texts)
         most_frequent = Counter(labels.tolist()).most_common(1)[0][0]
         labels = (labels == most_frequent).astype(np.int64)
     vectorizer = HashingVectorizer(

@@ -232,9 +232,12 @@ resolved when a fit starts (the values used are the fitted `lr_` and
   1024-row batches that make an epoch cheap (smaller steps touch almost as
   many features for fewer rows, so an epoch of them costs several times
   more). At most 32 rows are fitted full batch, where a weight of k is
-  exactly k copies of a row. `partial_fit` steps 1024 rows at a time: its
-  chunk is a piece of a larger stream, and a call should cost what its steps
-  cost.
+  exactly k copies of a row. Sparse rows of few nonzeros get larger steps, of
+  at least 2,048 nonzeros, while an epoch keeps at least four steps: a step's
+  fixed cost (about a millisecond of Python and NumPy calls) is then small
+  next to its work on short texts (section "Step sizing"). `partial_fit`
+  steps 1024 rows at a time: its chunk is a piece of a larger stream, and a
+  call should cost what its steps cost.
 - `alpha='auto'`: `0.3 / n` for the hinge losses (`hinge`, `squared_hinge`,
   `modified_huber`, `perceptron`) and `0.1 / n` for the others, `n` the total
   sample weight (the number of rows when unweighted). The best penalty shrinks

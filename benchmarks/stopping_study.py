@@ -38,9 +38,9 @@ class _Recording:
     """Mixin: after each epoch, record the running loss the stopping rule sees
     and the score on a test set."""
 
-    def _epoch_settings(self, n_rows):
+    def _epoch_settings(self, X, rows):
         return dataclasses.replace(
-            super()._epoch_settings(n_rows), after_epoch=self._record
+            super()._epoch_settings(X, rows), after_epoch=self._record
         )
 
     def _record(self, engine, loss):

@@ -309,14 +309,15 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
                 None if stream else sample_weight,
             )
 
-    def _batch_size_for(self, n_samples):
-        """Rows per step of a fit on ``n_samples`` rows (None: a stream of
-        ``partial_fit`` calls)."""
+    def _batch_size_for(self, X=None, rows=None):
+        """Rows per step of a fit on the rows ``rows`` of ``X`` (all when
+        None), or of a stream of ``partial_fit`` calls when ``X`` is None."""
         if self.batch_size != "auto":
             return int(self.batch_size)
-        if n_samples is None:
+        if X is None:
             return defaults.STREAM_BATCH_SIZE
-        return defaults.auto_batch_size(n_samples)
+        n_rows = X.shape[0] if rows is None else len(rows)
+        return defaults.auto_batch_size(n_rows, defaults.mean_nonzeros_per_row(X, rows))
 
     def _new_optimizer(self, n_features, n_outputs, dtype=np.float64, average=True):
         """A new engine of this estimator's settings; ``average=False`` makes
@@ -467,7 +468,7 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
             intercept_init,
         )
         data = TrainingRows(X, targets, sample_weight, self._encode_targets)
-        settings = self._epoch_settings(len(train_rows))
+        settings = self._epoch_settings(X, train_rows)
         n_iter = run_epochs(
             engine,
             data,
@@ -482,15 +483,15 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
         self.n_iter_ = n_iter
         return self
 
-    def _epoch_settings(self, n_rows):
-        """How ``fit`` runs its epochs on ``n_rows`` training rows."""
+    def _epoch_settings(self, X, rows):
+        """How ``fit`` runs its epochs on the training rows ``rows`` of ``X``."""
         return EpochSettings(
             max_iter=self.max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             shuffle=self.shuffle,
             verbose=self.verbose,
-            batch_size=self._batch_size_for(n_rows),
+            batch_size=self._batch_size_for(X, rows),
             n_threads=self.n_threads,
         )
 
@@ -521,7 +522,7 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
             engine,
             TrainingRows(X, targets, sample_weight, self._encode_targets),
             self._partial_fit_order(engine.t, len(y)),
-            self._batch_size_for(None),
+            self._batch_size_for(),
             self.n_threads,
             with_loss=False,
         )

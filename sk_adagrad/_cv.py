@@ -250,7 +250,7 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
         again without it."""
         template = models[0]
         n_outputs = template._n_outputs()
-        batch_size = template._batch_size_for(len(targets))
+        batch_size = template._batch_size_for(X)
         encoded = template._encode_targets(targets)
         groups = []
         for index, model in enumerate(models):

@@ -124,6 +124,23 @@ def test_a_stack_of_one_model_is_the_plain_fit_bit_for_bit(kind):
     assert_array_equal(intercept, plain.intercept_)
 
 
+def test_short_rows_get_the_same_larger_steps_in_the_stack_as_in_a_plain_fit():
+    # 400 rows of 6 nonzeros: batch_size='auto' gives them 100-row steps (four
+    # an epoch, where the rows-only rule gives 32); the stack sizes them from
+    # all the rows, as the plain fit with held-out rows weighted zero does.
+    X, y = sparse_problem("binary", n_samples=400)
+    train, test = np.arange(300), np.arange(300, 400)
+    recorder = Recorder(X)
+    params = dict(random_state=0, lr=0.3, alpha=1e-3, max_iter=3, tol=None)
+    AdagradClassifierCV(cv=[(train, test)], scoring=recorder, **params).fit(X, y)
+    ((coef, intercept, n_iter),) = recorder.models.values()
+    plain = plain_fit("binary", params, X, y, train)
+    assert plain.t_ == 3 * 4
+    assert n_iter == plain.n_iter_
+    assert_array_equal(coef, plain.coef_)
+    assert_array_equal(intercept, plain.intercept_)
+
+
 def test_float32_input_keeps_every_model_float32():
     X, y = sparse_problem("ovr")
     X = X.astype(np.float32)

@@ -102,6 +102,52 @@ def test_auto_batch_size_gives_small_data_enough_steps_and_large_data_cheap_ones
     assert model.t_ == 2 * 32 + 1
 
 
+@pytest.mark.parametrize("n_samples", [10, 100, 1_000, 6_400, 50_000, 10**7])
+@pytest.mark.parametrize("nonzeros_per_row", [0.0, 1.0, 6.5, 30.0, 2_000.0])
+def test_auto_batch_size_gives_short_sparse_rows_steps_of_enough_work(
+    n_samples, nonzeros_per_row
+):
+    by_rows = defaults.auto_batch_size(n_samples)
+    rows = defaults.auto_batch_size(n_samples, nonzeros_per_row)
+    assert rows >= by_rows
+    if rows > by_rows:
+        # Larger steps only up to the work wanted, and never fewer steps an
+        # epoch than the minimum.
+        assert (rows - 1) * max(nonzeros_per_row, 1.0) < defaults.MIN_STEP_NONZEROS
+        assert rows <= n_samples // defaults.MIN_STEPS_PER_EPOCH
+    else:
+        assert (
+            rows * max(nonzeros_per_row, 1.0) >= defaults.MIN_STEP_NONZEROS
+            or rows * defaults.MIN_STEPS_PER_EPOCH >= n_samples - 3
+        )
+    if n_samples <= defaults.MIN_STEPS_PER_EPOCH * defaults.MIN_BATCH_SIZE:
+        assert rows == defaults.MIN_BATCH_SIZE  # small data: as before
+
+
+def test_auto_batch_size_counts_the_nonzeros_of_the_sparse_rows_fitted():
+    rng = np.random.default_rng(0)
+    n = 2_000
+    short = sp.random(n, 500, density=4 / 500, random_state=0, format="csr")
+    long = sp.random(n, 500, density=100 / 500, random_state=0, format="csr")
+    y = rng.integers(0, 2, size=n)
+
+    def steps(X, sample_weight=None, **params):
+        model = AdagradClassifier(max_iter=1, tol=None, random_state=0, **params)
+        return model.fit(X, y, sample_weight=sample_weight).t_
+
+    # 4 nonzeros a row: 512-row steps; 100 nonzeros: the rows-only rule's
+    # 62 rows; dense rows keep the rows-only rule, whatever their zeros.
+    assert steps(short) == 4
+    assert steps(long) == steps(short.toarray()) == 33
+    # The weights do not size the steps.
+    assert steps(short, sample_weight=rng.uniform(0, 3, size=n)) == 4
+    # Early stopping's held-out rows are not in the count: 1,800 rows keep
+    # four steps an epoch, of 450 rows.
+    assert steps(short, early_stopping=True) == 4
+    # A batch size given is kept.
+    assert steps(short, batch_size=100) == n // 100
+
+
 def test_auto_alpha_counts_sample_weight_as_copies_of_rows():
     X, y = datasets.make_classification(n_samples=30, n_features=4, random_state=0)
     weights = np.arange(30) % 3

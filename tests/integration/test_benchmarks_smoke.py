@@ -16,6 +16,7 @@ from benchmarks import (
     size_study,
     step_paths,
     step_profile,
+    step_sizing,
     vowpal,
     when_to_use,
 )
@@ -229,6 +230,31 @@ def test_size_study_rows_compare_every_model_on_the_same_split():
         size_study.format_row(row) for row in text_rows + regression
     ]
     assert len({line.count("|") for line in lines}) == 1
+
+
+def test_step_sizing_fits_each_distinct_step_of_the_rules_once_per_loss():
+    # Short rows (3 nonzeros): the work rules give them larger steps.
+    rng = np.random.default_rng(0)
+    X = sp.random(1000, 300, density=0.01, random_state=0, format="csr")
+    y = (np.asarray(X @ rng.normal(size=300)) > 0).astype(int)
+    rows = step_sizing.run_case(_split_case("tiny short", "text", X, y), (0, 1))
+    assert [row["loss"] for row in rows] == ["hinge", "log_loss"]
+    sizes = rows[0]["sizes"]
+    assert sizes[step_sizing.ROWS_ONLY] == 32
+    assert all(size > 32 for rule, size in sizes.items() if rule.min_entries)
+    assert set(rows[0]["fits"]) == {"SGD", *sizes.values()}
+    for fits in rows[0]["fits"].values():
+        assert 0.0 <= fits.score <= 1.0 and fits.cpu >= 0 and fits.spread >= 0
+    # Dense rows of many entries: no rule changes the steps, nothing is fitted.
+    dense = step_sizing.run_case(
+        _split_case("wide dense", "dense", rng.normal(size=(200, 500)), y[:200]),
+        (0,),
+    )
+    assert [row["fits"] for row in dense] == [None]
+    lines = step_sizing.header() + [step_sizing.format_row(row) for row in rows + dense]
+    assert len({line.count("|") for line in lines}) == 1
+    summary = step_sizing.summary(rows + dense, step_sizing.NOISE)
+    assert len(summary) == 2 + len(step_sizing.RULES) - 1
 
 
 def test_size_study_verdict_names_what_is_not_met():
