@@ -26,6 +26,7 @@ from sklearn.model_selection import GridSearchCV
 from benchmarks import DOCS_DIR, REPO_DIR, corpus, size_study
 from benchmarks.harness import fit_quietly, interleaved
 from benchmarks.machine import machine_description
+from benchmarks.pages import write_keeping_sections
 from sk_adagrad import AdagradClassifier
 from sk_adagrad._defaults import auto_alpha
 from sk_adagrad._losses import make_loss
@@ -211,7 +212,8 @@ def main(argv=None):
             hinge_alpha=f"{fit_alpha({})['alpha']:.2g}",
             log_alpha=f"{fit_alpha({'loss': 'log_loss'})['alpha']:.2g}",
         )
-        DOCS_DIR.joinpath("defaults.md").write_text(text)
+        # "Stopping sooner" and "Step sizing" are written by their own studies.
+        write_keeping_sections(DOCS_DIR / "defaults.md", text)
 
 
 TEMPLATE = """# How the defaults were chosen
