@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _defaults as defaults
 from ._batches import canonical_csr
 from ._engine import SparseAdagrad
+from ._halving import candidates_behind
 from ._losses import make_loss
 from ._sklearn_private import Interval, StrOptions, check_sample_weight
 from ._sklearn_private import validate_params as validate_own_params
@@ -57,6 +58,7 @@ _SEARCH_CONSTRAINTS = {
     "cv": ["cv_object"],
     "scoring": [StrOptions(set(get_scorer_names())), callable, None],
     "refit": ["boolean"],
+    "halving": ["boolean"],
 }
 
 
@@ -183,7 +185,8 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
         scorer = check_scoring(template, self.scoring)
         results = _SplitResults(len(grid), len(splits))
 
-        def score(finished):
+        def evaluate(finished):
+            """The held-out score of a group's model and the seconds it took."""
             fold = finished.group % len(splits)
             model = models[finished.group]
             self._set_weights(model, X, finished)
@@ -195,15 +198,38 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
                 {} if given_weight is None else {"sample_weight": sample_weight[test]}
             )
             value = scorer(model, X[test], y[test], **weighted)
-            results.record(
-                finished.group,
-                value,
-                finished.n_iter,
-                finished.fit_time,
-                time.perf_counter() - start,
-            )
+            return value, time.perf_counter() - start
 
-        self._train_stack(X, targets, fold_weights, models, len(splits), score)
+        def score(finished):
+            results.record(finished, *evaluate(finished))
+
+        def drop_behind(epoch, running):
+            """Score the models still in the stack; record and return those
+            of the candidates clearly behind (``_halving``)."""
+            now = results.scores.copy()
+            evaluated = {}
+            for model in running:
+                evaluated[model.group] = (model, *evaluate(model))
+                now[divmod(model.group, len(splits))] = evaluated[model.group][1]
+            is_running = np.zeros(len(grid), dtype=bool)
+            is_running[[group // len(splits) for group in evaluated]] = True
+            dropped = results.dropped_at >= 0
+            behind = candidates_behind(now, is_running, dropped)
+            results.dropped_at[behind] = epoch
+            leaving = [g for g in evaluated if g // len(splits) in set(behind)]
+            for group in leaving:
+                results.record(*evaluated[group])
+            return leaving
+
+        self._train_stack(
+            X,
+            targets,
+            fold_weights,
+            models,
+            len(splits),
+            score,
+            drop_behind if self.halving else None,
+        )
         cv_results = results.cv_results(grid)
         if np.isnan(cv_results["mean_test_score"]).all():
             raise ValueError(
@@ -245,10 +271,14 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
         model._resolve_auto(X, None, targets, weights)
         return model
 
-    def _train_stack(self, X, targets, fold_weights, models, n_folds, on_finished):
+    def _train_stack(
+        self, X, targets, fold_weights, models, n_folds, on_finished, checkpoint
+    ):
         """Train ``models`` (candidate-major, ``n_folds`` per candidate) as one
-        stack. A model that diverges is scored nan and the others are trained
-        again without it."""
+        stack, with :func:`~sk_adagrad._stack.train`'s ``checkpoint`` (its
+        groups, and those it returns, indices into ``models``). A model that
+        diverges is scored nan and the others are trained again without
+        it."""
         template = models[0]
         n_outputs = template._n_outputs()
         batch_size = template._batch_size_for(len(targets))
@@ -268,6 +298,13 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
             done.group = pending[done.group]
             finished.add(done.group)
             on_finished(done)
+
+        def judge(epoch, running):
+            for model in running:
+                model.group = pending[model.group]
+            dropped = checkpoint(epoch, running)
+            finished.update(dropped)
+            return [pending.index(group) for group in dropped]
 
         while pending:
             rng = check_random_state(self.random_state)
@@ -296,6 +333,7 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
                     (self.tol, self.n_iter_no_change, self.max_iter),
                     hand_over,
                     self.verbose,
+                    None if checkpoint is None else judge,
                 )
                 break
             except StackDiverged as error:
@@ -386,17 +424,22 @@ class _SplitResults:
         self.n_iter = np.zeros(shape, dtype=int)
         self.fit_time = np.zeros(shape)
         self.score_time = np.zeros(shape)
+        # The epoch after which each candidate was dropped, -1 if never.
+        self.dropped_at = np.full(n_candidates, -1)
 
-    def record(self, group, score, n_iter, fit_time, score_time):
-        at = divmod(group, self.n_folds)
+    def record(self, finished, score, score_time):
+        """Record the score of the model of :class:`~sk_adagrad._stack.Finished`
+        ``finished``."""
+        at = divmod(finished.group, self.n_folds)
         self.scores[at] = score
-        self.n_iter[at] = n_iter
-        self.fit_time[at] = fit_time
+        self.n_iter[at] = finished.n_iter
+        self.fit_time[at] = finished.fit_time
         self.score_time[at] = score_time
 
     def cv_results(self, grid):
         """``GridSearchCV``'s ``cv_results_`` for ``grid``, with the epochs each
-        model ran (``split<k>_n_iter``, ``mean_n_iter``)."""
+        model ran (``split<k>_n_iter``, ``mean_n_iter``) and the epoch after
+        which each candidate was dropped (``dropped_at_epoch``, -1 if never)."""
         results = {
             "mean_fit_time": self.fit_time.mean(axis=1),
             "std_fit_time": self.fit_time.std(axis=1),
@@ -421,4 +464,5 @@ class _SplitResults:
         for fold in range(self.n_folds):
             results[f"split{fold}_n_iter"] = self.n_iter[:, fold]
         results["mean_n_iter"] = self.n_iter.mean(axis=1)
+        results["dropped_at_epoch"] = self.dropped_at.copy()
         return results
