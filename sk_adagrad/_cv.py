@@ -203,9 +203,12 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
         def score(finished):
             results.record(finished, *evaluate(finished))
 
+        # The scores of every model at the last checkpoint (``_halving``).
+        checkpoint_scores = np.full(results.scores.shape, np.nan)
+
         def drop_behind(epoch, running):
             """Score the models still in the stack; record and return those
-            of the candidates clearly behind (``_halving``)."""
+            of the candidates clearly behind and not catching up."""
             now = results.scores.copy()
             evaluated = {}
             for model in running:
@@ -214,7 +217,8 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
             is_running = np.zeros(len(grid), dtype=bool)
             is_running[[group // len(splits) for group in evaluated]] = True
             dropped = results.dropped_at >= 0
-            behind = candidates_behind(now, is_running, dropped)
+            behind = candidates_behind(now, checkpoint_scores, is_running, dropped)
+            checkpoint_scores[...] = now
             results.dropped_at[behind] = epoch
             leaving = [g for g in evaluated if g // len(splits) in set(behind)]
             for group in leaving:

@@ -1,24 +1,35 @@
 """Successive halving inside the stack: which candidates of a grid search are
-clearly behind on their held-out rows, to be dropped before their own
-stopping rules end them.
+clearly behind on their held-out rows and no longer catching up, to be dropped
+before their own stopping rules end them.
 
-After the epochs :func:`is_checkpoint` names, every model still in the stack
-is scored on its fold's held-out rows, as a stopped model is; a model that
-stopped earlier keeps its final score. A candidate is behind when its mean
-score over the folds is below the best candidate's by more than both
+Every model still in the stack is scored on its fold's held-out rows, as a
+stopped model is, at the start (epoch 0: the starting model, a constant) and
+after the epochs :func:`is_checkpoint` names; a model that stopped keeps its
+final score. At each checkpoint after the start, a candidate is dropped when
+both
 
-- the paired margin: Student's t quantile ``T_LEVEL`` (with ``n_folds - 1``
-  degrees of freedom) times the standard error of its fold-by-fold difference
-  from the best (the folds share their held-out rows, so the difference is
-  less noisy than either score), and
-- the spread of the best candidate's own fold scores (their standard
-  deviation): a gap smaller than the folds' disagreement on the best one is
-  not clear, however consistent it is.
+- it is *behind*: its mean score over the folds is below the best
+  candidate's by more than the larger of Student's t quantile ``T_LEVEL``
+  (``n_folds - 1`` degrees of freedom) times the standard error of the
+  fold-by-fold difference, and the *spread* (standard deviation) of the best
+  candidate's own fold scores: a gap smaller than the folds' disagreement on
+  the best one is not clear, however consistent it is; and
+- it is *not improving*: its mean gain since the previous checkpoint is at
+  most that spread (a lenient test on purpose: a noisy gain counts as
+  improving).
 
-Both come from the folds themselves, not from constants fitted to one data
-set. The worst candidates behind go first, and never more than leaves
-:func:`n_kept` candidates undropped. With one fold there is no spread and
-nothing is dropped.
+Both margins come from the folds themselves, not from constants fitted to one
+data set.
+
+The second condition is what keeps the slow starters: early scores measure
+how fast a candidate learns more than where it ends, and the candidate that
+ends best is often the slowest (a small ``lr``, a large ``eps``), behind by
+several points after an epoch or two but gaining at every checkpoint
+(docs/cv.md). A candidate that gains nothing from the start (a hopeless one)
+is dropped after the first epoch.
+
+The worst candidates go first, never more than leaves :func:`n_kept`
+candidates undropped. With one fold there is no spread and nothing is dropped.
 """
 
 import math
@@ -26,15 +37,15 @@ import math
 import numpy as np
 from scipy.stats import t as student_t
 
-# One-sided level of the paired margin: a candidate whose gap would arise by
-# chance in more than 2.5% of fold draws is kept.
+# One-sided level of the paired margins: a difference that chance alone would
+# give in more than 2.5% of fold draws is not clear.
 T_LEVEL = 0.975
 
 
 def is_checkpoint(epoch: int) -> bool:
-    """Whether candidates are judged after ``epoch``: 1, 2, 4, 8, ... (each
-    judgement scores every model left, so they thin out as the models
-    settle)."""
+    """Whether models are scored after ``epoch``: 0 (the start), 1, 2, 4, 8,
+    ... (each checkpoint scores every model left, so they thin out as the
+    models settle)."""
     return epoch & (epoch - 1) == 0
 
 
@@ -44,7 +55,10 @@ def n_kept(n_candidates: int) -> int:
 
 
 def candidates_behind(
-    scores: np.ndarray, running: np.ndarray, dropped: np.ndarray
+    scores: np.ndarray,
+    previous: np.ndarray,
+    running: np.ndarray,
+    dropped: np.ndarray,
 ) -> list[int]:
     """The candidates to drop now.
 
@@ -53,6 +67,8 @@ def candidates_behind(
     scores : ndarray of shape (n_candidates, n_folds)
         Each model's held-out score now (its final score if it stopped, nan
         if it diverged).
+    previous : ndarray of shape (n_candidates, n_folds)
+        The same at the previous checkpoint.
     running : ndarray of bool of shape (n_candidates,)
         Candidates with a model still in the stack: only these can be dropped.
     dropped : ndarray of bool of shape (n_candidates,)
@@ -61,18 +77,22 @@ def candidates_behind(
     Returns
     -------
     list of int
-        Candidates behind, worst first.
+        Candidates to drop, worst first.
     """
     n_folds = scores.shape[1]
     means = scores.mean(axis=1)
-    judged = np.isfinite(means) & ~dropped
+    judged = np.isfinite(means) & np.isfinite(previous).all(axis=1) & ~dropped
     if n_folds < 2 or not judged.any():
         return []
     best = int(np.flatnonzero(judged)[np.argmax(means[judged])])
+    spread = scores[best].std(ddof=1)
+    quantile = student_t.ppf(T_LEVEL, n_folds - 1) / math.sqrt(n_folds)
+
     gaps = scores[best] - scores
-    paired = student_t.ppf(T_LEVEL, n_folds - 1) * gaps.std(axis=1, ddof=1)
-    margin = np.maximum(paired / math.sqrt(n_folds), scores[best].std(ddof=1))
-    behind = np.flatnonzero(judged & running & (gaps.mean(axis=1) > margin))
+    margin = np.maximum(quantile * gaps.std(axis=1, ddof=1), spread)
+    behind = gaps.mean(axis=1) > margin
+    improving = (scores - previous).mean(axis=1) > spread
+    drop = np.flatnonzero(judged & running & behind & ~improving)
     room = int(np.count_nonzero(~dropped)) - n_kept(len(scores))
-    worst_first = behind[np.argsort(means[behind], kind="stable")]
+    worst_first = drop[np.argsort(means[drop], kind="stable")]
     return worst_first[: max(room, 0)].tolist()
