@@ -30,16 +30,18 @@ _SEARCH_DOC = """
         Fit the best candidate on all the data as a plain estimator,
         ``best_estimator_``, which ``predict`` uses.
     halving : bool, default=False
-        Successive halving inside the stack: after epochs 1, 2, 4, 8, ...
-        every model still training is scored on its held-out rows, and the
-        candidates clearly behind the best one (by more than the folds' own
-        spread, see docs/cv.md) are dropped, at most down to a third of the
-        grid (two candidates at least). A dropped candidate keeps the scores
-        of its models at that epoch, as plain estimators trained that many
-        epochs would score, and its rank among the others;
-        ``cv_results_['dropped_at_epoch']`` says when. It saves the epochs
-        the dropped candidates would have run; False trains every model to
-        its own stopping rule, as ``GridSearchCV`` does.
+        Successive halving inside the stack: every model still training is
+        scored on its held-out rows at the start and after epochs 1, 2, 4,
+        8, ..., and a candidate clearly behind the best one (by more than the
+        folds' own spread) that is no longer clearly improving is dropped, at
+        most down to a third of the grid (two candidates at least). A dropped
+        candidate keeps the scores of its models at that epoch, as plain
+        estimators trained that many epochs would score, and its rank among
+        the others; ``cv_results_['dropped_at_epoch']`` says when. It saves
+        the epochs the dropped candidates would have run (docs/cv.md: up to
+        a third of the work, less where the grid's candidates end close);
+        False trains every model to its own stopping rule, as
+        ``GridSearchCV`` does.
 """
 
 _MEMORY_DOC = """

@@ -307,6 +307,24 @@ def test_cv_benchmark_runs_both_searches_on_the_same_folds():
     assert 0.5 < defaults["our_accuracy"] <= 1 and 0.5 < defaults["sgd_accuracy"] <= 1
 
 
+def test_cv_halving_compares_the_searches_with_and_without_it(tmp_path):
+    from benchmarks import cv_halving
+
+    X, y = datasets.make_rcv1_like(300, 200, nnz_per_row=10, random_state=0)
+    grid = cv_halving.GRIDS["lr x eps"]
+    row = cv_halving.compare(X, y, "classification", "hinge", grid, 1, True)
+    assert row["candidates"] == 9 and row["full_cpu"] > 0 and row["halved_cpu"] > 0
+    assert row["halved_score"] <= 1 and row["full_score"] >= row["full_score_of_halved"]
+    assert row["met"] == (row["full_score"] - row["full_score_of_halved"] <= 0.005)
+    line = cv_halving.format_row("tiny", "hinge", "lr x eps", row)
+    assert line.startswith("| tiny | hinge | lr x eps | ") and line.count("|") == 10
+    page = tmp_path / "cv.md"
+    page.write_text("# Page\n\n## Other\n\ntext\n")
+    cv_halving.write_docs([cv_halving.HEADER, line], ["load average: 1"], [], page)
+    text = page.read_text()
+    assert "## Other\n\ntext" in text and text.rstrip().endswith(line)
+
+
 def test_when_to_use_measures_every_model_and_writes_its_block(tmp_path):
     X, y = datasets.make_rcv1_like(600, 500, nnz_per_row=20, n_classes=3)
     split = when_to_use.Split("tiny", *when_to_use._split(X, y))
