@@ -14,11 +14,15 @@ folds (``n_jobs=1``).
 Usage::
 
     python -m benchmarks.cv_halving [--quick] [--repeats N] [--only TEXT]
-                                    [--loss LOSS] [--gridsearch] [--write-docs]
+                                    [--loss LOSS] [--grid GRID] [--gridsearch]
+                                    [--trajectories] [--write-docs]
 
 ``--quick`` runs at 3,000 documents and rows, ``--only`` the data sets whose
-name holds the text, ``--loss`` one loss; ``--write-docs`` writes the table as
-the section of docs/cv.md under its heading.
+name holds the text, ``--loss`` one loss, ``--grid`` one grid;
+``--write-docs`` writes the table as the section of docs/cv.md under its
+heading. ``--trajectories`` prints instead, for each search, every
+candidate's mean held-out score at halving's checkpoints (the start, epochs
+1, 2, 4, ...) and at its end, with nothing dropped: what the rule sees.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import argparse
 import datetime
 import warnings
 
+import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 
@@ -101,6 +106,50 @@ def compare(X, y, task, loss, grid, repeats, gridsearch=False):
     return row
 
 
+def trajectories(X, y, task, loss, grid):
+    """The mean held-out score of each candidate as halving's rule sees it, at
+    the start and after epochs 1, 2, 4, ..., of a search that drops nothing
+    (its rule recording what it is given), and the search itself."""
+    seen = []
+
+    def record(scores, previous, running, dropped):
+        seen.append(scores.mean(axis=1))
+        return []
+
+    classify = task == "classification"
+    splitter = StratifiedKFold if classify else KFold
+    folds = list(splitter(3, shuffle=True, random_state=0).split(X, y))
+    search = AdagradClassifierCV if classify else AdagradRegressorCV
+    recording = type("Recording", (search,), {"_halving_rule": staticmethod(record)})
+    common = dict(loss=loss, cv=folds, random_state=0, refit=False, **grid)
+    fitted = recording(halving=True, **common).fit(X, y)
+    return np.array(seen).T, fitted
+
+
+def trajectory_lines(X, y, task, loss, grid):
+    """A table: each candidate's mean score at the start, after epochs 1, 2,
+    4, ... and at its end, the best at each in bold."""
+    means, fitted = trajectories(X, y, task, loss, grid)
+    final = fitted.cv_results_["mean_test_score"]
+    epochs = [0] + [2**k for k in range(means.shape[1] - 1)]
+    lines = [
+        "| candidate | "
+        + " | ".join(f"epoch {e}" for e in epochs)
+        + " | final (epochs) |",
+        "|---" * (len(epochs) + 2) + "|",
+    ]
+    columns = np.column_stack([means, final])
+    best = np.nanargmax(columns, axis=0)
+    for index, params in enumerate(fitted.cv_results_["params"]):
+        cells = [
+            f"**{value:.3f}**" if best[at] == index else f"{value:.3f}"
+            for at, value in enumerate(columns[index])
+        ]
+        cells[-1] += f" ({fitted.cv_results_['mean_n_iter'][index]:.0f})"
+        lines.append(f"| {_short(params)} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def _short(params):
     return ", ".join(
         f"{name}={params[name]:.3g}"
@@ -152,10 +201,27 @@ def main(argv=None):
     parser.add_argument("--grid", choices=list(GRIDS))
     parser.add_argument("--gridsearch", action="store_true")
     parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument(
+        "--trajectories",
+        action="store_true",
+        help="print each candidate's scores at the checkpoints instead",
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
     size = 3_000 if args.quick else 10_000
     data = {name: value for name, value in load(size).items() if args.only in name}
+    if args.trajectories:
+        for name, (X, y, task) in data.items():
+            for loss in ("hinge", "log_loss", "squared_error"):
+                if args.loss not in (None, loss) or (
+                    (task == "classification") == (loss == "squared_error")
+                ):
+                    continue
+                for grid_name, grid in GRIDS.items():
+                    if args.grid in (None, grid_name):
+                        print(f"\n{name}, {loss}, {grid_name} grid:\n")
+                        print("\n".join(trajectory_lines(X, y, task, loss, grid)))
+        return
     loads = [load_average()]
     lines = [HEADER]
     print(HEADER, flush=True)

@@ -78,6 +78,9 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
     """
 
     _plain: type
+    # What halving drops, given the held-out scores at a checkpoint: a class
+    # attribute, so that a study can record what the rule is given.
+    _halving_rule = staticmethod(candidates_behind)
 
     def _check_targets(self, y):
         """Refuse, naming ``y``, targets the task cannot take before they reach
@@ -217,7 +220,7 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
             is_running = np.zeros(len(grid), dtype=bool)
             is_running[[group // len(splits) for group in evaluated]] = True
             dropped = results.dropped_at >= 0
-            behind = candidates_behind(now, checkpoint_scores, is_running, dropped)
+            behind = self._halving_rule(now, checkpoint_scores, is_running, dropped)
             checkpoint_scores[...] = now
             results.dropped_at[behind] = epoch
             leaving = [g for g in evaluated if g // len(splits) in set(behind)]

@@ -323,6 +323,12 @@ def test_cv_halving_compares_the_searches_with_and_without_it(tmp_path):
     cv_halving.write_docs([cv_halving.HEADER, line], ["load average: 1"], [], page)
     text = page.read_text()
     assert "## Other\n\ntext" in text and text.rstrip().endswith(line)
+    # What the rule is given: a search that drops nothing, scored at the start
+    # (every candidate the same constant) and after epochs 1, 2, 4, ...
+    means, fitted = cv_halving.trajectories(X, y, "classification", "hinge", grid)
+    assert (fitted.cv_results_["dropped_at_epoch"] == -1).all()
+    assert means.shape[0] == 9 and np.ptp(means[:, 0]) == 0
+    assert 2 ** (means.shape[1] - 2) <= fitted.n_iter_.max()
 
 
 def test_when_to_use_measures_every_model_and_writes_its_block(tmp_path):
