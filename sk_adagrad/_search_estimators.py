@@ -31,8 +31,8 @@ _SEARCH_DOC = """
         ``best_estimator_``, which ``predict`` uses.
     halving : bool, default=False
         Successive halving inside the stack: every model still training is
-        scored on its held-out rows at the start and after epochs 1, 2, 4,
-        8, ..., and a candidate clearly behind the best one (by more than the
+        scored on its held-out rows after epochs 1, 2, 4, 8, ..., and from
+        epoch 2 on, a candidate clearly behind the best one (by more than the
         folds' own spread) that is no longer clearly improving is dropped, at
         most down to a third of the grid (two candidates at least). A dropped
         candidate keeps the scores of its models at that epoch, as plain

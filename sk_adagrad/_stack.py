@@ -209,8 +209,7 @@ def train(
     for every group still in the stack (its weights views of the stack's,
     valid during the call) and returns the groups to drop: they leave the
     stack as stopped groups do, without ``on_finished`` (the caller keeps
-    what it needs of them). It is first called with epoch 0 and the starting
-    models, before any step; nothing is dropped then."""
+    what it needs of them)."""
     tol, n_iter_no_change, max_iter = stopping
     active = list(range(len(groups)))
     rules = [
@@ -221,15 +220,6 @@ def train(
     unconverged = 0
     n_outputs = engine.state.loss.n_group_outputs
     epoch_weights = weights[:, [groups[g].weights for g in active]]
-    if checkpoint is not None:
-        starting = engine.materialize()
-        checkpoint(
-            0,
-            [
-                _finished(starting, n_outputs, p, group, 0, 0.0, False)
-                for p, group in enumerate(active)
-            ],
-        )
     for epoch in range(1, max_iter + 1):
         start = time.perf_counter()
         try:

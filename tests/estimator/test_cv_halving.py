@@ -45,7 +45,8 @@ def test_a_candidate_is_dropped_when_clearly_behind_and_not_improving():
     assert candidates_behind(far, far, everyone, none[:5]) == [1, 2, 3]
     earlier = np.array([False, True, False, False, False])
     assert candidates_behind(far, far, everyone, earlier) == [2, 3]
-    # No previous scores (the start), one fold (no spread): nothing dropped;
+    # No previous scores (the first checkpoint), one fold (no spread): nothing
+    # dropped;
     # a diverged candidate is neither the best nor judged.
     assert candidates_behind(far, np.full_like(far, np.nan), everyone, none[:5]) == []
     assert candidates_behind(far[:, :1], far[:, :1], everyone, none[:5]) == []
@@ -84,13 +85,14 @@ def hopeless_search(kind, n_samples):
     return X, y, folds, grid, common
 
 
-def test_a_hopeless_candidate_is_dropped_after_the_first_epoch_and_the_best_kept():
+def test_a_hopeless_candidate_is_dropped_at_the_first_judgement_and_the_best_kept():
     X, y, folds, grid, common = hopeless_search("binary", 300)
     off = AdagradClassifierCV(cv=folds, **grid, **common).fit(X, y)
     on = AdagradClassifierCV(cv=folds, halving=True, **grid, **common).fit(X, y)
     dropped = on.cv_results_["dropped_at_epoch"]
-    assert dropped[0] == 1
-    assert on.n_iter_[0].tolist() == [1, 1, 1]
+    # Judged first after epoch 2, with epoch 1 as the reference of its gain.
+    assert dropped[0] == 2
+    assert on.n_iter_[0].tolist() == [2, 2, 2]
     assert dropped[off.best_index_] == -1
     assert on.best_params_ == off.best_params_
     assert on.best_score_ == pytest.approx(off.best_score_, abs=1e-12)
