@@ -140,6 +140,26 @@ def test_a_dropped_candidates_models_are_plain_fits_of_that_many_epochs():
             )
 
 
+@pytest.mark.parametrize(
+    "kind, scoring", [("ovr", "accuracy"), ("binary", "accuracy"), ("regressor", "r2")]
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_default_scorings_margins_judge_as_the_scorer_does(kind, scoring, weighted):
+    # With the default scoring halving scores the stack's margins itself; the
+    # same scoring by name goes through the scorer on each model built.
+    X, y = sparse_problem(kind, n_samples=300)
+    weight = np.random.default_rng(0).uniform(0.5, 2, len(y)) if weighted else None
+    search = AdagradRegressorCV if kind == "regressor" else AdagradClassifierCV
+    params = dict(lr=[1e-6, 0.03, 0.3, 1.0], alpha=1e-4, cv=3, random_state=0)
+    params.update(halving=True, batch_size=16, refit=False)
+    own = search(**params).fit(X, y, sample_weight=weight)
+    scored = search(scoring=scoring, **params).fit(X, y, sample_weight=weight)
+    assert (own.cv_results_["dropped_at_epoch"] >= 0).any()
+    for key, value in scored.cv_results_.items():
+        if "test_score" in key or "n_iter" in key or key == "dropped_at_epoch":
+            assert_allclose(own.cv_results_[key], value, rtol=1e-12, err_msg=key)
+
+
 def test_halving_is_validated_like_the_other_parameters():
     X, y = sparse_problem("binary")
     with pytest.raises(InvalidParameterError, match="'halving' parameter"):
