@@ -19,8 +19,8 @@ Usage::
 
 ``--quick`` runs at 3,000 documents and rows, ``--only`` the data sets whose
 name holds the text, ``--loss`` one loss, ``--grid`` one grid;
-``--write-docs`` writes the table as the section of docs/cv.md under its
-heading. ``--trajectories`` prints instead, for each search, every
+``--write-docs`` writes the table between the markers of docs/cv.md's
+halving section. ``--trajectories`` prints instead, for each search, every
 candidate's mean held-out score at halving's checkpoints (the start, epochs
 1, 2, 4, ...) and at its end, with nothing dropped: what the rule sees.
 """
@@ -36,10 +36,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 
 from benchmarks import DOCS_DIR
-from benchmarks.cv import GRID, HALVING_TITLE, SCORE_SLACK, load, load_average
+from benchmarks.cv import GRID, SCORE_SLACK, load, load_average
 from benchmarks.harness import interleaved, timed
 from benchmarks.machine import machine_description
-from benchmarks.pages import replace_section
+from benchmarks.pages import replace_between
 from sk_adagrad import (
     AdagradClassifier,
     AdagradClassifierCV,
@@ -244,16 +244,20 @@ def main(argv=None):
         write_docs(lines, loads, argv)
 
 
+START, END = "<!-- cv-halving:start -->", "<!-- cv-halving:end -->"
+
+
 def write_docs(lines, loads, argv, page=DOCS_DIR / "cv.md"):
-    """Write ``lines`` as the section of ``page`` under its heading."""
+    """Write ``lines``, with the date, machine and loads, between the markers
+    of ``page``'s halving section (the prose around them stays)."""
     averages = "; ".join(entry.split("load average:")[-1].strip() for entry in loads)
     flags = " ".join(argv or [])
-    section = (
-        f"{HALVING_TITLE}\n\nMeasured on {datetime.date.today().isoformat()} by "
+    block = (
+        f"\nMeasured on {datetime.date.today().isoformat()} by "
         f"`python -m benchmarks.cv_halving {flags}` ({machine_description()}); "
         f"`uptime` gave {averages}.\n\n" + "\n".join(lines) + "\n"
     )
-    replace_section(page, HALVING_TITLE, section)
+    replace_between(page, START, END, block)
 
 
 if __name__ == "__main__":

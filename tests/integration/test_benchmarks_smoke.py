@@ -319,10 +319,11 @@ def test_cv_halving_compares_the_searches_with_and_without_it(tmp_path):
     line = cv_halving.format_row("tiny", "hinge", "lr x eps", row)
     assert line.startswith("| tiny | hinge | lr x eps | ") and line.count("|") == 10
     page = tmp_path / "cv.md"
-    page.write_text("# Page\n\n## Other\n\ntext\n")
+    page.write_text(f"# Page\n\nbefore\n{cv_halving.START}\nold\n{cv_halving.END}\n")
     cv_halving.write_docs([cv_halving.HEADER, line], ["load average: 1"], [], page)
     text = page.read_text()
-    assert "## Other\n\ntext" in text and text.rstrip().endswith(line)
+    assert "old" not in text and text.startswith("# Page\n\nbefore\n")
+    assert text.endswith(f"{line}\n{cv_halving.END}\n")
     # What the rule is given: a search that drops nothing, scored at the start
     # (every candidate the same constant) and after epochs 1, 2, 4, ...
     means, fitted = cv_halving.trajectories(X, y, "classification", "hinge", grid)
