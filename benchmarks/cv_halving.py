@@ -21,8 +21,8 @@ Usage::
 name holds the text, ``--loss`` one loss, ``--grid`` one grid;
 ``--write-docs`` writes the table between the markers of docs/cv.md's
 halving section. ``--trajectories`` prints instead, for each search, every
-candidate's mean held-out score at halving's checkpoints (the start, epochs
-1, 2, 4, ...) and at its end, with nothing dropped: what the rule sees.
+candidate's mean held-out score at halving's checkpoints (epochs 1, 2, 4,
+...) and at its end, with nothing dropped: what the rule sees.
 """
 
 from __future__ import annotations
@@ -107,9 +107,9 @@ def compare(X, y, task, loss, grid, repeats, gridsearch=False):
 
 
 def trajectories(X, y, task, loss, grid):
-    """The mean held-out score of each candidate as halving's rule sees it, at
-    the start and after epochs 1, 2, 4, ..., of a search that drops nothing
-    (its rule recording what it is given), and the search itself."""
+    """The mean held-out score of each candidate as halving's rule sees it,
+    after epochs 1, 2, 4, ..., of a search that drops nothing (its rule
+    recording what it is given), and the search itself."""
     seen = []
 
     def record(scores, previous, running, dropped):
@@ -127,11 +127,11 @@ def trajectories(X, y, task, loss, grid):
 
 
 def trajectory_lines(X, y, task, loss, grid):
-    """A table: each candidate's mean score at the start, after epochs 1, 2,
-    4, ... and at its end, the best at each in bold."""
+    """A table: each candidate's mean score after epochs 1, 2, 4, ... and at
+    its end, the best at each in bold."""
     means, fitted = trajectories(X, y, task, loss, grid)
     final = fitted.cv_results_["mean_test_score"]
-    epochs = [0] + [2**k for k in range(means.shape[1] - 1)]
+    epochs = [2**k for k in range(means.shape[1])]
     lines = [
         "| candidate | "
         + " | ".join(f"epoch {e}" for e in epochs)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from numpy.testing import assert_allclose
 from sklearn.linear_model import Ridge
 
 from benchmarks import (
@@ -324,12 +325,16 @@ def test_cv_halving_compares_the_searches_with_and_without_it(tmp_path):
     text = page.read_text()
     assert "old" not in text and text.startswith("# Page\n\nbefore\n")
     assert text.endswith(f"{line}\n{cv_halving.END}\n")
-    # What the rule is given: a search that drops nothing, scored at the start
-    # (every candidate the same constant) and after epochs 1, 2, 4, ...
+    # What the rule is given: a search that drops nothing, scored after epochs
+    # 1, 2, 4, ... while a model runs; at the last, a stopped model's final
+    # score.
     means, fitted = cv_halving.trajectories(X, y, "classification", "hinge", grid)
     assert (fitted.cv_results_["dropped_at_epoch"] == -1).all()
-    assert means.shape[0] == 9 and np.ptp(means[:, 0]) == 0
-    assert 2 ** (means.shape[1] - 2) <= fitted.n_iter_.max()
+    assert means.shape[0] == 9 and 2 ** (means.shape[1] - 1) < fitted.n_iter_.max()
+    stopped = fitted.n_iter_.max(axis=1) <= 2 ** (means.shape[1] - 1)
+    assert stopped.any()
+    final = fitted.cv_results_["mean_test_score"]
+    assert_allclose(means[stopped, -1], final[stopped], rtol=1e-12)
 
 
 def test_when_to_use_measures_every_model_and_writes_its_block(tmp_path):
