@@ -27,7 +27,7 @@ several points after an epoch or two but gaining at every checkpoint
 (docs/cv.md). The first checkpoint judges nothing, for want of a gain: the
 starting model (a constant) is no reference, since a slow starter may gain
 almost nothing on it in its first epoch when the constant already scores well
-(0.009 over 0.70 on the benchmark's unbalanced binary task, for the candidate
+(0.003 over 0.706 on the benchmark's unbalanced binary task, for the candidate
 that ends best). A hopeless candidate, gaining nothing, goes after epoch 2.
 
 The worst candidates go first, never more than leaves :func:`n_kept`

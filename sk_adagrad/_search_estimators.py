@@ -38,10 +38,11 @@ _SEARCH_DOC = """
         candidate keeps the scores of its models at that epoch, as plain
         estimators trained that many epochs would score, and its rank among
         the others; ``cv_results_['dropped_at_epoch']`` says when. It saves
-        the epochs the dropped candidates would have run (docs/cv.md: up to
-        a third of the work, less where the grid's candidates end close);
-        False trains every model to its own stopping rule, as
-        ``GridSearchCV`` does.
+        the epochs the dropped candidates would have run: half the CPU
+        where some candidates are clearly worse and settle early, nothing
+        (and up to a tenth more, for the checkpoints) where the candidates
+        end close (docs/cv.md). False trains every model to its own stopping
+        rule, as ``GridSearchCV`` does.
 """
 
 _MEMORY_DOC = """
