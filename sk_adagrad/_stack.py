@@ -15,7 +15,9 @@ within each group), and the lazy penalty's closed forms run per output.
 
 Each group stops by the plain estimator's own rule, on its own mean loss; a
 stopped group is handed to the caller and its columns are dropped from the
-engine (:func:`keep_groups`), so that it no longer costs the steps.
+engine (:func:`keep_groups`), so that it no longer costs the steps. A
+caller may drop groups the same way after some epochs (successive halving,
+``_halving``).
 """
 
 import copy
@@ -29,6 +31,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._divergence import DivergenceError
 from ._engine import SparseAdagrad
+from ._halving import is_checkpoint
 from ._penalty import ElasticNet
 from ._schedule import Schedule
 from ._stopping import NoImprovement
@@ -168,7 +171,29 @@ class Finished:
     fit_time: float
 
 
-def train(engine, groups, data, weights, run_pass, stopping, on_finished, verbose=0):
+def _finished(materialized, n_outputs, position, group, epoch, fit_time, copy):
+    """The :class:`Finished` of the group at ``position`` of the stack whose
+    ``(coef, intercept)`` are ``materialized``: its weights copies, or views
+    with ``copy`` false."""
+    coef, intercept = materialized
+    columns = slice(position * n_outputs, (position + 1) * n_outputs)
+    take = np.copy if copy else np.asarray
+    return Finished(
+        group, take(coef[:, columns]), take(intercept[columns]), epoch, fit_time
+    )
+
+
+def train(
+    engine,
+    groups,
+    data,
+    weights,
+    run_pass,
+    stopping,
+    on_finished,
+    verbose=0,
+    checkpoint=None,
+):
     """Train the stack ``engine`` of ``groups`` on ``data``, ``(X, Y)`` with
     ``Y`` the encoded targets, and ``weights`` of shape ``(n_samples,
     n_weight_columns)``, each group's :attr:`Group.weights` naming its column,
@@ -177,7 +202,14 @@ def train(engine, groups, data, weights, run_pass, stopping, on_finished, verbos
     max_iter)``, the plain estimator's. Each group that stops is given to
     ``on_finished`` as a :class:`Finished` (its weights brought up to date,
     averaged if the engine averages) and leaves the stack. Raises
-    :class:`StackDiverged` naming the groups that diverge."""
+    :class:`StackDiverged` naming the groups that diverge.
+
+    ``checkpoint(epoch, models)``, when given, is called after the epochs
+    :func:`~sk_adagrad._halving.is_checkpoint` names with a :class:`Finished`
+    for every group still in the stack (its weights views of the stack's,
+    valid during the call) and returns the groups to drop: they leave the
+    stack as stopped groups do, without ``on_finished`` (the caller keeps
+    what it needs of them)."""
     tol, n_iter_no_change, max_iter = stopping
     active = list(range(len(groups)))
     rules = [
@@ -215,22 +247,43 @@ def train(engine, groups, data, weights, run_pass, stopping, on_finished, verbos
                 f"-- Epoch {epoch}: {len(active)} models stepped, {len(done)} "
                 f"stopped, time {time.perf_counter() - start:.3f} s"
             )
-        if not done:
+        judged = checkpoint is not None and is_checkpoint(epoch)
+        if not done and not judged:
             continue
-        coef, intercept = engine.materialize()
+        materialized = engine.materialize()
         for position in done:
-            columns = slice(position * n_outputs, (position + 1) * n_outputs)
             group = active[position]
             on_finished(
-                Finished(
+                _finished(
+                    materialized,
+                    n_outputs,
+                    position,
                     group,
-                    coef[:, columns].copy(),
-                    intercept[columns].copy(),
                     epoch,
                     fit_time[group],
+                    True,
                 )
             )
-        keep = [position for position in range(len(active)) if position not in done]
+        leaving = set(done)
+        running = [p for p in range(len(active)) if p not in leaving]
+        if judged and running:
+            models = [
+                _finished(
+                    materialized,
+                    n_outputs,
+                    p,
+                    active[p],
+                    epoch,
+                    fit_time[active[p]],
+                    False,
+                )
+                for p in running
+            ]
+            dropped = set(checkpoint(epoch, models))
+            leaving |= {p for p in running if active[p] in dropped}
+        if not leaving:
+            continue
+        keep = [position for position in range(len(active)) if position not in leaving]
         active = [active[position] for position in keep]
         if not active:
             break

@@ -30,6 +30,8 @@ from sk_adagrad import (
         AdagradRegressor(),
         AdagradClassifierCV(batch_size=1024),
         AdagradRegressorCV(batch_size=1024),
+        AdagradClassifierCV(batch_size=1024, halving=True),
+        AdagradRegressorCV(batch_size=1024, halving=True),
     ]
 )
 def test_sklearn_compatible_estimator(estimator, check):

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from numpy.testing import assert_allclose
 from sklearn.linear_model import Ridge
 
 from benchmarks import (
@@ -336,6 +337,35 @@ def test_cv_benchmark_runs_both_searches_on_the_same_folds():
     assert 0.5 < row["their_score"] <= 1 and 0.5 < row["our_score"] <= 1
     defaults = cv.defaults_row(X, y, repeats=1)
     assert 0.5 < defaults["our_accuracy"] <= 1 and 0.5 < defaults["sgd_accuracy"] <= 1
+
+
+def test_cv_halving_compares_the_searches_with_and_without_it(tmp_path):
+    from benchmarks import cv_halving
+
+    X, y = datasets.make_rcv1_like(300, 200, nnz_per_row=10, random_state=0)
+    grid = cv_halving.GRIDS["lr x eps"]
+    row = cv_halving.compare(X, y, "classification", "hinge", grid, 1, True)
+    assert row["candidates"] == 9 and row["full_cpu"] > 0 and row["halved_cpu"] > 0
+    assert row["halved_score"] <= 1 and row["full_score"] >= row["full_score_of_halved"]
+    assert row["met"] == (row["full_score"] - row["full_score_of_halved"] <= 0.005)
+    line = cv_halving.format_row("tiny", "hinge", "lr x eps", row)
+    assert line.startswith("| tiny | hinge | lr x eps | ") and line.count("|") == 10
+    page = tmp_path / "cv.md"
+    page.write_text(f"# Page\n\nbefore\n{cv_halving.START}\nold\n{cv_halving.END}\n")
+    cv_halving.write_docs([cv_halving.HEADER, line], ["load average: 1"], [], page)
+    text = page.read_text()
+    assert "old" not in text and text.startswith("# Page\n\nbefore\n")
+    assert text.endswith(f"{line}\n{cv_halving.END}\n")
+    # What the rule is given: a search that drops nothing, scored after epochs
+    # 1, 2, 4, ... while a model runs; at the last, a stopped model's final
+    # score.
+    means, fitted = cv_halving.trajectories(X, y, "classification", "hinge", grid)
+    assert (fitted.cv_results_["dropped_at_epoch"] == -1).all()
+    assert means.shape[0] == 9 and 2 ** (means.shape[1] - 1) < fitted.n_iter_.max()
+    stopped = fitted.n_iter_.max(axis=1) <= 2 ** (means.shape[1] - 1)
+    assert stopped.any()
+    final = fitted.cv_results_["mean_test_score"]
+    assert_allclose(means[stopped, -1], final[stopped], rtol=1e-12)
 
 
 def test_when_to_use_measures_every_model_and_writes_its_block(tmp_path):
