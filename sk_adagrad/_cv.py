@@ -124,7 +124,7 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
             validate_own_params(clone(template).set_params(**params))
         return grid
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, groups=None):
         """Train every candidate on every fold, side by side, then (with
         ``refit``) the best candidate on all the data.
 
@@ -138,6 +138,9 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
             Non-negative weights of the samples, in training and in the
             scores on the held-out rows (unweighted without them), so that
             a weight of k counts as k copies of a row.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels of the samples, for a group splitter given as ``cv``
+            (``GroupKFold``), as in ``GridSearchCV.fit``.
 
         Returns
         -------
@@ -161,7 +164,8 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
         template = self._plain_estimator()
         targets, weights = template._prepare_y(y, sample_weight, reset=True)
         grid = self._grid(template, weights)
-        splits = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
+        splitter = check_cv(self.cv, y, classifier=is_classifier(self))
+        splits = list(splitter.split(X, y, groups))
         n_outputs = template._n_outputs()
         n_groups = len(grid) * len(splits)
         check_stack_fits(

@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification
 from sklearn.exceptions import FitFailedWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
 from sklearn.pipeline import make_pipeline
 
 from sk_adagrad import (
@@ -283,3 +283,19 @@ def test_bad_targets_and_missing_probabilities_are_explained_as_for_plain_models
         X, np.arange(30) % 2
     )
     assert fitted.predict_proba(X[:2]).shape == (2, 2)
+
+
+def test_groups_reach_a_group_splitter_as_in_grid_search_cv():
+    X, y = make_classification(n_samples=120, n_features=8, random_state=0)
+    groups = np.repeat(np.arange(12), 10)
+    search = AdagradClassifierCV(lr=[0.1, 1.0], cv=GroupKFold(3), random_state=0)
+    with pytest.raises(ValueError, match="groups"):
+        search.fit(X, y)
+    by_groups = search.fit(X, y, groups=groups).cv_results_
+    given = list(GroupKFold(3).split(X, y, groups))
+    for train, test in given:
+        assert not set(groups[train]) & set(groups[test])
+    by_splits = AdagradClassifierCV(lr=[0.1, 1.0], cv=given, random_state=0)
+    by_splits = by_splits.fit(X, y).cv_results_
+    for key in ("split0_test_score", "split1_test_score", "mean_test_score"):
+        assert_array_equal(by_groups[key], by_splits[key])
