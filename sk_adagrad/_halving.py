@@ -20,6 +20,10 @@ first, a candidate is dropped when both
 Both margins come from the folds themselves, not from constants fitted to one
 data set.
 
+A candidate none of whose folds' scores moved since the previous checkpoint
+is not judged: it may still be predicting its starting constant, as a small
+``lr`` does for epochs before it learns and overtakes the others.
+
 The second condition is what keeps the slow starters: early scores measure
 how fast a candidate learns more than where it ends, and the candidate that
 ends best is often the slowest (a small ``lr``, a large ``eps``), behind by
@@ -28,7 +32,8 @@ several points after an epoch or two but gaining at every checkpoint
 starting model (a constant) is no reference, since a slow starter may gain
 almost nothing on it in its first epoch when the constant already scores well
 (0.003 over 0.706 on the benchmark's unbalanced binary task, for the candidate
-that ends best). A hopeless candidate, gaining nothing, goes after epoch 2.
+that ends best). A candidate that learns a little and then stalls far behind
+goes after epoch 2; one that has learnt nothing yet stays.
 
 The worst candidates go first, never more than leaves :func:`n_kept`
 candidates undropped. With one fold there is no spread and nothing is dropped.
@@ -94,7 +99,12 @@ def candidates_behind(
     margin = np.maximum(quantile * gaps.std(axis=1, ddof=1), spread)
     behind = gaps.mean(axis=1) > margin
     improving = (scores - previous).mean(axis=1) > spread
-    drop = np.flatnonzero(judged & running & behind & ~improving)
+    # A model whose every fold scores what it scored at the last checkpoint
+    # may not have started: a small lr keeps predicting the starting constant
+    # for epochs before it learns, and then may end best. Standing still is
+    # no evidence against it.
+    standing = (scores == previous).all(axis=1)
+    drop = np.flatnonzero(judged & running & behind & ~improving & ~standing)
     room = int(np.count_nonzero(~dropped)) - n_kept(len(scores))
     worst_first = drop[np.argsort(means[drop], kind="stable")]
     return worst_first[: max(room, 0)].tolist()
