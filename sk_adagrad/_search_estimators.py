@@ -21,11 +21,14 @@ _SEARCH_DOC = """
         0.3, 1 and 3 (docs/cv.md); these values, not factors, are what
         ``cv_results_`` and ``best_params_`` show and ``refit`` uses.
     cv : int, cross-validation generator or iterable, default=None
-        As in ``GridSearchCV``: None is 5 folds, stratified for classifiers.
+        As in ``GridSearchCV``: None is 5 folds, stratified for classifiers;
+        a group splitter reads the ``groups`` given to ``fit``.
     scoring : str, callable or None, default=None
-        As in ``GridSearchCV``: None is the estimator's ``score`` (accuracy
-        or R^2) on each fold's held-out rows, weighted by ``sample_weight``
-        when ``fit`` is given it (as ``LogisticRegressionCV`` weighs them).
+        One score, as in ``GridSearchCV``: None is the estimator's ``score``
+        (accuracy or R^2) on each fold's held-out rows, weighted by
+        ``sample_weight`` when ``fit`` is given it (as
+        ``LogisticRegressionCV`` weighs them). Several metrics at once are
+        not supported.
     refit : bool, default=True
         Fit the best candidate on all the data as a plain estimator,
         ``best_estimator_``, which ``predict`` uses.
@@ -34,7 +37,10 @@ _SEARCH_DOC = """
         scored on its held-out rows after epochs 1, 2, 4, 8, ..., and from
         epoch 2 on, a candidate clearly behind the best one (by more than the
         folds' own spread) that is no longer clearly improving is dropped, at
-        most down to a third of the grid (two candidates at least). A dropped
+        most down to a third of the grid (two candidates at least); a
+        candidate whose scores stood still since the last checkpoint (a
+        small ``lr`` still predicting its starting constant) is not judged.
+        A dropped
         candidate keeps the scores of its models at that epoch, as plain
         estimators trained that many epochs would score, and its rank among
         the others; ``cv_results_['dropped_at_epoch']`` says when. It saves
@@ -137,7 +143,11 @@ n_threads : as in :class:`AdagradClassifier`
     See Also
     --------
     AdagradClassifier : The plain estimator.
-    sklearn.model_selection.GridSearchCV : The same search, one fit at a time.
+    sklearn.model_selection.GridSearchCV : The same grid, one fit at a time,
+        each fold's fit on its training rows alone (here every batch also
+        holds the held-out rows at weight zero, so scores differ by the
+        batches, up to about 0.01 on small data); it also takes ``n_jobs``,
+        ``error_score``, ``return_train_score`` and several metrics.
     sklearn.linear_model.LogisticRegressionCV : scikit-learn's linear
         classifier with the cross-validation built in.
 
@@ -295,7 +305,11 @@ shuffle, random_state, average, verbose, epsilon, n_threads : as in \
     See Also
     --------
     AdagradRegressor : The plain estimator.
-    sklearn.model_selection.GridSearchCV : The same search, one fit at a time.
+    sklearn.model_selection.GridSearchCV : The same grid, one fit at a time,
+        each fold's fit on its training rows alone (here every batch also
+        holds the held-out rows at weight zero, so scores differ by the
+        batches, up to about 0.01 on small data); it also takes ``n_jobs``,
+        ``error_score``, ``return_train_score`` and several metrics.
     sklearn.linear_model.RidgeCV : scikit-learn's ridge regression with the
         cross-validation built in.
 
