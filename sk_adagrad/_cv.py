@@ -115,14 +115,25 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
                 value = [float(factor * auto) for factor in DEFAULT_ALPHA_FACTORS]
             elif isinstance(value, str) or not np.iterable(value):
                 value = [value]
-            values[name] = list(value)
+            if isinstance(value, dict):
+                raise ValueError(
+                    f"{name} takes one value or a list of them, not a dict."
+                )
+            # Python numbers in best_params_, not NumPy scalars.
+            values[name] = [v.item() if isinstance(v, np.generic) else v for v in value]
             if not values[name]:
                 raise ValueError(f"{name} holds no candidate value.")
-        grid = list(ParameterGrid(values))
-        for params in grid:
-            # Each candidate must be a valid plain estimator.
-            validate_own_params(clone(template).set_params(**params))
-        return grid
+            for candidate in values[name]:
+                # Each candidate must be a valid value of the plain estimator.
+                try:
+                    validate_own_params(clone(template).set_params(**{name: candidate}))
+                except ValueError as error:
+                    raise type(error)(
+                        f"{type(self).__name__}: the candidate {name}={candidate!r} "
+                        f"is not a valid value of {type(template).__name__}'s "
+                        f"{name}: {error}"
+                    ) from error
+        return list(ParameterGrid(values))
 
     def fit(self, X, y, sample_weight=None, *, groups=None):
         """Train every candidate on every fold, side by side, then (with

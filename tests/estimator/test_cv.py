@@ -299,3 +299,14 @@ def test_groups_reach_a_group_splitter_as_in_grid_search_cv():
     by_splits = by_splits.fit(X, y).cv_results_
     for key in ("split0_test_score", "split1_test_score", "mean_test_score"):
         assert_array_equal(by_groups[key], by_splits[key])
+
+
+def test_a_bad_candidate_is_named_with_the_search_and_the_value():
+    X, y = make_classification(n_samples=60, random_state=0)
+    with pytest.raises(ValueError, match=r"AdagradClassifierCV: the candidate eps=-1"):
+        AdagradClassifierCV(eps=[1e-6, -1.0], cv=2).fit(X, y)
+    with pytest.raises(ValueError, match="not a dict"):
+        AdagradClassifierCV(alpha={"a": 1}, cv=2).fit(X, y)
+    search = AdagradClassifierCV(lr=np.array([0.1, 0.3]), cv=2, max_iter=3, tol=None)
+    best = search.fit(X, y).best_params_
+    assert type(best["lr"]) is float
