@@ -319,7 +319,7 @@ chunk). Text subsamples are vectorised on their own
 training part (`TfidfVectorizer(ngram_range=(1, 2), min_df=2,
 sublinear_tf=True)`); the test part is the same 25% of the corpus for every
 size. "not met" names what falls short of the bar: a score below SGD's, or a
-fit slower than SGD's and over one second.
+fit slower than SGD's (a fit under a second included).
 
 {study}
 
