@@ -104,8 +104,10 @@ def _sketch_epochs(X, Y, X_test, y_test, epochs, l2, lr, batch_size):
     return seconds, accuracy, sketch.catch_up_seconds
 
 
-def measure(epochs=6):
-    X, X_test, y, y_test = corpus.docstring_split()
+def measure(epochs=6, split=None):
+    """The table's rows, on ``split`` (``X, X_test, y, y_test``; the
+    docstring corpus by default)."""
+    X, X_test, y, y_test = corpus.docstring_split() if split is None else split
     X, X_test = sp.csr_array(X), sp.csr_array(X_test)
     classes, codes = np.unique(y, return_inverse=True)
     test_codes = np.searchsorted(classes, y_test)
@@ -122,7 +124,7 @@ def measure(epochs=6):
         model.fit(X, y)
         per_epoch = (time.process_time() - start) / epochs
         rows[name] = (per_epoch, None, model.score(X_test, y_test))
-    settings = dict(lr=ours.lr_, batch_size=ours._batch_size_for(len(y)))
+    settings = dict(lr=ours.lr_, batch_size=ours._batch_size_for(X))
     for name, l2 in [
         ("sketch: nonzero entries only, L2 caught up per entry", ours.alpha_),
         ("sketch: nonzero entries only, no penalty", 0.0),

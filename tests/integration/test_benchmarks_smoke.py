@@ -453,3 +453,15 @@ def test_entry_sketch_catches_up_what_eager_steps_apply():
     np.testing.assert_allclose(sketch.coef(), W, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(sketch.b, b, rtol=1e-12)
     assert np.count_nonzero(W) > 10
+
+
+def test_entry_updates_measures_every_row_on_a_small_split():
+    X, y = datasets.make_rcv1_like(n_samples=400, n_classes=4, random_state=0)
+    split = (X[:300], X[300:], y[:300], y[300:])
+    rows = entry_updates.measure(epochs=2, split=split)
+    assert len(rows) == 4
+    for seconds, catch_up_share, accuracy in rows.values():
+        assert seconds > 0 and 0 <= accuracy <= 1
+        assert catch_up_share is None or 0 <= catch_up_share <= 1
+    assert len(entry_updates.table(rows)) == 6
+    assert "per-entry sketch" in entry_updates._reading(rows)
