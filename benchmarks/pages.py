@@ -52,7 +52,8 @@ def replace_section(path: Path, title: str, section: str) -> None:
     text = path.read_text(encoding="utf-8")
     pattern = _section_pattern(title)
     if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
+        # Ended by a newline: a blank line then parts it from the next section.
+        text = pattern.sub(lambda _: section.rstrip("\n") + "\n", text)
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(text, encoding="utf-8")
