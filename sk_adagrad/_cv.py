@@ -20,7 +20,12 @@ from . import _defaults as defaults
 from ._batches import canonical_csr
 from ._halving import candidates_behind
 from ._losses import make_loss
-from ._sklearn_private import Interval, StrOptions, check_sample_weight
+from ._sklearn_private import (
+    Interval,
+    StrOptions,
+    check_sample_weight,
+    scorer_methods,
+)
 from ._sklearn_private import validate_params as validate_own_params
 from ._stack import Group, StackDiverged, new_stack, train
 from ._stack_memory import check_stack_fits
@@ -200,6 +205,13 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
             for fold in range(len(splits))
         ]
         scorer = check_scoring(template, self.scoring)
+        methods = scorer_methods(scorer)
+        if methods and not any(hasattr(template, m) for m in methods):
+            raise ValueError(
+                f"scoring={self.scoring!r} reads {' or '.join(methods)}, which "
+                f"{type(template).__name__}(loss={template.loss!r}) does not "
+                "give: choose another scoring or a loss that gives it."
+            )
         results = _SplitResults(len(grid), len(splits))
 
         def evaluate(finished):

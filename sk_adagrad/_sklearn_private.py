@@ -34,8 +34,19 @@ __all__ = [
     "StrOptions",
     "check_partial_fit_first_call",
     "check_sample_weight",
+    "scorer_methods",
     "validate_params",
 ]
+
+
+def scorer_methods(scorer) -> tuple[str, ...]:
+    """The estimator methods a scorer reads, any one of which it can use
+    (``_Scorer._response_method``), or () when it does not say (a callable,
+    the estimator's own ``score``): a grid search checks them before training,
+    as ``GridSearchCV`` would fail only on its first fit."""
+    methods = getattr(scorer, "_response_method", ())
+    return (methods,) if isinstance(methods, str) else tuple(methods)
+
 
 check_partial_fit_first_call = _check_partial_fit_first_call
 

@@ -310,3 +310,19 @@ def test_a_bad_candidate_is_named_with_the_search_and_the_value():
     search = AdagradClassifierCV(lr=np.array([0.1, 0.3]), cv=2, max_iter=3, tol=None)
     best = search.fit(X, y).best_params_
     assert type(best["lr"]) is float
+
+
+def test_a_scoring_the_loss_cannot_serve_is_refused_before_training(monkeypatch):
+    X, y = make_classification(n_samples=60, random_state=0)
+
+    def trained(*args, **kwargs):
+        raise AssertionError("the stack was trained")
+
+    monkeypatch.setattr(AdagradClassifierCV, "_train_stack", trained)
+    with pytest.raises(ValueError, match="reads predict_proba, which"):
+        AdagradClassifierCV(scoring="neg_log_loss", cv=2).fit(X, y)
+    # Any one of the methods a scorer can use will do.
+    with pytest.raises(AssertionError, match="was trained"):
+        AdagradClassifierCV(scoring="roc_auc", cv=2).fit(X, y)
+    with pytest.raises(AssertionError, match="was trained"):
+        AdagradClassifierCV(loss="log_loss", scoring="neg_log_loss", cv=2).fit(X, y)
