@@ -83,6 +83,11 @@ def load(size):
     }
 
 
+def losses_for(task):
+    """The losses a task is searched with."""
+    return ("hinge", "log_loss") if task == "classification" else ("squared_error",)
+
+
 def compare(X, y, task, loss, repeats):
     """One row: GridSearchCV (n_jobs 1 and 2) and ours on the same folds."""
     classify = task == "classification"
@@ -195,10 +200,7 @@ def main(argv=None):
     ]
     print(lines[0], flush=True)
     for name, (X, y, task) in data.items():
-        losses = (
-            ("hinge", "log_loss") if task == "classification" else ("squared_error",)
-        )
-        for loss in losses:
+        for loss in losses_for(task):
             if args.loss not in (None, loss):
                 continue
             row = compare(X, y, task, loss, args.repeats)

@@ -36,7 +36,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 
 from benchmarks import DOCS_DIR
-from benchmarks.cv import GRID, SCORE_SLACK, load, load_average
+from benchmarks.cv import GRID, SCORE_SLACK, load, load_average, losses_for
 from benchmarks.harness import interleaved, timed
 from benchmarks.machine import machine_description
 from benchmarks.pages import replace_between
@@ -226,10 +226,7 @@ def main(argv=None):
     lines = [HEADER]
     print(HEADER, flush=True)
     for name, (X, y, task) in data.items():
-        losses = (
-            ("hinge", "log_loss") if task == "classification" else ("squared_error",)
-        )
-        for loss in losses:
+        for loss in losses_for(task):
             if args.loss not in (None, loss):
                 continue
             for grid_name, grid in GRIDS.items():
