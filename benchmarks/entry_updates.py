@@ -164,7 +164,8 @@ def _reading(rows):
         "active rows (a power each, for the margins) costs more than the eager "
         "proximal steps on whole rows that it spares. Without a penalty, "
         f"where nothing is caught up, it takes {free / ours:.2f} times. The "
-        "engine keeps one step counter per feature."
+        "engine keeps one step counter per feature, and steps the gradient's "
+        "nonzero entries alone only without a penalty (`_entry_steps`)."
     )
 
 

@@ -36,6 +36,7 @@ from ._batches import ActiveColumns
 from ._blocks import by_output
 from ._catch_up import catch_up
 from ._divergence import DivergenceError, divergence_message
+from ._entry_steps import step_entries
 from ._journal import Journal, RowStamps
 from ._rounding import significant_column_sums
 from ._state import EngineState, state_field
@@ -258,11 +259,12 @@ class SparseAdagrad:
         return GatheredShard(columns, block, W, G, missed_sum, block @ W)
 
     def _update_shard(self, shard, index, path, dZ, rate, t):
-        """Step a gathered shard's rows and, if they are all finite, write them
-        back (and add them to the running average); return whether they were.
-        A failed step may leave other shards written: the call's journal undoes
-        them."""
+        """Step a shard's rows (or its gradient's nonzero entries: ``_entry_steps``),
+        write them back if all finite (and into the running average), and say
+        whether they were; the journal undoes other shards a failure wrote."""
         grad = shard.block.T @ dZ
+        if path.steps_by_entries(self, dZ):
+            return step_entries(self, path, shard, grad, rate, t)
         finite = True
         for rows in self.policy.row_blocks(shard.W.shape):
             finite &= self._update_rows(shard.W[rows], shard.G[rows], grad[rows], rate)

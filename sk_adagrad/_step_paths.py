@@ -22,7 +22,8 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from ._rows import put_rows, take_rows
+from ._entry_steps import steps_by_entries
+from ._rows import put_entries, put_rows, take_rows
 
 
 class PlannedStep(NamedTuple):
@@ -67,6 +68,10 @@ class InPlace:
         """The rows of ``columns`` (views), up to date already, and no missed
         iterates."""
         return engine.coef[columns], engine.coef_accumulator[columns], None
+
+    def steps_by_entries(self, engine, dZ):
+        """Never: in place, every feature takes every step."""
+        return False
 
     def write_back(self, engine, shard, index, t):
         engine.last_step[shard.columns] = t
@@ -126,6 +131,18 @@ class ActiveRows:
             if shard.missed_sum is not None:
                 averaged += shard.missed_sum
             put_rows(engine.coef_sum, columns, averaged)
+
+    def steps_by_entries(self, engine, dZ):
+        """Whether the step goes by the gradient's nonzero entries (see
+        ``_entry_steps``)."""
+        return steps_by_entries(engine, dZ)
+
+    def write_entries(self, engine, shard, entries, t):
+        """Write back the entries ``entries`` (flat positions in the shard's
+        rows) of a step that moved no other (see ``_entry_steps``)."""
+        put_entries(engine.coef, shard.columns, entries, shard.W)
+        put_entries(engine.coef_accumulator, shard.columns, entries, shard.G)
+        engine.last_step[shard.columns] = t
 
     def stepped_accumulators(self, shard):
         return shard.G

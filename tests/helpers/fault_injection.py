@@ -126,6 +126,17 @@ SET_UPS = [
         path="shared active-rows",
     ),
     SetUp(
+        # Large steps put most rows beyond the margin by the third epoch: the
+        # penalty-free steps then go by the gradient's nonzero entries.
+        "classifier hinge, no penalty, multi-class, sparse",
+        AdagradClassifier(
+            penalty=None, lr=3.0, batch_size=6, max_iter=3, tol=None, **SEEDED
+        ),
+        SPARSE_X,
+        THREE_CLASSES,
+        path="shared active-rows",
+    ),
+    SetUp(
         "classifier multinomial, elastic net, averaged, sparse",
         AdagradClassifier(
             loss="log_loss",

@@ -238,3 +238,64 @@ def test_float32_sparse_equals_dense(penalty, estimator):
     dense_state, sparse_state = float32_state(dense), float32_state(sparse)
     for name, value in dense_state.items():
         assert_close_in_float32(sparse_state[name], value, n_steps, name)
+
+
+def _separable_text(n_samples=400, n_features=300, n_classes=5, seed=0):
+    """Sparse rows whose classes each have words of their own: after an epoch
+    most rows are beyond the hinge's margin, so steps go by entries."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, n_classes, size=n_samples)
+    own = n_features // (2 * n_classes)
+    rows = []
+    for label in labels:
+        words = np.concatenate(
+            [
+                label * own + rng.choice(own, size=4, replace=False),
+                n_features // 2 + rng.choice(n_features // 2, size=6, replace=False),
+            ]
+        )
+        row = np.zeros(n_features)
+        row[words] = rng.uniform(0.5, 1.5, size=words.size)
+        rows.append(row)
+    return sp.csr_matrix(np.array(rows)), labels
+
+
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge", "modified_huber"])
+@pytest.mark.parametrize("n_threads", [1, 3])
+@pytest.mark.parametrize("average", [False, 1500])
+def test_penalty_free_steps_by_entries_equal_whole_rows(
+    monkeypatch, loss, n_threads, average
+):
+    """Without a penalty, a step on the gradient's nonzero entries alone is the
+    step on whole rows, to the bit on one thread before averaging begins (the
+    shards of the two paths sum margins in other orders, and after averaging
+    begins steps go by rows, their lazy sums of iterates agreeing to
+    rounding)."""
+    from sk_adagrad._step_paths import ActiveRows
+    from sk_adagrad._step_policy import StepPolicy
+
+    X, y = _separable_text()
+    written = []
+    write_entries = ActiveRows.write_entries
+
+    def counted(self, *args):
+        written.append(1)
+        return write_entries(self, *args)
+
+    monkeypatch.setattr(ActiveRows, "write_entries", counted)
+    params = dict(loss=loss, penalty=None, batch_size=40, max_iter=6, tol=None)
+    params.update(average=average, random_state=0)
+    fits = {}
+    for name, ratio in [("by entries", 0.0), ("whole rows", np.inf)]:
+        model = AdagradClassifier(**params)
+        model._step_policy = StepPolicy(
+            in_place_ratio=ratio, shard_entries=1, n_threads=n_threads
+        )
+        fits[name] = model.fit(X, y)
+    assert written
+    a, b = fitted_state(fits["by entries"]), fitted_state(fits["whole rows"])
+    for name in ("coef_", "intercept_", "coef_accumulator_", "intercept_accumulator_"):
+        if average or n_threads > 1:
+            assert_allclose(a[name], b[name], rtol=RTOL, atol=ATOL, err_msg=name)
+        else:
+            assert np.array_equal(a[name], b[name]), name
