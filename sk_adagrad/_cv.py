@@ -178,6 +178,15 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
         given_weight = sample_weight
         sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
         template = self._plain_estimator()
+        # Before anything is trained or resolved.
+        scorer = check_scoring(template, self.scoring)
+        methods = scorer_methods(scorer)
+        if methods and not any(hasattr(template, m) for m in methods):
+            raise ValueError(
+                f"scoring={self.scoring!r} reads {' or '.join(methods)}, which "
+                f"{type(template).__name__}(loss={template.loss!r}) does not "
+                "give: choose another scoring or a loss that gives it."
+            )
         targets, weights = template._prepare_y(y, sample_weight, reset=True)
         grid = self._grid(template, weights)
         splitter = check_cv(self.cv, y, classifier=is_classifier(self))
@@ -204,14 +213,6 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
             for params in grid
             for fold in range(len(splits))
         ]
-        scorer = check_scoring(template, self.scoring)
-        methods = scorer_methods(scorer)
-        if methods and not any(hasattr(template, m) for m in methods):
-            raise ValueError(
-                f"scoring={self.scoring!r} reads {' or '.join(methods)}, which "
-                f"{type(template).__name__}(loss={template.loss!r}) does not "
-                "give: choose another scoring or a loss that gives it."
-            )
         results = _SplitResults(len(grid), len(splits))
 
         def evaluate(finished):
@@ -270,7 +271,8 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
             behind = self._halving_rule(now, checkpoint_scores, is_running, dropped)
             checkpoint_scores[...] = now
             results.dropped_at[behind] = epoch
-            leaving = [m for m in running if m.group // len(splits) in set(behind)]
+            behind = set(behind)
+            leaving = [m for m in running if m.group // len(splits) in behind]
             for model in leaving:
                 score(model)
             return [model.group for model in leaving]

@@ -237,10 +237,12 @@ class SparseAdagrad:
 
         if self.fit_intercept:
             self._step_intercept(dZ, rate, t)
-        # Advancing first lets the shards add step t to a running average that
-        # opens at step t.
+        # Advanced first, the shards add step t to an average opening at step t.
         self._advance(t, rate, len(Y))
-        finite = each_shard(pool, self._update_shard, gathered, path, dZ, rate, t)
+        by_entry = path.steps_by_entries(self, dZ)
+        finite = each_shard(
+            pool, self._update_shard, gathered, path, dZ, rate, by_entry
+        )
         if not all(finite):
             finite_G = all(np.isfinite(shard.G).all() for shard in gathered)
             what = "weights" if finite_G else "accumulator"
@@ -258,23 +260,22 @@ class SparseAdagrad:
         W, G, missed_sum = path.gather(self, columns, index, t - 1)
         return GatheredShard(columns, block, W, G, missed_sum, block @ W)
 
-    def _update_shard(self, shard, index, path, dZ, rate, t):
-        """Step a shard's rows (or its gradient's nonzero entries: ``_entry_steps``),
-        write them back if all finite (and into the running average), and say
-        whether they were; the journal undoes other shards a failure wrote."""
+    def _update_shard(self, shard, index, path, dZ, rate, by_entry):
+        """Step a shard's rows to step ``self.t`` (``by_entry``: only its
+        gradient's nonzero entries, ``_entry_steps``), write them back if all
+        finite (and into the running average); return whether they were."""
         grad = shard.block.T @ dZ
-        if path.steps_by_entries(self, dZ):
-            return step_entries(self, path, shard, grad, rate, t)
+        if by_entry:
+            return step_entries(self, path, shard, grad, rate)
         finite = True
         for rows in self.policy.row_blocks(shard.W.shape):
             finite &= self._update_rows(shard.W[rows], shard.G[rows], grad[rows], rate)
         if finite:
-            path.write_back(self, shard, index, t)
+            path.write_back(self, shard, index, self.t)
         return finite
 
     def _step_intercept(self, dZ, rate, t):
-        # Rounding noise is no gradient (see _rounding): it would take a full
-        # step from the best constant the intercept starts at.
+        # Rounding noise is no gradient (_rounding): not a full step off the constant.
         grad = significant_column_sums(dZ)
         self.intercept_accumulator += grad**2
         self.intercept -= (
@@ -488,8 +489,7 @@ class SparseAdagrad:
     def begin(self):
         """Start recording changes so that :meth:`rollback` can undo them."""
         if self._row_stamps is None:
-            # One stamp per feature, kept across calls, so that a call costs
-            # nothing in proportion to n_features.
+            # A stamp per feature, kept across calls: a call costs none per feature.
             self._row_stamps = RowStamps(self.state.n_rows)
         self._journal = Journal(self.state, self._row_stamps)
 

@@ -29,13 +29,16 @@ def steps_by_entries(engine, dZ) -> bool:
     )
 
 
-def step_entries(engine, path, shard, grad, rate, t):
+def step_entries(engine, path, shard, grad, rate):
     """Step a gathered shard's entries where ``grad`` is nonzero and, if they
     are all finite, write them back through ``path``; return whether they
     were."""
-    entries, finite = update_entries(shard.W, shard.G, grad, rate, engine.eps)
+    entries, weights, accumulators = update_entries(
+        shard.W, shard.G, grad, rate, engine.eps
+    )
+    finite = bool(np.isfinite(accumulators.sum()) and np.isfinite(weights.sum()))
     if finite:
-        path.write_entries(engine, shard, entries, t)
+        path.write_entries(engine, shard.columns, entries, weights, accumulators)
     return finite
 
 
@@ -43,25 +46,23 @@ def update_entries(W, G, grad, rate, eps):
     """Torch's Adagrad step on the entries of ``W`` and ``G`` (C-ordered
     ``(n_rows, n_outputs)`` arrays, in place) where ``grad`` is nonzero, with
     the arithmetic of a whole-row step; ``rate`` and ``eps`` are numbers or one
-    per output. Returns the flat positions of those entries and whether they
-    are all finite."""
+    per output. Returns the flat positions of those entries and their new
+    weights and accumulators."""
     entries = np.flatnonzero(grad)
-    n_outputs = W.shape[1]
-    outputs = entries % n_outputs
+    outputs = entries % W.shape[1]
 
     def per_entry(value):
         return value[outputs] if isinstance(value, np.ndarray) else value
 
     gradient = grad.reshape(-1)[entries]
-    accumulator = G.reshape(-1)[entries]
+    accumulators = G.reshape(-1)[entries]
     step_size = np.square(gradient)
-    accumulator += step_size
-    denominator(accumulator, per_entry(eps), out=step_size)
+    accumulators += step_size
+    denominator(accumulators, per_entry(eps), out=step_size)
     np.divide(per_entry(rate), step_size, out=step_size)
     gradient *= step_size
     weights = W.reshape(-1)[entries]
     weights -= gradient
     W.reshape(-1)[entries] = weights
-    G.reshape(-1)[entries] = accumulator
-    finite = bool(np.isfinite(accumulator.sum()) and np.isfinite(weights.sum()))
-    return entries, finite
+    G.reshape(-1)[entries] = accumulators
+    return entries, weights, accumulators

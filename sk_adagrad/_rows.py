@@ -19,16 +19,14 @@ def put_rows(array, rows, values):
     np.put(_as_rows(array), rows, _as_rows(np.ascontiguousarray(values)), mode="clip")
 
 
-def put_entries(array, rows, entries, values):
-    """``array[rows] = values`` at the flat positions ``entries`` of the
-    ``(len(rows), n_columns)`` array ``values`` only, for a C-ordered 2-d
-    ``array``: scattered entries cost what they are."""
-    n_columns = array.shape[1]
-    value_rows, value_columns = np.divmod(entries, n_columns)
-    targets = np.take(rows, value_rows, mode="clip").astype(np.intp)
-    targets *= n_columns
-    targets += value_columns
-    np.put(array, targets, np.take(values, entries, mode="clip"), mode="clip")
+def flat_positions(rows, entries, n_columns):
+    """The flat positions in a C-ordered ``(n, n_columns)`` array of the
+    entries at flat positions ``entries`` of its rows ``rows`` taken apart."""
+    taken_rows, columns = np.divmod(entries, n_columns)
+    positions = np.take(rows, taken_rows, mode="clip").astype(np.intp)
+    positions *= n_columns
+    positions += columns
+    return positions
 
 
 def _as_rows(array):

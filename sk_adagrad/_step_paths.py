@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._entry_steps import steps_by_entries
-from ._rows import put_entries, put_rows, take_rows
+from ._rows import flat_positions, put_rows, take_rows
 
 
 class PlannedStep(NamedTuple):
@@ -137,12 +137,14 @@ class ActiveRows:
         ``_entry_steps``)."""
         return steps_by_entries(engine, dZ)
 
-    def write_entries(self, engine, shard, entries, t):
-        """Write back the entries ``entries`` (flat positions in the shard's
-        rows) of a step that moved no other (see ``_entry_steps``)."""
-        put_entries(engine.coef, shard.columns, entries, shard.W)
-        put_entries(engine.coef_accumulator, shard.columns, entries, shard.G)
-        engine.last_step[shard.columns] = t
+    def write_entries(self, engine, columns, entries, weights, accumulators):
+        """Write back the new ``weights`` and ``accumulators`` of the entries
+        ``entries`` (flat positions in the rows of ``columns``) of a step that
+        moved no other entry (see ``_entry_steps``)."""
+        positions = flat_positions(columns, entries, engine.coef.shape[1])
+        np.put(engine.coef, positions, weights, mode="clip")
+        np.put(engine.coef_accumulator, positions, accumulators, mode="clip")
+        engine.last_step[columns] = engine.t
 
     def stepped_accumulators(self, shard):
         return shard.G
