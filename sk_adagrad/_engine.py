@@ -37,16 +37,16 @@ from ._blocks import by_output
 from ._catch_up import catch_up
 from ._divergence import DivergenceError, divergence_message
 from ._entry_steps import step_entries
-from ._journal import Journal, RowStamps
 from ._rounding import significant_column_sums
 from ._state import EngineState, state_field
 from ._step_paths import ACTIVE_ROWS, GatheredShard, PlannedStep
 from ._step_policy import DEFAULT_STEP_POLICY
 from ._step_terms import denominator, scale_by_weights, weighted_loss_sum
 from ._threads import each_shard
+from ._transactions import Transactions
 
 
-class SparseAdagrad:
+class SparseAdagrad(Transactions):
     """Adagrad on an ``(n_features, n_outputs)`` weight matrix and an intercept
     vector. Everything it stores about the model is in ``state``, an
     :class:`~sk_adagrad._state.EngineState` whose fields it reads as its own
@@ -484,76 +484,7 @@ class SparseAdagrad:
         self.last_step[:] = self.t
         self._materialized = None
 
-    # -- transactions ------------------------------------------------------------
-
-    def begin(self):
-        """Start recording changes so that :meth:`rollback` can undo them."""
-        if self._row_stamps is None:
-            # A stamp per feature, kept across calls: a call costs none per feature.
-            self._row_stamps = RowStamps(self.state.n_rows)
-        self._journal = Journal(self.state, self._row_stamps)
-
-    def commit(self):
-        """Keep the changes since :meth:`begin`. The commit point is this one
-        assignment: up to it, :meth:`rollback` undoes the call, and the caller
-        makes it the last thing a call does."""
-        self._journal = None
-
-    def rollback(self):
-        self._journal.restore()
-        self._journal = None
-        self._materialized = None
-
-    def journal_rows(self, rows):
-        """Save rows ``rows`` (an index array), before a step first writes them,
-        in the call's journal and the tracking record, whichever are open."""
-        if self._journal is not None:
-            self._journal.save_rows(rows)
-        if self._tracking is not None:
-            self._tracking.save_rows(rows)
-
-    def journal_every_row(self):
-        """Save every row, as :meth:`journal_rows` does some."""
-        if self._journal is not None:
-            self._journal.save_every_row()
-        if self._tracking is not None:
-            self._tracking.save_every_row()
-
     # -- rows as units of exchange -------------------------------------------------
-
-    def begin_tracking(self):
-        """Record, across any number of calls, the rows and small fields as they
-        were, so that :meth:`restore_tracked` puts them back: a model can be
-        trained where it lies and returned to its state, at a cost in proportion
-        to the rows written, not to the model. Calls keep their own journals."""
-        if self._tracking_stamps is None:
-            self._tracking_stamps = RowStamps(self.state.n_rows)
-        self._tracking = Journal(self.state, self._tracking_stamps)
-
-    def restore_tracked(self):
-        """Put back what :meth:`begin_tracking` recorded, and stop recording."""
-        self._tracking.restore()
-        self._tracking = None
-        self._materialized = None
-
-    def rows_touched_since(self, t):
-        """The rows (ascending) that steps after step ``t`` wrote: those brought
-        up to a later step (a step writes every row it updates, and an in-place
-        step or a settle every row)."""
-        return np.flatnonzero(self.last_step > t)
-
-    def export_rows(self, rows):
-        """The rows ``rows`` of the state and its small fields, as
-        :meth:`~sk_adagrad._state.EngineState.export_rows` gives them."""
-        return self.state.export_rows(rows)
-
-    def import_rows(self, rows, row_values, small_values):
-        """Write what :meth:`export_rows` gave for ``rows`` (of a model of the
-        same shape, whose other rows are this one's) into this state: rows and
-        small fields then are exactly the exported model's. Journaled."""
-        self.journal_rows(rows)
-        self.state.import_rows(rows, row_values, small_values)
-        self._materialized = None
 
     def rows_at_step(self, stored, t, small):
         """Weights at step ``t`` of stored rows (``stored``, the row fields as
