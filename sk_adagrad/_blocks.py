@@ -2,7 +2,7 @@
 arrays, so that small temporaries stay in cache and are recycled by the
 allocator instead of being mapped afresh."""
 
-import numpy as np
+from ._pages import zeros
 
 # Entries per block, unless a step policy gives another size.
 BLOCK_ENTRIES = 32768
@@ -20,13 +20,14 @@ def row_blocks(shape, block_entries=BLOCK_ENTRIES):
     return [slice(start, start + size) for start in range(0, n_rows, size)]
 
 
-def by_output(shape, dtype, rows_of, block_entries=BLOCK_ENTRIES):
+def by_output(shape, dtype, rows_of, block_entries, small_pages_from):
     """A new ``(n_outputs, n_rows)`` array of ``dtype``, the transpose of the
     ``shape`` array whose rows ``rows`` are ``rows_of(rows)``, filled a block of
     rows at a time: transposing block by block stays in cache where a whole
-    transposition does not."""
+    transposition does not. The array's memory is mapped as ``_pages.zeros``
+    maps it from ``small_pages_from`` bytes."""
     n_rows, n_outputs = shape
-    out = np.empty((n_outputs, n_rows), dtype)
+    out = zeros((n_outputs, n_rows), dtype, small_pages_from)
     for rows in row_blocks(shape, block_entries):
         out[:, rows] = rows_of(rows).T
     return out

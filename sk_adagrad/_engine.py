@@ -37,6 +37,7 @@ from ._blocks import by_output
 from ._catch_up import catch_up
 from ._divergence import DivergenceError, divergence_message
 from ._entry_steps import step_entries
+from ._pages import zeros
 from ._rounding import significant_column_sums
 from ._state import EngineState, state_field
 from ._step_paths import ACTIVE_ROWS, GatheredShard, PlannedStep
@@ -126,6 +127,7 @@ class SparseAdagrad(Transactions):
             eps=eps,
             fit_intercept=fit_intercept,
             dtype=dtype,
+            small_pages_from=policy.small_pages_from,
         )
         # Scratch, rebuilt when needed and not pickled (see __getstate__).
         self._journal = None  # the undo record of the call under way
@@ -329,7 +331,8 @@ class SparseAdagrad(Transactions):
         shard has its own buffers (``key`` names the array and the shard)."""
         buffer = self._buffers.get(key)
         if buffer is None or buffer.shape[0] < n_rows:
-            buffer = np.empty((max(n_rows, 1024), self.coef.shape[1]), self.dtype)
+            shape = (max(n_rows, 1024), self.coef.shape[1])
+            buffer = zeros(shape, self.dtype, self.policy.small_pages_from)
             self._buffers[key] = buffer
         return buffer[:n_rows]
 
@@ -416,7 +419,10 @@ class SparseAdagrad(Transactions):
         return self._by_output(self.coef.shape, self.coef_accumulator.__getitem__)
 
     def _by_output(self, shape, rows_of):
-        return by_output(shape, self.dtype, rows_of, self.policy.block_entries)
+        policy = self.policy
+        return by_output(
+            shape, self.dtype, rows_of, policy.block_entries, policy.small_pages_from
+        )
 
     def intercept_at_now(self):
         """The intercept at the current step (averaged once averaging has

@@ -12,12 +12,13 @@ added here is journaled without anything else to change.
 
 import copy
 from dataclasses import dataclass, field, fields
-from functools import cache
+from functools import cache, partial
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
+from ._pages import HUGE_PAGE_ADVICE_BYTES, zeros
 from ._rows import put_rows, take_rows
 
 _ROW = {"rows": True}
@@ -57,18 +58,23 @@ class EngineState:
         initial_accumulator_value: float,
         average_from_sample: int,
         dtype=np.float64,
+        small_pages_from: float = HUGE_PAGE_ADVICE_BYTES,
         **hyperparameters,
     ) -> "EngineState":
         """The state of an untrained model: every array of the state is made
-        here, of ``dtype`` (the step counters excepted)."""
+        here, of ``dtype`` (the step counters excepted); the row fields are
+        mapped as ``_pages.zeros`` maps them from ``small_pages_from`` bytes."""
         shape = (n_features, n_outputs)
+        zeros_ = partial(zeros, small_pages_from=small_pages_from)
         return cls(
-            coef=np.zeros(shape, dtype=dtype),
-            coef_accumulator=_filled(shape, initial_accumulator_value, dtype),
-            last_step=np.zeros(n_features, dtype=np.int64),
-            coef_sum=np.zeros(shape, dtype=dtype) if average_from_sample else None,
+            coef=zeros_(shape, dtype),
+            coef_accumulator=_filled(zeros_(shape, dtype), initial_accumulator_value),
+            last_step=zeros_(n_features, np.int64),
+            coef_sum=zeros_(shape, dtype) if average_from_sample else None,
             intercept=np.zeros(n_outputs, dtype=dtype),
-            intercept_accumulator=_filled(n_outputs, initial_accumulator_value, dtype),
+            intercept_accumulator=_filled(
+                np.zeros(n_outputs, dtype), initial_accumulator_value
+            ),
             intercept_sum=np.zeros(n_outputs, dtype=dtype),
             t=0,
             samples_seen=0,
@@ -126,13 +132,13 @@ class EngineState:
             setattr(self, name, copy.deepcopy(value))
 
 
-def _filled(shape, value, dtype):
-    """A new array of ``value``. Zeros come from ``np.zeros``, whose pages the
-    system maps only when first written, where ``np.full`` would write every
-    page of a wide model (hashed features) up front, touched or not."""
-    if value == 0:
-        return np.zeros(shape, dtype=dtype)
-    return np.full(shape, value, dtype=dtype)
+def _filled(zeros, value):
+    """The array ``zeros`` filled with ``value``. Zeros are left as they are:
+    their pages are mapped only where first written (see ``_pages``), where
+    filling would write every page of a wide model (hashed features) up front."""
+    if value != 0:
+        zeros.fill(value)
+    return zeros
 
 
 class RateHistory:

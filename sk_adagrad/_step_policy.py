@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._blocks import BLOCK_ENTRIES, row_blocks, rows_per_block
+from ._pages import HUGE_PAGE_ADVICE_BYTES
 from ._step_paths import ACTIVE_ROWS, IN_PLACE
 from ._threads import effective_n_threads
 
@@ -39,12 +40,18 @@ class StepPolicy:
         None follows the estimator.
     block_entries : int, default=32768
         Elementwise work runs over blocks of this many entries.
+    small_pages_from : float, default=4 MiB
+        Model-sized arrays (the state, the step buffers, ``coef_``) of at least
+        this many bytes are mapped in small pages as they are written (see
+        ``_pages``); ``np.inf`` leaves them to NumPy, which asks for huge pages
+        from 4 MiB on Linux.
     """
 
     in_place_ratio: float = 24.0
     shard_entries: int = 2**18
     n_threads: int | None = None
     block_entries: int = BLOCK_ENTRIES
+    small_pages_from: float = HUGE_PAGE_ADVICE_BYTES
 
     def path_for(self, X_batch, n_features, n_outputs):
         """:data:`IN_PLACE` when the batch holds about as many entries as there
