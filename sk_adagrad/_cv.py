@@ -227,7 +227,13 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
             weighted = (
                 {} if given_weight is None else {"sample_weight": sample_weight[test]}
             )
-            value = scorer(model, X[test], y[test], **weighted)
+            try:
+                value = scorer(model, X[test], y[test], **weighted)
+            finally:
+                # Its score is all the search keeps of a fold's model: its
+                # weights go, and the next model's take their memory instead
+                # of the system mapping more.
+                del model.optimizer_
             return value, time.perf_counter() - start
 
         def score(finished):

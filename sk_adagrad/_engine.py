@@ -128,6 +128,7 @@ class SparseAdagrad(Transactions):
             fit_intercept=fit_intercept,
             dtype=dtype,
             small_pages_from=policy.small_pages_from,
+            map_at_once=policy.map_state_at_once,
         )
         # Scratch, rebuilt when needed and not pickled (see __getstate__).
         self._journal = None  # the undo record of the call under way
@@ -332,7 +333,8 @@ class SparseAdagrad(Transactions):
         buffer = self._buffers.get(key)
         if buffer is None or buffer.shape[0] < n_rows:
             shape = (max(n_rows, 1024), self.coef.shape[1])
-            buffer = zeros(shape, self.dtype, self.policy.small_pages_from)
+            # Written in full by the gathers: mapped at once.
+            buffer = zeros(shape, self.dtype, self.policy.small_pages_from, True)
             self._buffers[key] = buffer
         return buffer[:n_rows]
 
@@ -376,6 +378,18 @@ class SparseAdagrad(Transactions):
                     self.intercept_at_now(),
                 )
             return self._materialized
+
+    def final_weights(self):
+        """What :meth:`materialize` returns, computed in the state's own memory
+        for an engine that is not stepped nor read again: every row brought up
+        to date in place (and the running sums divided into the average), so
+        that a stack's final weights map no second model-sized array."""
+        self.settle()
+        if self.average_start is None:
+            return self.coef, self.intercept_at_now()
+        intercept = self.intercept_at_now()
+        self.coef_sum /= self._n_averaged
+        return self.coef_sum, intercept
 
     def weights_by_output(self):
         """The weights of :meth:`materialize` in a new ``(n_outputs, n_features)``

@@ -26,10 +26,14 @@ def zeros(
     shape: int | tuple[int, ...],
     dtype,
     small_pages_from: float = HUGE_PAGE_ADVICE_BYTES,
+    at_once: bool = False,
 ) -> np.ndarray:
     """A new C-ordered array of zeros. From ``small_pages_from`` bytes on, on
-    Linux, it is mapped privately in small pages, each when first written;
-    below, or with ``small_pages_from=np.inf``, it is ``np.zeros``."""
+    Linux, it is mapped privately in small pages, each when first written, or
+    all of them now with ``at_once``: for an array about to be written in
+    full, one mapping of every page costs less than a fault on each (and,
+    for an array read before it is written, two). Below the threshold, or
+    with ``small_pages_from=np.inf``, it is ``np.zeros``."""
     dtype = np.dtype(dtype)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     n_bytes = math.prod(shape) * dtype.itemsize
@@ -38,6 +42,7 @@ def zeros(
     # Private: a forked process writing its copy of the model must not write
     # this one (an anonymous map is shared by default). Small pages even where
     # the system would give huge ones unasked.
-    memory = mmap.mmap(-1, n_bytes, flags=mmap.MAP_PRIVATE)
+    flags = mmap.MAP_PRIVATE | (mmap.MAP_POPULATE if at_once else 0)
+    memory = mmap.mmap(-1, n_bytes, flags=flags)
     memory.madvise(mmap.MADV_NOHUGEPAGE)
     return np.ndarray(shape, dtype, buffer=memory)

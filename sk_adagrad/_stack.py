@@ -23,7 +23,7 @@ caller may drop groups the same way after some epochs (successive halving,
 import copy
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -98,7 +98,9 @@ def new_stack(groups, n_features, dtype, initial_accumulator_value, average):
         ),
         eps=per_output([g.settings["eps"] for g in groups]),
         fit_intercept=first["fit_intercept"],
-        policy=first["policy"],
+        # Its first epoch writes the row of every feature the data holds (and
+        # the memory check counted every row).
+        policy=replace(first["policy"], map_state_at_once=True),
         initial_accumulator_value=initial_accumulator_value,
         average_from_sample=average,
         dtype=dtype,
@@ -250,7 +252,11 @@ def train(
         judged = checkpoint is not None and is_checkpoint(epoch)
         if not done and not judged:
             continue
-        materialized = engine.materialize()
+        if len(done) == len(active):
+            # The engine steps no more: its final weights in its own memory.
+            materialized = engine.final_weights()
+        else:
+            materialized = engine.materialize()
         for position in done:
             group = active[position]
             on_finished(

@@ -59,13 +59,15 @@ class EngineState:
         average_from_sample: int,
         dtype=np.float64,
         small_pages_from: float = HUGE_PAGE_ADVICE_BYTES,
+        map_at_once: bool = False,
         **hyperparameters,
     ) -> "EngineState":
         """The state of an untrained model: every array of the state is made
         here, of ``dtype`` (the step counters excepted); the row fields are
-        mapped as ``_pages.zeros`` maps them from ``small_pages_from`` bytes."""
+        mapped as ``_pages.zeros`` maps them from ``small_pages_from`` bytes,
+        all at once with ``map_at_once``."""
         shape = (n_features, n_outputs)
-        zeros_ = partial(zeros, small_pages_from=small_pages_from)
+        zeros_ = partial(zeros, small_pages_from=small_pages_from, at_once=map_at_once)
         return cls(
             coef=zeros_(shape, dtype),
             coef_accumulator=_filled(zeros_(shape, dtype), initial_accumulator_value),

@@ -45,6 +45,11 @@ class StepPolicy:
         this many bytes are mapped in small pages as they are written (see
         ``_pages``); ``np.inf`` leaves them to NumPy, which asks for huge pages
         from 4 MiB on Linux.
+    map_state_at_once : bool, default=False
+        Map every page of the state's row fields when it is made, rather than
+        each as its rows are first read or written: for a state whose steps
+        reach every row (a search's stack), one mapping instead of a fault per
+        page, or two where a step reads a row before writing it.
     """
 
     in_place_ratio: float = 24.0
@@ -52,6 +57,7 @@ class StepPolicy:
     n_threads: int | None = None
     block_entries: int = BLOCK_ENTRIES
     small_pages_from: float = HUGE_PAGE_ADVICE_BYTES
+    map_state_at_once: bool = False
 
     def path_for(self, X_batch, n_features, n_outputs):
         """:data:`IN_PLACE` when the batch holds about as many entries as there

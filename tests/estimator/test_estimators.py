@@ -1,5 +1,6 @@
 """Behaviour of the estimators' API: options, attributes and their shapes."""
 
+import copy
 import pickle
 
 import numpy as np
@@ -233,6 +234,23 @@ def test_weights_read_block_by_block_equal_the_whole_materialized_ones(Model, av
         model.coef_accumulator_,
         accumulators[0] if Model is AdagradRegressor else accumulators,
     )
+
+
+@pytest.mark.parametrize("average", [False, 5])
+@pytest.mark.parametrize("Model", [AdagradClassifier, AdagradRegressor])
+def test_final_weights_in_place_equal_the_materialized_ones(Model, average):
+    # What a search's stack hands over at its end, computed in its own memory.
+    X = sp.random(120, 400, density=0.02, random_state=0, format="csr")
+    y = np.arange(120) % 3 if Model is AdagradClassifier else np.asarray(X.sum(axis=1))
+    model = Model(batch_size=7, average=average, alpha=1e-2, max_iter=3, tol=None)
+    model.set_params(random_state=0).fit(X, np.ravel(y))
+    engine = model.optimizer_
+    assert engine.last_step.min() < engine.t
+    W, b = engine.materialize()
+    W, b = W.copy(), b.copy()
+    final_W, final_b = copy.deepcopy(engine).final_weights()
+    np.testing.assert_array_equal(final_W, W)
+    np.testing.assert_array_equal(final_b, b)
 
 
 @pytest.mark.parametrize("average", [False, 5])

@@ -93,3 +93,11 @@ def test_the_model_is_the_same_in_either_kind_of_memory():
     assert numpy_made.optimizer_.state.coef.base is None
     for name in ("coef_", "intercept_", "coef_accumulator_"):
         np.testing.assert_array_equal(getattr(small, name), getattr(numpy_made, name))
+
+
+@linux_only
+def test_an_array_mapped_at_once_holds_its_memory_before_any_write():
+    before = _resident_bytes()
+    array = zeros((1024, 4096), np.float64, at_once=True)
+    assert _resident_bytes() - before >= 0.9 * array.nbytes
+    assert not array.any()
