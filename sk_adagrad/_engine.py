@@ -329,14 +329,21 @@ class SparseAdagrad(Transactions):
     def workspace(self, key, n_rows):
         """A reusable ``(n_rows, n_outputs)`` buffer: gathering into the same
         memory every step spares the allocator from mapping fresh pages. Each
-        shard has its own buffers (``key`` names the array and the shard)."""
-        buffer = self._buffers.get(key)
-        if buffer is None or buffer.shape[0] < n_rows:
-            shape = (max(n_rows, 1024), self.coef.shape[1])
+        shard has its own buffers (``key`` names the array and the shard). Their
+        memory is kept flat, so that an engine of fewer outputs made from this
+        one (a stack that drops models) can take it over."""
+        n_outputs = self.coef.shape[1]
+        memory = self._buffers.get(key)
+        if memory is None or memory.size < n_rows * n_outputs:
             # Written in full by the gathers: mapped at once.
-            buffer = zeros(shape, self.dtype, self.policy.small_pages_from, True)
-            self._buffers[key] = buffer
-        return buffer[:n_rows]
+            memory = zeros(
+                max(n_rows, 1024) * n_outputs,
+                self.dtype,
+                self.policy.small_pages_from,
+                True,
+            )
+            self._buffers[key] = memory
+        return memory[: n_rows * n_outputs].reshape(n_rows, n_outputs)
 
     def active_columns(self, X_batch):
         """``(columns, block)``: the features present in the CSR ``X_batch`` and

@@ -126,8 +126,12 @@ def keep_groups(engine, keep):
     state.schedule = Schedule(state.schedule.lr[columns], state.schedule.lr_decay)
     state.penalty = ElasticNet(state.penalty.l1[columns], state.penalty.l2[columns])
     state.eps = state.eps[columns]
-    # A copy rebuilds the engine's scratch space (sized by its outputs).
-    return copy.copy(engine)
+    # A copy rebuilds the engine's scratch space, but for the step buffers,
+    # whose memory (sized for more outputs) it takes over from the engine
+    # dropped: the system maps no new memory for them.
+    kept = copy.copy(engine)
+    kept._buffers = engine._buffers
+    return kept
 
 
 class StackDiverged(Exception):
