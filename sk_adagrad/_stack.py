@@ -111,16 +111,15 @@ def new_stack(groups, n_features, dtype, initial_accumulator_value, average):
 
 def keep_groups(engine, keep):
     """The engine of the groups at positions ``keep`` (sorted) only, the others'
-    columns dropped: a new engine on the same state, whose arrays are replaced
-    one at a time so that at most one extra array is held at once."""
+    columns dropped: a new engine on the same state, whose arrays keep their
+    columns in their own memory."""
     state = engine.state
     n_outputs = state.loss.n_group_outputs
     columns = (np.asarray(keep)[:, None] * n_outputs + np.arange(n_outputs)).ravel()
     for name in ("coef", "coef_accumulator", "coef_sum"):
         array = getattr(state, name)
         if array is not None:
-            setattr(state, name, np.take(array, columns, axis=1))
-            del array
+            setattr(state, name, _keep_columns(array, columns, engine.policy))
     for name in ("intercept", "intercept_accumulator", "intercept_sum"):
         setattr(state, name, getattr(state, name)[columns])
     state.schedule = Schedule(state.schedule.lr[columns], state.schedule.lr_decay)
@@ -132,6 +131,21 @@ def keep_groups(engine, keep):
     kept = copy.copy(engine)
     kept._buffers = engine._buffers
     return kept
+
+
+def _keep_columns(array, columns, policy):
+    """``array[:, columns]`` for a C-ordered 2-d ``array``, written over the
+    array's own memory and returned as a view of it: a stack-sized array the
+    system would map afresh costs more than the copy. Blocks of rows go in
+    order, each gathered before it is written, and a block's new place ends
+    before the next block's old rows begin."""
+    n_rows = array.shape[0]
+    flat = array.reshape(-1)
+    for rows in policy.row_blocks(array.shape):
+        kept = np.take(array[rows], columns, axis=1)
+        start = rows.start * len(columns)
+        flat[start : start + kept.size] = kept.reshape(-1)
+    return flat[: n_rows * len(columns)].reshape(n_rows, len(columns))
 
 
 class StackDiverged(Exception):
