@@ -43,6 +43,15 @@ def zeros(
     # this one (an anonymous map is shared by default). Small pages even where
     # the system would give huge ones unasked.
     flags = mmap.MAP_PRIVATE | (mmap.MAP_POPULATE if at_once else 0)
-    memory = mmap.mmap(-1, n_bytes, flags=flags)
-    memory.madvise(mmap.MADV_NOHUGEPAGE)
+    try:
+        memory = mmap.mmap(-1, n_bytes, flags=flags)
+    except OSError as error:
+        raise MemoryError(
+            f"Unable to map {n_bytes:,} bytes for an array of shape {shape} "
+            f"and dtype {dtype}: {error.strerror}."
+        ) from error
+    try:
+        memory.madvise(mmap.MADV_NOHUGEPAGE)
+    except OSError:
+        pass  # a system without huge pages: nothing to opt out of
     return np.ndarray(shape, dtype, buffer=memory)

@@ -101,3 +101,12 @@ def test_an_array_mapped_at_once_holds_its_memory_before_any_write():
     array = zeros((1024, 4096), np.float64, at_once=True)
     assert _resident_bytes() - before >= 0.9 * array.nbytes
     assert not array.any()
+
+
+@linux_only
+def test_memory_the_system_refuses_is_a_memory_error():
+    # 2^47 bytes: more than a process's address space, whatever the overcommit.
+    with pytest.raises(
+        MemoryError, match="Unable to map .* shape \\(17592186044416,\\)"
+    ):
+        zeros(2**44, np.float64)
