@@ -42,7 +42,12 @@ from ._rounding import significant_column_sums
 from ._state import EngineState, state_field
 from ._step_paths import ACTIVE_ROWS, GatheredShard, PlannedStep
 from ._step_policy import DEFAULT_STEP_POLICY
-from ._step_terms import denominator, scale_by_weights, weighted_loss_sum
+from ._step_terms import (
+    all_finite,
+    denominator,
+    scale_by_weights,
+    weighted_loss_sum,
+)
 from ._threads import each_shard
 from ._transactions import Transactions
 
@@ -300,10 +305,7 @@ class SparseAdagrad(Transactions):
         grad *= step_size
         W -= grad
         self.penalty.prox(W, step_size)
-        # A sum is finite exactly when its terms are, short of overflowing,
-        # which only weights or accumulators near the float range, diverged
-        # already, can do: one pass per array instead of a mask and a test.
-        return bool(np.isfinite(G.sum()) and np.isfinite(W.sum()))
+        return all_finite(W, G)
 
     # -- what the step paths use (see _step_paths) --------------------------------
 
@@ -340,7 +342,7 @@ class SparseAdagrad(Transactions):
                 max(n_rows, 1024) * n_outputs,
                 self.dtype,
                 self.policy.small_pages_from,
-                True,
+                at_once=True,
             )
             self._buffers[key] = memory
         return memory[: n_rows * n_outputs].reshape(n_rows, n_outputs)

@@ -11,7 +11,7 @@ moves (its proximal step), so the engine steps whole rows.
 
 import numpy as np
 
-from ._step_terms import denominator
+from ._step_terms import all_finite, denominator
 
 # The share of nonzero loss derivatives below which a step goes by entries:
 # finding and scattering the entries costs more than whole rows once many are
@@ -36,7 +36,7 @@ def step_entries(engine, path, shard, grad, rate):
     entries, weights, accumulators = update_entries(
         shard.W, shard.G, grad, rate, engine.eps
     )
-    finite = bool(np.isfinite(accumulators.sum()) and np.isfinite(weights.sum()))
+    finite = all_finite(weights, accumulators)
     if finite:
         path.write_entries(engine, shard.columns, entries, weights, accumulators)
     return finite

@@ -40,10 +40,9 @@ _SEARCH_DOC = """
         most down to a third of the grid (two candidates at least); a
         candidate whose scores stood still since the last checkpoint (a
         small ``lr`` still predicting its starting constant) is not judged.
-        A dropped
-        candidate keeps the scores of its models at that epoch, as plain
-        estimators trained that many epochs would score, and its rank among
-        the others; ``cv_results_['dropped_at_epoch']`` says when. It saves
+        A dropped candidate keeps the scores of its models at that epoch, as
+        plain estimators trained that many epochs would score, and its rank
+        among the others; ``cv_results_['dropped_at_epoch']`` says when. It saves
         the epochs the dropped candidates would have run: half the CPU
         where some candidates are clearly worse and settle early, nothing
         (and up to a tenth more, for the checkpoints) where the candidates

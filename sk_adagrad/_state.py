@@ -134,13 +134,13 @@ class EngineState:
             setattr(self, name, copy.deepcopy(value))
 
 
-def _filled(zeros, value):
-    """The array ``zeros`` filled with ``value``. Zeros are left as they are:
+def _filled(array, value):
+    """The zeros ``array`` filled with ``value``. Zeros are left as they are:
     their pages are mapped only where first written (see ``_pages``), where
     filling would write every page of a wide model (hashed features) up front."""
     if value != 0:
-        zeros.fill(value)
-    return zeros
+        array.fill(value)
+    return array
 
 
 class RateHistory:

@@ -4,6 +4,14 @@ the batch's loss and gradients weighted by the samples' weights."""
 import numpy as np
 
 
+def all_finite(W, G):
+    """Whether the stepped weights ``W`` and accumulators ``G`` are all finite.
+    A sum is finite exactly when its terms are, short of overflowing, which only
+    values near the float range, diverged already, can do: one pass per array
+    instead of a mask and a test."""
+    return bool(np.isfinite(G.sum()) and np.isfinite(W.sum()))
+
+
 def denominator(G, eps, out=None):
     """``sqrt(G) + eps``, with 1 where that is 0 (in ``out`` if given).
 
