@@ -40,12 +40,22 @@ PARTS = [
     ),
     (
         "Adagrad and proximal update",
-        lambda name: (
-            "_update_rows" in name
-            or name.endswith(("_step_terms.py:denominator", ":prox"))
+        lambda name: name.endswith(
+            (
+                ":_update_rows",
+                ":update_rows_on_entries",
+                ":update_entries",
+                "_step_terms.py:denominator",
+                ":prox",
+            )
         ),
     ),
-    ("sparse products", lambda name: "matvecs" in name),
+    (
+        "sparse products",
+        lambda name: (
+            "matvecs" in name or "matmat" in name or "gradient_entries" in name
+        ),
+    ),
 ]
 
 

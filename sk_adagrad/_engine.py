@@ -36,7 +36,7 @@ from ._batches import ActiveColumns
 from ._blocks import by_output
 from ._catch_up import catch_up
 from ._divergence import DivergenceError, divergence_message
-from ._entry_steps import step_entries
+from ._entry_steps import gradient_entries, step_entries, step_rows_on_entries
 from ._pages import zeros
 from ._rounding import significant_column_sums
 from ._state import EngineState, state_field
@@ -247,9 +247,10 @@ class SparseAdagrad(Transactions):
             self._step_intercept(dZ, rate, t)
         # Advanced first, the shards add step t to an average opening at step t.
         self._advance(t, rate, len(Y))
-        by_entry = path.steps_by_entries(self, dZ)
+        sparse = self.policy.sparse_gradient(dZ)
+        by_entry = path.steps_by_entries(self, sparse)
         finite = each_shard(
-            pool, self._update_shard, gathered, path, dZ, rate, by_entry
+            pool, self._update_shard, gathered, path, dZ, rate, by_entry, sparse
         )
         if not all(finite):
             finite_G = all(np.isfinite(shard.G).all() for shard in gathered)
@@ -268,13 +269,16 @@ class SparseAdagrad(Transactions):
         W, G, missed_sum = path.gather(self, columns, index, t - 1)
         return GatheredShard(columns, block, W, G, missed_sum, block @ W)
 
-    def _update_shard(self, shard, index, path, dZ, rate, by_entry):
-        """Step a shard's rows to step ``self.t`` (``by_entry``: only its
-        gradient's nonzero entries, ``_entry_steps``), write them back if all
-        finite (and into the running average); return whether they were."""
+    def _update_shard(self, shard, index, path, dZ, rate, by_entry, sparse):
+        """Step a shard's rows to step ``self.t``, write them back if all finite
+        (and into the running average); return whether they were. On a
+        ``sparse`` gradient the Adagrad step goes by its nonzero entries (see
+        ``_entry_steps``), and with ``by_entry`` nothing else does."""
+        if sparse:
+            entries, gradient = gradient_entries(shard.block, dZ)
+            step = step_entries if by_entry else step_rows_on_entries
+            return step(self, path, shard, index, entries, gradient, rate)
         grad = shard.block.T @ dZ
-        if by_entry:
-            return step_entries(self, path, shard, grad, rate)
         finite = True
         for rows in self.policy.row_blocks(shard.W.shape):
             finite &= self._update_rows(shard.W[rows], shard.G[rows], grad[rows], rate)

@@ -1,40 +1,60 @@
-"""A step on the nonzero entries of the gradient only.
+"""Steps on the nonzero entries of the gradient.
 
-Without a penalty and before averaging begins, a (feature, output) entry whose
-gradient is zero keeps its weight and its accumulator to the bit (``G += 0``,
-``w -= 0``, no proximal step): stepping the others alone gives the same model.
+A (feature, output) entry whose gradient is zero keeps its accumulator to the
+bit (``G += 0``), and its Adagrad step leaves its weight as it is (``w -= 0``).
 The margin losses (hinge and its kin) have a zero gradient for every row beyond
-the margin, so on text a few percent of the active entries move per step, and
-the step then costs what its gradient is. With a penalty every active entry
-moves (its proximal step), so the engine steps whole rows.
+the margin, so on text a few percent of the active entries have a gradient.
+
+- Without a penalty and before averaging begins, nothing else moves an entry:
+  stepping those entries alone gives the same model, and the step costs what
+  its gradient is (:func:`step_entries`).
+- With a penalty every active entry takes its proximal step, so whole rows are
+  stepped and their weights written back; but only the entries with a
+  gradient take the Adagrad step, and only their accumulators are written
+  back (:func:`step_rows_on_entries`), to the bit what a whole-row step gives.
+
+Either way the gradient's nonzero entries come from a product of sparse
+matrices (:func:`gradient_entries`), which finds them in proportion to the
+work, where a dense product would be scanned for them.
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._step_terms import all_finite, denominator
 
-# The share of nonzero loss derivatives below which a step goes by entries:
-# finding and scattering the entries costs more than whole rows once many are
-# nonzero (the logistic loss's derivatives never are zero).
-SPARSE_DERIVATIVES = 0.125
+
+def steps_by_entries(engine, sparse_gradient) -> bool:
+    """Whether a step of ``engine`` whose gradient is sparse or not
+    (``sparse_gradient``) goes by entries alone: without a penalty, before
+    averaging, on a sparse gradient."""
+    return sparse_gradient and engine.penalty.is_zero and engine.average_start is None
 
 
-def steps_by_entries(engine, dZ) -> bool:
-    """Whether a step of ``engine`` whose loss derivatives are ``dZ`` goes by
-    entries: without a penalty, before averaging, on sparse derivatives."""
-    return (
-        engine.penalty.is_zero
-        and engine.average_start is None
-        and np.count_nonzero(dZ) <= SPARSE_DERIVATIVES * dZ.size
-    )
+def gradient_entries(block, dZ):
+    """The gradient ``block.T @ dZ`` of a shard, as ``(entries, values)``: the
+    flat positions of its nonzero entries in the shard's ``(n_rows,
+    n_outputs)`` rows, grouped by row in increasing order, and their values,
+    each summed over the batch's rows in the order the dense product sums it
+    (a dense ``block``'s product is BLAS's, whose sums a sparse product would
+    not repeat to the bit: it is scanned instead)."""
+    if not sp.issparse(block):
+        grad = block.T @ dZ
+        entries = np.flatnonzero(grad)
+        return entries, grad.reshape(-1)[entries]
+    product = sp.csr_array(block.T) @ sp.csr_array(dZ)
+    rows = np.repeat(np.arange(product.shape[0]), np.diff(product.indptr))
+    entries = rows * dZ.shape[1]
+    entries += product.indices
+    return entries, product.data
 
 
-def step_entries(engine, path, shard, grad, rate):
-    """Step a gathered shard's entries where ``grad`` is nonzero and, if they
-    are all finite, write them back through ``path``; return whether they
-    were."""
-    entries, weights, accumulators = update_entries(
-        shard.W, shard.G, grad, rate, engine.eps
+def step_entries(engine, path, shard, index, entries, gradient, rate):
+    """Step a gathered shard's entries ``entries`` (flat positions in its
+    rows), whose gradient is ``gradient``, and if they are all finite write
+    them back through ``path``; return whether they were."""
+    weights, accumulators = update_entries(
+        shard.W, shard.G, entries, gradient, rate, engine.eps
     )
     finite = all_finite(weights, accumulators)
     if finite:
@@ -42,19 +62,17 @@ def step_entries(engine, path, shard, grad, rate):
     return finite
 
 
-def update_entries(W, G, grad, rate, eps):
-    """Torch's Adagrad step on the entries of ``W`` and ``G`` (C-ordered
-    ``(n_rows, n_outputs)`` arrays, in place) where ``grad`` is nonzero, with
-    the arithmetic of a whole-row step; ``rate`` and ``eps`` are numbers or one
-    per output. Returns the flat positions of those entries and their new
-    weights and accumulators."""
-    entries = np.flatnonzero(grad)
+def update_entries(W, G, entries, gradient, rate, eps):
+    """Torch's Adagrad step on the entries ``entries`` (flat positions) of ``W``
+    and ``G`` (C-ordered ``(n_rows, n_outputs)`` arrays, in place), whose
+    gradient is ``gradient`` (overwritten), with the arithmetic of a whole-row
+    step; ``rate`` and ``eps`` are numbers or one per output. Returns their
+    new weights and accumulators."""
     outputs = entries % W.shape[1]
 
     def per_entry(value):
         return value[outputs] if isinstance(value, np.ndarray) else value
 
-    gradient = grad.reshape(-1)[entries]
     accumulators = G.reshape(-1)[entries]
     step_size = np.square(gradient)
     accumulators += step_size
@@ -65,4 +83,59 @@ def update_entries(W, G, grad, rate, eps):
     weights -= gradient
     W.reshape(-1)[entries] = weights
     G.reshape(-1)[entries] = accumulators
-    return entries, weights, accumulators
+    return weights, accumulators
+
+
+def step_rows_on_entries(engine, path, shard, index, entries, gradient, rate):
+    """Step a gathered shard's rows on a gradient that is zero but at
+    ``entries`` (flat positions in its rows, grouped by row), where it is
+    ``gradient``, a block of rows at a time (see
+    :func:`update_rows_on_entries`); if they are all finite, write back the
+    rows' weights and the moved entries' accumulators through ``path``.
+    Returns whether they were."""
+    n_outputs = shard.W.shape[1]
+    blocks = engine.policy.row_blocks(shard.W.shape)
+    bounds = np.searchsorted(entries, [rows.start * n_outputs for rows in blocks])
+    bounds = [*bounds.tolist(), len(entries)]
+    finite = True
+    accumulators = [np.empty(0, shard.G.dtype)]  # none when the shard has no row
+    for rows, lo, hi in zip(blocks, bounds[:-1], bounds[1:], strict=True):
+        W = shard.W[rows]
+        block_accumulators = update_rows_on_entries(
+            W,
+            shard.G[rows],
+            entries[lo:hi] - rows.start * n_outputs,
+            gradient[lo:hi],
+            rate,
+            engine.eps,
+            engine.penalty,
+        )
+        finite &= all_finite(W, block_accumulators)
+        accumulators.append(block_accumulators)
+    if finite:
+        path.write_back(
+            engine,
+            shard,
+            index,
+            engine.t,
+            accumulator_entries=(entries, np.concatenate(accumulators)),
+        )
+    return finite
+
+
+def update_rows_on_entries(W, G, entries, gradient, rate, eps, penalty):
+    """The whole-row step on rows ``W`` and ``G`` (C-ordered, in place) of a
+    gradient that is zero but at the flat positions ``entries``, where it is
+    ``gradient`` (overwritten): the Adagrad part on those entries, the proximal
+    step on all. Returns the new accumulators of those entries."""
+    accumulators = G.reshape(-1)[entries]
+    accumulators += np.square(gradient)
+    G.reshape(-1)[entries] = accumulators
+    step_size = denominator(G, eps)
+    np.divide(rate, step_size, out=step_size)
+    gradient *= step_size.reshape(-1)[entries]
+    weights = W.reshape(-1)[entries]
+    weights -= gradient
+    W.reshape(-1)[entries] = weights
+    penalty.prox(W, step_size)
+    return accumulators

@@ -69,11 +69,13 @@ class InPlace:
         iterates."""
         return engine.coef[columns], engine.coef_accumulator[columns], None
 
-    def steps_by_entries(self, engine, dZ):
+    def steps_by_entries(self, engine, sparse_gradient):
         """Never: in place, every feature takes every step."""
         return False
 
-    def write_back(self, engine, shard, index, t):
+    def write_back(self, engine, shard, index, t, accumulator_entries=None):
+        """Stamp the rows (stepped where they lie) and add them to the running
+        sums; ``accumulator_entries`` (the accumulators are views) unused."""
         engine.last_step[shard.columns] = t
         if engine.average_start is not None:
             engine.coef_sum[shard.columns] += shard.W
@@ -120,10 +122,18 @@ class ActiveRows:
         last = engine.last_step[columns]
         return W, G, engine.catch_up_rows(W, G, last, t, total)
 
-    def write_back(self, engine, shard, index, t):
+    def write_back(self, engine, shard, index, t, accumulator_entries=None):
+        """Scatter the stepped rows back, and add them to the running sums;
+        ``accumulator_entries``, ``(entries, values)`` at flat positions of
+        the shard's rows, are the only accumulators that moved when given."""
         columns = shard.columns
         put_rows(engine.coef, columns, shard.W)
-        put_rows(engine.coef_accumulator, columns, shard.G)
+        if accumulator_entries is None:
+            put_rows(engine.coef_accumulator, columns, shard.G)
+        else:
+            entries, values = accumulator_entries
+            positions = flat_positions(columns, entries, engine.coef.shape[1])
+            np.put(engine.coef_accumulator, positions, values, mode="clip")
         engine.last_step[columns] = t
         if engine.average_start is not None:
             averaged = self._take(engine, "coef_sum", columns, index)
@@ -132,10 +142,10 @@ class ActiveRows:
                 averaged += shard.missed_sum
             put_rows(engine.coef_sum, columns, averaged)
 
-    def steps_by_entries(self, engine, dZ):
-        """Whether the step goes by the gradient's nonzero entries (see
+    def steps_by_entries(self, engine, sparse_gradient):
+        """Whether the step goes by the gradient's nonzero entries alone (see
         ``_entry_steps``)."""
-        return steps_by_entries(engine, dZ)
+        return steps_by_entries(engine, sparse_gradient)
 
     def write_entries(self, engine, columns, entries, weights, accumulators):
         """Write back the new ``weights`` and ``accumulators`` of the entries

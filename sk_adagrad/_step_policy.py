@@ -45,6 +45,12 @@ class StepPolicy:
         this many bytes are mapped in small pages as they are written (see
         ``_pages``); ``np.inf`` leaves them to NumPy, which asks for huge pages
         from 4 MiB on Linux.
+    sparse_derivatives : float, default=0.125
+        A step whose loss derivatives are at most this share nonzero (the
+        margin losses' beyond a few epochs) takes its Adagrad step on the
+        gradient's nonzero entries alone (see ``_entry_steps``); above it,
+        finding and scattering the entries costs more than whole rows (the
+        logistic loss's derivatives never are zero). 0: never.
     map_state_at_once : bool, default=False
         Map every page of the state's row fields when it is made, rather than
         each as its rows are first read or written: for a state whose steps
@@ -57,6 +63,7 @@ class StepPolicy:
     n_threads: int | None = None
     block_entries: int = BLOCK_ENTRIES
     small_pages_from: float = HUGE_PAGE_ADVICE_BYTES
+    sparse_derivatives: float = 0.125
     map_state_at_once: bool = False
 
     def path_for(self, X_batch, n_features, n_outputs):
@@ -67,6 +74,14 @@ class StepPolicy:
         ):
             return IN_PLACE
         return ACTIVE_ROWS
+
+    def sparse_gradient(self, dZ):
+        """Whether a step whose loss derivatives are ``dZ`` goes by the
+        gradient's nonzero entries."""
+        return (
+            self.sparse_derivatives > 0
+            and np.count_nonzero(dZ) <= self.sparse_derivatives * dZ.size
+        )
 
     def shard_count(self, n_rows, n_outputs, n_shards):
         """How many shards of at least ``shard_entries`` entries, at most

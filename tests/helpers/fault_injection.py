@@ -152,8 +152,18 @@ SET_UPS = [
         path="active-rows",
     ),
     SetUp(
+        # As above, with the default penalty: the steps' Adagrad part then goes
+        # by the gradient's nonzero entries, their proximal part by whole rows.
         "classifier averaged, multi-class, sparse",
-        AdagradClassifier(average=True, **FEW_EPOCHS),
+        AdagradClassifier(
+            average=True,
+            alpha=1e-4,
+            lr=3.0,
+            batch_size=6,
+            max_iter=3,
+            tol=None,
+            **SEEDED,
+        ),
         SPARSE_X,
         THREE_CLASSES,
         path="shared in-place",

@@ -26,6 +26,7 @@ from sk_adagrad import (
     AdagradClassifier,
     _catch_up,
     _engine,
+    _entry_steps,
     _penalty,
     _schedule,
     _step_terms,
@@ -403,6 +404,9 @@ def test_when_to_use_page_holds_a_measured_block():
     [
         (_step_terms.denominator, "Adagrad and proximal update"),
         (_engine.SparseAdagrad._update_rows, "Adagrad and proximal update"),
+        (_entry_steps.update_rows_on_entries, "Adagrad and proximal update"),
+        (_entry_steps.update_entries, "Adagrad and proximal update"),
+        (_entry_steps.gradient_entries, "sparse products"),
         (_penalty.ElasticNet.prox, "Adagrad and proximal update"),
         (_catch_up.catch_up, "catch up missed penalty steps"),
         (_penalty.ElasticNet.catch_up, "catch up missed penalty steps"),

@@ -299,3 +299,53 @@ def test_penalty_free_steps_by_entries_equal_whole_rows(
             assert_allclose(a[name], b[name], rtol=RTOL, atol=ATOL, err_msg=name)
         else:
             assert np.array_equal(a[name], b[name]), name
+
+
+@pytest.mark.parametrize("penalty", ["l2", "elasticnet", None])
+@pytest.mark.parametrize("in_place_ratio", [0.0, np.inf])
+@pytest.mark.parametrize("n_threads", [1, 3])
+@pytest.mark.parametrize("average", [False, 1500])
+def test_steps_on_gradient_entries_equal_whole_rows(
+    monkeypatch, penalty, in_place_ratio, n_threads, average
+):
+    """A step whose loss derivatives are mostly zero takes the Adagrad step on
+    the gradient's nonzero entries alone and writes back only their
+    accumulators (with a penalty, every entry still takes its proximal step):
+    to the bit the step on whole rows, on either path, shared between threads
+    or not, with and without averaging."""
+    from sk_adagrad._step_paths import ActiveRows, InPlace
+    from sk_adagrad._step_policy import StepPolicy
+
+    X, y = _separable_text()
+    by_entries = []
+    for path in (ActiveRows, InPlace):
+        write_back = path.write_back
+
+        def counted(self, *args, write_back=write_back, **kwargs):
+            by_entries.append(kwargs.get("accumulator_entries") is not None)
+            return write_back(self, *args, **kwargs)
+
+        monkeypatch.setattr(path, "write_back", counted)
+    write_entries = ActiveRows.write_entries
+
+    def counted_entries(self, *args):
+        by_entries.append(True)
+        return write_entries(self, *args)
+
+    monkeypatch.setattr(ActiveRows, "write_entries", counted_entries)
+    params = dict(loss="hinge", penalty=penalty, alpha=1e-3, batch_size=40)
+    params.update(max_iter=6, tol=None, average=average, random_state=0)
+    fits = []
+    for share in (0.125, 0.0):
+        model = AdagradClassifier(**params)
+        model._step_policy = StepPolicy(
+            in_place_ratio=in_place_ratio,
+            shard_entries=1,
+            n_threads=n_threads,
+            sparse_derivatives=share,
+        )
+        fits.append(fitted_state(model.fit(X, y)))
+        if share:
+            assert any(by_entries), "no step went by the gradient's entries"
+    for name in ("coef_", "intercept_", "coef_accumulator_", "intercept_accumulator_"):
+        assert np.array_equal(fits[0][name], fits[1][name]), name
