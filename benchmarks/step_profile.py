@@ -43,7 +43,7 @@ PARTS = [
         lambda name: name.endswith(
             (
                 ":_update_rows",
-                ":update_rows_on_entries",
+                ":step_rows_on_entries",
                 ":update_entries",
                 "_step_terms.py:denominator",
                 ":prox",

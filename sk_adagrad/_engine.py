@@ -272,9 +272,12 @@ class SparseAdagrad(Transactions):
     def _update_shard(self, shard, index, path, dZ, rate, by_entry, sparse):
         """Step a shard's rows to step ``self.t``, write them back if all finite
         (and into the running average); return whether they were. On a
-        ``sparse`` gradient the Adagrad step goes by its nonzero entries (see
-        ``_entry_steps``), and with ``by_entry`` nothing else does."""
-        if sparse:
+        ``sparse`` gradient of several outputs the Adagrad step goes by its
+        nonzero entries (see ``_entry_steps``), and with ``by_entry`` nothing
+        else does."""
+        # With one output a step saves too little by its gradient's entries
+        # to pay for finding them, unless nothing else moves (by_entry).
+        if by_entry or (sparse and dZ.shape[1] > 1):
             entries, gradient = gradient_entries(shard.block, dZ)
             step = step_entries if by_entry else step_rows_on_entries
             return step(self, path, shard, index, entries, gradient, rate)

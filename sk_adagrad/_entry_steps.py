@@ -37,8 +37,10 @@ def gradient_entries(block, dZ):
     n_outputs)`` rows, grouped by row in increasing order, and their values,
     each summed over the batch's rows in the order the dense product sums it
     (a dense ``block``'s product is BLAS's, whose sums a sparse product would
-    not repeat to the bit: it is scanned instead)."""
-    if not sp.issparse(block):
+    not repeat to the bit: it is scanned instead, as is a gradient of one
+    output, a vector as long as the active features that costs less to scan
+    than SciPy's sparse product costs to call)."""
+    if not sp.issparse(block) or dZ.shape[1] == 1:
         grad = block.T @ dZ
         entries = np.flatnonzero(grad)
         return entries, grad.reshape(-1)[entries]
@@ -88,54 +90,23 @@ def update_entries(W, G, entries, gradient, rate, eps):
 
 def step_rows_on_entries(engine, path, shard, index, entries, gradient, rate):
     """Step a gathered shard's rows on a gradient that is zero but at
-    ``entries`` (flat positions in its rows, grouped by row), where it is
-    ``gradient``, a block of rows at a time (see
-    :func:`update_rows_on_entries`); if they are all finite, write back the
-    rows' weights and the moved entries' accumulators through ``path``.
-    Returns whether they were."""
-    n_outputs = shard.W.shape[1]
-    blocks = engine.policy.row_blocks(shard.W.shape)
-    bounds = np.searchsorted(entries, [rows.start * n_outputs for rows in blocks])
-    bounds = [*bounds.tolist(), len(entries)]
-    finite = True
-    accumulators = [np.empty(0, shard.G.dtype)]  # none when the shard has no row
-    for rows, lo, hi in zip(blocks, bounds[:-1], bounds[1:], strict=True):
+    ``entries`` (flat positions in its rows), where it is ``gradient``: the
+    Adagrad step on those entries (:func:`update_entries`), then the proximal
+    step on every entry, a block of rows at a time. If they are all finite,
+    write back the rows' weights and the moved entries' accumulators through
+    ``path``. Returns whether they were."""
+    _, accumulators = update_entries(
+        shard.W, shard.G, entries, gradient, rate, engine.eps
+    )
+    finite = bool(np.isfinite(accumulators.sum()))
+    for rows in engine.policy.row_blocks(shard.W.shape):
         W = shard.W[rows]
-        block_accumulators = update_rows_on_entries(
-            W,
-            shard.G[rows],
-            entries[lo:hi] - rows.start * n_outputs,
-            gradient[lo:hi],
-            rate,
-            engine.eps,
-            engine.penalty,
-        )
-        finite &= all_finite(W, block_accumulators)
-        accumulators.append(block_accumulators)
+        step_size = denominator(shard.G[rows], engine.eps)
+        np.divide(rate, step_size, out=step_size)
+        engine.penalty.prox(W, step_size)
+        finite &= bool(np.isfinite(W.sum()))
     if finite:
         path.write_back(
-            engine,
-            shard,
-            index,
-            engine.t,
-            accumulator_entries=(entries, np.concatenate(accumulators)),
+            engine, shard, index, engine.t, accumulator_entries=(entries, accumulators)
         )
     return finite
-
-
-def update_rows_on_entries(W, G, entries, gradient, rate, eps, penalty):
-    """The whole-row step on rows ``W`` and ``G`` (C-ordered, in place) of a
-    gradient that is zero but at the flat positions ``entries``, where it is
-    ``gradient`` (overwritten): the Adagrad part on those entries, the proximal
-    step on all. Returns the new accumulators of those entries."""
-    accumulators = G.reshape(-1)[entries]
-    accumulators += np.square(gradient)
-    G.reshape(-1)[entries] = accumulators
-    step_size = denominator(G, eps)
-    np.divide(rate, step_size, out=step_size)
-    gradient *= step_size.reshape(-1)[entries]
-    weights = W.reshape(-1)[entries]
-    weights -= gradient
-    W.reshape(-1)[entries] = weights
-    penalty.prox(W, step_size)
-    return accumulators

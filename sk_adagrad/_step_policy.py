@@ -48,7 +48,8 @@ class StepPolicy:
     sparse_derivatives : float, default=0.125
         A step whose loss derivatives are at most this share nonzero (the
         margin losses' beyond a few epochs) takes its Adagrad step on the
-        gradient's nonzero entries alone (see ``_entry_steps``); above it,
+        gradient's nonzero entries alone (see ``_entry_steps``; with a
+        penalty, only a model of several outputs); above it,
         finding and scattering the entries costs more than whole rows (the
         logistic loss's derivatives never are zero). 0: never.
     map_state_at_once : bool, default=False

@@ -404,7 +404,7 @@ def test_when_to_use_page_holds_a_measured_block():
     [
         (_step_terms.denominator, "Adagrad and proximal update"),
         (_engine.SparseAdagrad._update_rows, "Adagrad and proximal update"),
-        (_entry_steps.update_rows_on_entries, "Adagrad and proximal update"),
+        (_entry_steps.step_rows_on_entries, "Adagrad and proximal update"),
         (_entry_steps.update_entries, "Adagrad and proximal update"),
         (_entry_steps.gradient_entries, "sparse products"),
         (_penalty.ElasticNet.prox, "Adagrad and proximal update"),

@@ -39,7 +39,7 @@ MUST_REACH = {
     "_engine.SparseAdagrad.materialize",
     "_engine.SparseAdagrad._update_rows",
     "_entry_steps.gradient_entries",
-    "_entry_steps.update_rows_on_entries",
+    "_entry_steps.step_rows_on_entries",
     "_engine.SparseAdagrad._step_intercept",
     "_journal.Journal.__init__",
     "_memory.check_model_fits",
