@@ -4,11 +4,15 @@ On text the test accuracy stops improving after about 4 to 8 epochs while the
 training objective, which the stopping rule watches, keeps falling. Every case
 of the size study (``benchmarks/size_study.py``, its 100,000-row sets left
 out) is fitted once for a fixed number of epochs with the default
-hyperparameters, recording after each epoch what the stopping rule sees (the
-running training loss of the epoch) and the test score. Each candidate rule is
-then replayed on those curves: the epoch at which it would have stopped, and
-the test score there against the score where the current rule stops. A rule
-is worth adopting only if it saves epochs with no case losing accuracy.
+hyperparameters, recording after each epoch what a rule may watch (the
+running training loss of the epoch, which the current rule watches, and the
+score on the training rows) and the test score; and once more on 90% of its
+training rows, recording the score on the other 10% (what
+``early_stopping=True`` watches, as scikit-learn's ``early_stopping='auto'``
+would above 10,000 rows) and the test score. Each candidate rule is then
+replayed on those curves: the epoch at which it would have stopped, and the
+test score there against the score where the current rule stops. A rule is
+worth adopting only if it saves epochs with no case losing accuracy.
 
 ``--write-docs`` replaces the section "Stopping sooner" of docs/defaults.md.
 
@@ -20,6 +24,8 @@ import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
+
+from sklearn.model_selection import train_test_split
 
 from benchmarks import DOCS_DIR, size_study
 from benchmarks.pages import replace_section
@@ -34,9 +40,21 @@ OTHER_EPOCHS = 100
 LOSS_MARGIN = 0.0025
 
 
+HELD_OUT = 0.1  # the validation_fraction of scikit-learn's SGD and ours
+
+
+@dataclass
+class Epoch:
+    """What a rule may watch after an epoch, and the test score there."""
+
+    running_loss: float
+    training_score: float
+    test_score: float
+
+
 class _Recording:
-    """Mixin: after each epoch, record the running loss the stopping rule sees
-    and the score on a test set."""
+    """Mixin: after each epoch, record an :class:`Epoch` (the running loss the
+    stopping rule sees, the score on ``self.watched`` and on ``self.test``)."""
 
     def _epoch_settings(self, X, rows):
         return dataclasses.replace(
@@ -47,7 +65,9 @@ class _Recording:
         fitted = self.__dict__.get("optimizer_")
         self.optimizer_ = engine  # score the model as it stands
         try:
-            self.curve.append((loss, self.score(*self.test)))
+            self.curve.append(
+                Epoch(loss, self.score(*self.watched), self.score(*self.test))
+            )
         finally:
             if fitted is None:
                 del self.optimizer_
@@ -63,8 +83,11 @@ class RecordingRegressor(_Recording, AdagradRegressor):
     pass
 
 
-def record(case, loss):
-    """``[(running loss, test score)]`` per epoch of a default fit on ``case``."""
+def record(case, loss, held_out=False):
+    """The :class:`Epoch` of each epoch of a default fit on ``case``: its
+    ``training_score`` is the score on the training rows, or with
+    ``held_out`` the score on the ``HELD_OUT`` share of them that the fit
+    then leaves out (a stratified draw, as ``early_stopping=True`` makes)."""
     X_train, X_test, y_train, y_test = case.load()
     epochs = TEXT_EPOCHS if case.kind == "text" else OTHER_EPOCHS
     if case.is_classification:
@@ -72,7 +95,17 @@ def record(case, loss):
     else:
         model = RecordingRegressor()
     model.set_params(random_state=0, max_iter=epochs, tol=None)
-    model.curve, model.test = [], (X_test, y_test)
+    watched = X_train, y_train
+    if held_out:
+        X_train, X_valid, y_train, y_valid = train_test_split(
+            X_train,
+            y_train,
+            test_size=HELD_OUT,
+            random_state=0,
+            stratify=y_train if case.is_classification else None,
+        )
+        watched = X_valid, y_valid
+    model.curve, model.watched, model.test = [], watched, (X_test, y_test)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(X_train, y_train)
@@ -106,23 +139,62 @@ class FirstEpochTolerance(NoImprovement):
         return super().should_stop(criterion)
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A stopping rule: what it watches (``"running loss"``, ``"training
+    score"``, or ``"held-out score"`` of a fit on the other rows) and the
+    :class:`NoImprovement` that decides, made afresh for each replay."""
+
+    watches: str
+    make: object
+
+    def criterion(self, epoch: Epoch) -> float:
+        if self.watches == "running loss":
+            return epoch.running_loss
+        return -epoch.training_score
+
+
+def _loss_rule(make):
+    return Rule("running loss", make)
+
+
+def _score_rule(watches, n_iter_no_change):
+    return Rule(watches, lambda: NoImprovement(1e-3, n_iter_no_change, False))
+
+
 RULES = {
-    "current (tol 1e-3, 5 epochs)": lambda: NoImprovement(1e-3, 5, True),
-    "3 epochs": lambda: NoImprovement(1e-3, 3, True),
-    "2 epochs": lambda: NoImprovement(1e-3, 2, True),
-    "tol 0.3% of the best, 5 epochs": lambda: RelativeTolerance(1e-3, 5, 3e-3),
-    "tol 1% of the best, 5 epochs": lambda: RelativeTolerance(1e-3, 5, 1e-2),
-    "tol 1% of the best, 3 epochs": lambda: RelativeTolerance(1e-3, 3, 1e-2),
-    "tol 0.3% of the first epoch, 5 epochs": lambda: FirstEpochTolerance(1e-3, 5, 3e-3),
-    "tol 1% of the first epoch, 3 epochs": lambda: FirstEpochTolerance(1e-3, 3, 1e-2),
+    "current (tol 1e-3, 5 epochs)": _loss_rule(lambda: NoImprovement(1e-3, 5, True)),
+    "3 epochs": _loss_rule(lambda: NoImprovement(1e-3, 3, True)),
+    "2 epochs": _loss_rule(lambda: NoImprovement(1e-3, 2, True)),
+    "tol 0.3% of the best, 5 epochs": _loss_rule(
+        lambda: RelativeTolerance(1e-3, 5, 3e-3)
+    ),
+    "tol 1% of the best, 5 epochs": _loss_rule(
+        lambda: RelativeTolerance(1e-3, 5, 1e-2)
+    ),
+    "tol 1% of the best, 3 epochs": _loss_rule(
+        lambda: RelativeTolerance(1e-3, 3, 1e-2)
+    ),
+    "tol 0.3% of the first epoch, 5 epochs": _loss_rule(
+        lambda: FirstEpochTolerance(1e-3, 5, 3e-3)
+    ),
+    "tol 1% of the first epoch, 3 epochs": _loss_rule(
+        lambda: FirstEpochTolerance(1e-3, 3, 1e-2)
+    ),
+    "training score, 5 epochs": _score_rule("training score", 5),
+    "training score, 3 epochs": _score_rule("training score", 3),
+    "held-out 10%, 5 epochs": _score_rule("held-out score", 5),
+    "held-out 10%, 3 epochs": _score_rule("held-out score", 3),
+    "held-out 10%, 2 epochs": _score_rule("held-out score", 2),
 }
 
 
-def stopping_epoch(losses, rule) -> int:
-    for epoch, loss in enumerate(losses, start=1):
-        if rule.should_stop(loss):
-            return epoch
-    return len(losses)
+def stopping_epoch(curve, rule) -> int:
+    decides = rule.make()
+    for number, epoch in enumerate(curve, start=1):
+        if decides.should_stop(rule.criterion(epoch)):
+            return number
+    return len(curve)
 
 
 @dataclass
@@ -131,13 +203,14 @@ class Replay:
     change: float  # test score at the stop minus the current rule's
 
 
-def replay(curve) -> dict[str, Replay]:
-    losses = [loss for loss, _ in curve]
-    scores = [score for _, score in curve]
+def replay(curves) -> dict[str, Replay]:
+    """Each rule replayed on ``curves``, the recorded curve by what it watches
+    (``"held-out score"``: the fit on the other rows; else the whole fit)."""
     results = {}
-    for name, make in RULES.items():
-        epoch = stopping_epoch(losses, make())
-        results[name] = Replay(epoch, scores[epoch - 1])
+    for name, rule in RULES.items():
+        curve = curves[rule.watches == "held-out score"]
+        epoch = stopping_epoch(curve, rule)
+        results[name] = Replay(epoch, curve[epoch - 1].test_score)
     current = results[next(iter(RULES))].change
     for result in results.values():
         result.change -= current
@@ -151,7 +224,8 @@ def study(quick=False, on_case=print):
         if "100,000" in case.name:
             continue
         for loss in size_study._losses(case):
-            row = (case, loss, replay(record(case, loss)))
+            curves = (record(case, loss), record(case, loss, held_out=True))
+            row = (case, loss, replay(curves))
             rows.append(row)
             on_case(_case_line(row))
     return rows
@@ -197,8 +271,11 @@ def _write_docs(rows):
             "each case fitted once with the defaults for "
             f"{TEXT_EPOCHS} epochs (text) or {OTHER_EPOCHS} (the others), "
             "recording after each epoch the running training loss (what the "
-            "stopping rule watches) and the test score; each rule is replayed "
-            "on the curves. Epochs at the stop, summed; a case loses when its "
+            "stopping rule watches), the score on the training rows and the "
+            "test score, and once more on 90% of the training rows, recording "
+            "the score on the other 10% (what `early_stopping=True` watches) "
+            "and the test score; each rule is replayed on the curves of what "
+            "it watches. Epochs at the stop, summed; a case loses when its "
             "test score at the stop is more than "
             f"{LOSS_MARGIN} below the current rule's.",
             "",

@@ -315,9 +315,12 @@ def test_stopping_study_replays_the_rule_a_fit_stops_by():
     X, y = load_iris(return_X_y=True)
     data = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
     case = size_study.Case("iris (raw)", "dense", lambda: data)
-    curve = stopping_study.record(case, "hinge")
-    assert len(curve) == stopping_study.OTHER_EPOCHS
-    replays = stopping_study.replay(curve)
+    curves = (
+        stopping_study.record(case, "hinge"),
+        stopping_study.record(case, "hinge", held_out=True),
+    )
+    assert [len(curve) for curve in curves] == [stopping_study.OTHER_EPOCHS] * 2
+    replays = stopping_study.replay(curves)
     assert set(replays) == set(stopping_study.RULES)
     current = replays[next(iter(stopping_study.RULES))]
     assert current.change == 0.0
