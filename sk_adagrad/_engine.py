@@ -247,10 +247,13 @@ class SparseAdagrad(Transactions):
             self._step_intercept(dZ, rate, t)
         # Advanced first, the shards add step t to an average opening at step t.
         self._advance(t, rate, len(Y))
-        sparse = self.policy.sparse_gradient(dZ)
-        by_entry = path.steps_by_entries(self, sparse)
+        alone, adagrad_part = self.policy.steps_on_entries(dZ)
+        by_entry = path.steps_by_entries(self, alone)
+        # With one output a step saves too little by its gradient's entries
+        # to pay for finding them, unless nothing else moves (by_entry).
+        on_entries = by_entry or (adagrad_part and dZ.shape[1] > 1)
         finite = each_shard(
-            pool, self._update_shard, gathered, path, dZ, rate, by_entry, sparse
+            pool, self._update_shard, gathered, path, dZ, rate, by_entry, on_entries
         )
         if not all(finite):
             finite_G = all(np.isfinite(shard.G).all() for shard in gathered)
@@ -269,15 +272,12 @@ class SparseAdagrad(Transactions):
         W, G, missed_sum = path.gather(self, columns, index, t - 1)
         return GatheredShard(columns, block, W, G, missed_sum, block @ W)
 
-    def _update_shard(self, shard, index, path, dZ, rate, by_entry, sparse):
+    def _update_shard(self, shard, index, path, dZ, rate, by_entry, on_entries):
         """Step a shard's rows to step ``self.t``, write them back if all finite
-        (and into the running average); return whether they were. On a
-        ``sparse`` gradient of several outputs the Adagrad step goes by its
-        nonzero entries (see ``_entry_steps``), and with ``by_entry`` nothing
-        else does."""
-        # With one output a step saves too little by its gradient's entries
-        # to pay for finding them, unless nothing else moves (by_entry).
-        if by_entry or (sparse and dZ.shape[1] > 1):
+        (and into the running average); return whether they were. With
+        ``on_entries`` the Adagrad step goes by the gradient's nonzero entries
+        (see ``_entry_steps``), and with ``by_entry`` nothing else does."""
+        if on_entries:
             entries, gradient = gradient_entries(shard.block, dZ)
             step = step_entries if by_entry else step_rows_on_entries
             return step(self, path, shard, index, entries, gradient, rate)

@@ -49,7 +49,8 @@ class StepPolicy:
         A step whose loss derivatives are at most this share nonzero (the
         margin losses' beyond a few epochs) takes its Adagrad step on the
         gradient's nonzero entries alone (see ``_entry_steps``; with a
-        penalty, only a model of several outputs); above it,
+        penalty, at half this share and only a model of several outputs,
+        docs/performance.md measures both); above it,
         finding and scattering the entries costs more than whole rows (the
         logistic loss's derivatives never are zero). 0: never.
     map_state_at_once : bool, default=False
@@ -76,13 +77,16 @@ class StepPolicy:
             return IN_PLACE
         return ACTIVE_ROWS
 
-    def sparse_gradient(self, dZ):
-        """Whether a step whose loss derivatives are ``dZ`` goes by the
-        gradient's nonzero entries."""
-        return (
-            self.sparse_derivatives > 0
-            and np.count_nonzero(dZ) <= self.sparse_derivatives * dZ.size
-        )
+    def steps_on_entries(self, dZ):
+        """``(alone, adagrad_part)`` for a step whose loss derivatives are
+        ``dZ``: whether it may go by the gradient's nonzero entries alone (when
+        nothing else moves an entry), and whether its Adagrad part goes by them
+        when every entry then takes a proximal step, at half the share: the
+        entries then spare only part of the step's passes."""
+        if self.sparse_derivatives <= 0:
+            return False, False
+        share = np.count_nonzero(dZ) / dZ.size
+        return share <= self.sparse_derivatives, share <= self.sparse_derivatives / 2
 
     def shard_count(self, n_rows, n_outputs, n_shards):
         """How many shards of at least ``shard_entries`` entries, at most

@@ -466,9 +466,19 @@ def test_entry_updates_measures_every_row_on_a_small_split():
     X, y = datasets.make_rcv1_like(n_samples=400, n_classes=4, random_state=0)
     split = (X[:300], X[300:], y[:300], y[300:])
     rows = entry_updates.measure(epochs=2, split=split)
-    assert len(rows) == 4
+    assert len(rows) == 5
     for seconds, catch_up_share, accuracy in rows.values():
         assert seconds > 0 and 0 <= accuracy <= 1
         assert catch_up_share is None or 0 <= catch_up_share <= 1
-    assert len(entry_updates.table(rows)) == 6
+    assert len(entry_updates.table(rows)) == 7
     assert "per-entry sketch" in entry_updates._reading(rows)
+    # The two step rules give one model: one accuracy.
+    accuracies = [rows[name][2] for name in list(rows)[1:3]]
+    assert accuracies[0] == accuracies[1]
+    results = entry_updates.step_rules(
+        epochs=2, repeats=1, data={"small": (X, y)}, batch_sizes=(64,)
+    )
+    assert [result[:2] for result in results] == [("small", 64)]
+    assert all(seconds > 0 for seconds in results[0][3:])
+    assert len(entry_updates.step_rules_table(results)) == 3
+    assert "on the small" in entry_updates.step_rules_reading(results)
