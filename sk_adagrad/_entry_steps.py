@@ -13,9 +13,11 @@ the margin, so on text a few percent of the active entries have a gradient.
   gradient take the Adagrad step, and only their accumulators are written
   back (:func:`step_rows_on_entries`), to the bit what a whole-row step gives.
 
-Either way the gradient's nonzero entries come from a product of sparse
-matrices (:func:`gradient_entries`), which finds them in proportion to the
-work, where a dense product would be scanned for them.
+Either way the gradient's nonzero entries of a sparse batch and several
+outputs come from a product of sparse matrices (:func:`gradient_entries`),
+which finds them in proportion to the work, where a dense product would be
+scanned for them. The engine's step policy says when a step goes by entries
+(``StepPolicy.steps_on_entries``).
 """
 
 import numpy as np
