@@ -429,6 +429,20 @@ class SparseAdagrad(Transactions):
             for rows in self.policy.row_blocks(self.coef.shape)
         )
 
+    def penalty_bound(self):
+        """An upper bound of :meth:`penalty_value` that reads no row twice: the
+        penalty of the weights as stored, which their pending proximal steps
+        could only shrink. None once averaging has begun (the averaged
+        weights are not the stored ones)."""
+        if self.penalty.is_zero:
+            return 0.0
+        if self.average_start is not None:
+            return None
+        return sum(
+            self.penalty.value(self.coef[rows])
+            for rows in self.policy.row_blocks(self.coef.shape)
+        )
+
     def _block_reader(self):
         """``rows_at_now(rows)``: the weights of a block of rows (a slice of
         :meth:`StepPolicy.row_blocks`) at the current step, in a buffer of the

@@ -243,6 +243,12 @@ def warn_if_worse_than_constant(engine, data, rows, settings, lr):
         return
     with np.errstate(over="ignore", invalid="ignore"):
         margins = engine.margins(data.X[rows])
+        # Bringing every row up to date for the exact penalty reads the whole
+        # model; a bound that already keeps the model below the constant
+        # spares it.
+        bound = None if settings.verbose else engine.penalty_bound()
+        if bound is not None and loss.objective(Y, margins, weights, bound) <= constant:
+            return
         model = loss.objective(Y, margins, weights, engine.penalty_value())
     if settings.verbose:
         print(

@@ -263,6 +263,32 @@ def test_lazy_equals_eager_on_awkward_sparse_matrices(case):
     assert_same_state(model, eager)
 
 
+@pytest.mark.usefixtures("step_path")
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(lazy_cases())
+def test_the_stored_weights_penalty_bounds_the_caught_up_one(case):
+    """The penalty of the weights as stored, their proximal steps pending, is
+    at least that of the weights caught up (the bound that spares the check
+    against a constant model from reading the whole model), and equals it
+    once every row is up to date."""
+    X, seed, kind, params = case
+    rng = np.random.default_rng(seed)
+    model = make_model(kind, **params)
+    model.fit(X, targets_for(kind, X.shape[0], rng))
+    engine = model.optimizer_
+    bound, exact = engine.penalty_bound(), engine.penalty_value()
+    if bound is None:  # the averaged weights are not the stored ones
+        assert engine.average_start is not None and not engine.penalty.is_zero
+        return
+    assert bound >= exact
+    engine.settle()
+    assert engine.penalty_bound() == engine.penalty_value() == pytest.approx(exact)
+
+
 # -- partial_fit on a batch that lacks some features ---------------------------------
 
 
