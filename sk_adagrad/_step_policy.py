@@ -49,10 +49,10 @@ class StepPolicy:
         A step whose loss derivatives are at most this share nonzero (the
         margin losses' beyond a few epochs) takes its Adagrad step on the
         gradient's nonzero entries alone (see ``_entry_steps``; with a
-        penalty, at half this share and only a model of several outputs,
-        docs/performance.md measures both); above it,
-        finding and scattering the entries costs more than whole rows (the
-        logistic loss's derivatives never are zero). 0: never.
+        penalty, at half this share and only a model of several outputs:
+        docs/performance.md measures both). Above it, finding and scattering
+        the entries costs more than whole rows (the logistic loss's
+        derivatives never are zero). 0: never.
     map_state_at_once : bool, default=False
         Map every page of the state's row fields when it is made, rather than
         each as its rows are first read or written: for a state whose steps
