@@ -46,6 +46,7 @@ from ._step_terms import (
     all_finite,
     denominator,
     scale_by_weights,
+    step_sizes,
     weighted_loss_sum,
 )
 from ._threads import each_shard
@@ -249,9 +250,7 @@ class SparseAdagrad(Transactions):
         self._advance(t, rate, len(Y))
         alone, adagrad_part = self.policy.steps_on_entries(dZ)
         by_entry = path.steps_by_entries(self, alone)
-        # With one output a step saves too little by its gradient's entries
-        # to pay for finding them, unless nothing else moves (by_entry).
-        on_entries = by_entry or (adagrad_part and dZ.shape[1] > 1)
+        on_entries = by_entry or adagrad_part
         finite = each_shard(
             pool, self._update_shard, gathered, path, dZ, rate, by_entry, on_entries
         )
@@ -307,8 +306,7 @@ class SparseAdagrad(Transactions):
         returns whether the rows are all finite (checked while in cache)."""
         step_size = np.square(grad)
         G += step_size
-        denominator(G, self.eps, out=step_size)
-        np.divide(rate, step_size, out=step_size)
+        step_sizes(G, self.eps, rate, out=step_size)
         grad *= step_size
         W -= grad
         self.penalty.prox(W, step_size)
@@ -423,11 +421,7 @@ class SparseAdagrad(Transactions):
         rows at a time: no model-sized copy, and nothing cached."""
         if self.penalty.is_zero:
             return 0.0
-        rows_at_now = self._block_reader()
-        return sum(
-            self.penalty.value(rows_at_now(rows))
-            for rows in self.policy.row_blocks(self.coef.shape)
-        )
+        return self._penalty_of(self._block_reader())
 
     def penalty_bound(self):
         """An upper bound of :meth:`penalty_value` that reads no row twice: the
@@ -438,8 +432,13 @@ class SparseAdagrad(Transactions):
             return 0.0
         if self.average_start is not None:
             return None
+        return self._penalty_of(self.coef.__getitem__)
+
+    def _penalty_of(self, rows_of):
+        """The penalty of the weights whose blocks of rows ``rows`` are
+        ``rows_of(rows)``, summed block by block."""
         return sum(
-            self.penalty.value(self.coef[rows])
+            self.penalty.value(rows_of(rows))
             for rows in self.policy.row_blocks(self.coef.shape)
         )
 

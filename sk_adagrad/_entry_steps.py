@@ -23,7 +23,7 @@ scanned for them. The engine's step policy says when a step goes by entries
 import numpy as np
 import scipy.sparse as sp
 
-from ._step_terms import all_finite, denominator
+from ._step_terms import all_finite, step_sizes
 
 
 def steps_by_entries(engine, sparse_gradient) -> bool:
@@ -72,16 +72,15 @@ def update_entries(W, G, entries, gradient, rate, eps):
     gradient is ``gradient`` (overwritten), with the arithmetic of a whole-row
     step; ``rate`` and ``eps`` are numbers or one per output. Returns their
     new weights and accumulators."""
-    outputs = entries % W.shape[1]
-
-    def per_entry(value):
-        return value[outputs] if isinstance(value, np.ndarray) else value
-
+    if isinstance(rate, np.ndarray) or isinstance(eps, np.ndarray):
+        # One per output (a stacked search): each entry's own.
+        outputs = entries % W.shape[1]
+        rate = rate[outputs] if isinstance(rate, np.ndarray) else rate
+        eps = eps[outputs] if isinstance(eps, np.ndarray) else eps
     accumulators = G.reshape(-1)[entries]
     step_size = np.square(gradient)
     accumulators += step_size
-    denominator(accumulators, per_entry(eps), out=step_size)
-    np.divide(per_entry(rate), step_size, out=step_size)
+    step_sizes(accumulators, eps, rate, out=step_size)
     gradient *= step_size
     weights = W.reshape(-1)[entries]
     weights -= gradient
@@ -103,9 +102,7 @@ def step_rows_on_entries(engine, path, shard, index, entries, gradient, rate):
     finite = bool(np.isfinite(accumulators.sum()))
     for rows in engine.policy.row_blocks(shard.W.shape):
         W = shard.W[rows]
-        step_size = denominator(shard.G[rows], engine.eps)
-        np.divide(rate, step_size, out=step_size)
-        engine.penalty.prox(W, step_size)
+        engine.penalty.prox(W, step_sizes(shard.G[rows], engine.eps, rate))
         finite &= bool(np.isfinite(W.sum()))
     if finite:
         path.write_back(

@@ -81,12 +81,14 @@ class StepPolicy:
         """``(alone, adagrad_part)`` for a step whose loss derivatives are
         ``dZ``: whether it may go by the gradient's nonzero entries alone (when
         nothing else moves an entry), and whether its Adagrad part goes by them
-        when every entry then takes a proximal step, at half the share: the
-        entries then spare only part of the step's passes."""
+        when every entry then takes a proximal step: at half the share, the
+        entries then sparing only part of the step's passes, and with several
+        outputs (with one, too little to pay for finding them)."""
         if self.sparse_derivatives <= 0:
             return False, False
         share = np.count_nonzero(dZ) / dZ.size
-        return share <= self.sparse_derivatives, share <= self.sparse_derivatives / 2
+        adagrad_part = dZ.shape[1] > 1 and share <= self.sparse_derivatives / 2
+        return share <= self.sparse_derivatives, adagrad_part
 
     def shard_count(self, n_rows, n_outputs, n_shards):
         """How many shards of at least ``shard_entries`` entries, at most

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ._step_terms import denominator
+from ._step_terms import step_sizes
 
 
 @dataclass
@@ -24,13 +24,13 @@ class StepStats:
         self.steps += 1
         for shard in shards:
             G, block = planned.path.stepped_accumulators(shard), shard.block
-            step_sizes = rate / denominator(G, eps)
+            sizes = step_sizes(G, eps, rate)
             self.active_features += G.shape[0]
             self.nonzeros += (
                 block.nnz if sp.issparse(block) else np.count_nonzero(block)
             )
-            self.step_size_sum += float(step_sizes.sum())
-            self.coordinates += step_sizes.size
+            self.step_size_sum += float(sizes.sum())
+            self.coordinates += sizes.size
 
     def summary(self):
         steps = max(self.steps, 1)

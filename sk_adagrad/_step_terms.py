@@ -1,4 +1,5 @@
-"""The arithmetic a step shares between its parts: Adagrad's denominator, and
+"""The arithmetic a step shares between its parts: Adagrad's denominator and
+step sizes, and
 the batch's loss and gradients weighted by the samples' weights."""
 
 import numpy as np
@@ -25,6 +26,13 @@ def denominator(G, eps, out=None):
     if (not eps.all()) if isinstance(eps, np.ndarray) else eps == 0.0:
         H[H == 0.0] = 1.0
     return H
+
+
+def step_sizes(G, eps, rate, out=None):
+    """Adagrad's step size of each coordinate, ``rate / (sqrt(G) + eps)`` (in
+    ``out`` if given); ``rate`` and ``eps`` are numbers or one per output."""
+    H = denominator(G, eps, out=out)
+    return np.divide(rate, H, out=H)
 
 
 def weighted_loss_sum(sample_weight, values):

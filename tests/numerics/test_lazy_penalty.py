@@ -242,13 +242,17 @@ def lazy_cases(draw):
     return X, seed, kind, params
 
 
-# The fixture only patches a module constant, which every example may share.
-@pytest.mark.usefixtures("step_path")
-@settings(
+# Examples enough to meet every awkward structure; the fixture only patches a
+# module constant, which every example may share.
+AWKWARD_CASES = settings(
     max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+
+
+@pytest.mark.usefixtures("step_path")
+@AWKWARD_CASES
 @given(lazy_cases())
 def test_lazy_equals_eager_on_awkward_sparse_matrices(case):
     X, seed, kind, params = case
@@ -264,11 +268,7 @@ def test_lazy_equals_eager_on_awkward_sparse_matrices(case):
 
 
 @pytest.mark.usefixtures("step_path")
-@settings(
-    max_examples=50,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@AWKWARD_CASES
 @given(lazy_cases())
 def test_the_stored_weights_penalty_bounds_the_caught_up_one(case):
     """The penalty of the weights as stored, their proximal steps pending, is
