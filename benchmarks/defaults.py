@@ -299,6 +299,17 @@ resolved when a fit starts (the values used are the fitted `lr_` and
   `n_iter_no_change=3` the text fits with log_loss end in half the epochs at
   the same accuracy, but fits on small dense data end a point or two lower,
   so 5 stays.
+- No rule that watches something else stops sooner without losing accuracy
+  (section "Stopping sooner", 48 cases). A held-out 10% (`early_stopping=True`,
+  which scikit-learn's `early_stopping='auto'` convention would turn on above
+  10,000 rows) loses in 34 cases with SGD's 5 epochs: the model learns from
+  90% of the rows, which costs every text set about a point (docstring
+  paragraphs 34,541, hinge: 0.011 in the same 10 epochs; log_loss: 0.015 in 18
+  epochs instead of 23), and a small set's few held-out rows stop it early.
+  The score on the training rows, which a text fit brings to 99-100% within a
+  few epochs, loses in 27 (up to 4 points on the synthetic text sets, whose
+  test score keeps rising after that). Of the relative tolerances only 0.3% of
+  the best loss loses nowhere, and it saves 10 of the 546 text epochs.
 - A fit whose training objective ends worse than the best constant model's
   warns (`ConvergenceWarning`), naming what to change.
 
