@@ -52,6 +52,7 @@ BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
     "dense": epochs.bench_dense,
     "lightning": epochs.bench_lightning,
     "vowpal_wabbit": vowpal_rows.bench_vowpal_wabbit,
+    "vowpal_raw_text": vowpal_rows.bench_vowpal_raw_text,
 }
 
 # Peers measured only where they are installed: a row of theirs without them
@@ -59,6 +60,7 @@ BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
 NEEDS = {
     "lightning": "sklearn-contrib-lightning (see 'Peers not measured' in the page)",
     "vowpal_wabbit": "vowpalwabbit (pip install -e '.[bench]')",
+    "vowpal_raw_text": "vowpalwabbit (pip install -e '.[bench]')",
 }
 
 

@@ -12,6 +12,7 @@ Without the package, :func:`available` is False and the callers leave the
 rows out.
 """
 
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -43,6 +44,18 @@ def as_lines(X: sp.csr_matrix, labels) -> list[str]:
         )
         lines.append(f"{label} | {features}")
     return lines
+
+
+# What Vowpal Wabbit's text format reserves (namespace bar, feature value
+# colon) and the whitespace that separates its features and examples.
+_RESERVED = re.compile(r"[|:\s]+")
+
+
+def text_line(text: str, label="") -> str:
+    """One Vowpal Wabbit example of the raw words of ``text``, lowercased,
+    with its reserved characters blanked: what a user writes from raw text
+    for Vowpal Wabbit's own parser (``--ngram 2`` then pairs the words)."""
+    return f"{label} | {_RESERVED.sub(' ', text.lower()).strip()}"
 
 
 def _write(path: Path, X, labels) -> None:

@@ -78,7 +78,9 @@ test set of the time-to-accuracy rows.
 - **Vowpal Wabbit**: the tool a user of fast sparse linear models would
   pick instead, at its defaults with `--oaa K`, one pass and 5 passes over
   the training part of (c), against our epochs at our defaults; time and
-  held-out accuracy (see the row's note).
+  held-out accuracy (see the row's note); and one pass end to end from the
+  raw documents, its parser with `--ngram 2` against our vectoriser and one
+  epoch.
 - **penalty**: `penalty='elasticnet', average=True` against `penalty=None`,
   per epoch on (a); the lazy, exact penalty and the average should cost
   little.

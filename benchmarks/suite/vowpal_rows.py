@@ -1,5 +1,6 @@
 """Vowpal Wabbit's one pass and five against our epochs on the text set (c):
-time and held-out accuracy."""
+time and held-out accuracy, from the same tf-idf features and, for one pass,
+end to end from the raw documents."""
 
 from __future__ import annotations
 
@@ -8,23 +9,34 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import make_pipeline
 
-from benchmarks import vowpal
-from benchmarks.harness import Context, Row, fit_task, our_classifier, time_interleaved
+from benchmarks import corpus, datasets, vowpal
+from benchmarks.harness import (
+    Context,
+    Row,
+    fit_quietly,
+    fit_task,
+    our_classifier,
+    time_interleaved,
+)
 
 VW_PASSES = (1, 5)
 
 
-def vw_task(train_file: Path, n_classes: int, passes: int) -> Callable[[], object]:
+def vw_task(
+    train_file: Path, n_classes: int, passes: int, options: str = ""
+) -> Callable[[], object]:
     """A task training VW from the file, as its command line would: ``--oaa``
-    with its defaults otherwise (squared loss, the adaptive, normalised and
-    invariant update, 2^18 weights per class); several passes read a cache
-    VW writes on the first, with no held-out examples. VW's own driver reads
-    the file (``run_parser``), so no Python call per example is timed, unlike
-    ``vowpal.fit_and_score``, which feeds the lines one by one."""
+    and ``options`` with its defaults otherwise (squared loss, the adaptive,
+    normalised and invariant update, 2^18 weights per class); several passes
+    read a cache VW writes on the first, with no held-out examples. VW's own
+    driver reads the file (``run_parser``), so no Python call per example is
+    timed, unlike ``vowpal.fit_and_score``, which feeds the lines one by one."""
     from vowpalwabbit import Workspace
 
-    arguments = f"--oaa {n_classes} --quiet -d {train_file}"
+    arguments = f"--oaa {n_classes} --quiet -d {train_file} {options}"
     if passes > 1:
         cache = train_file.with_suffix(".cache")
         arguments += f" --passes {passes} -k --cache_file {cache} --holdout_off"
@@ -64,10 +76,7 @@ def bench_vowpal_wabbit(ctx: Context) -> list[Row]:
         for passes in VW_PASSES:
             model = tasks[f"ours {passes}"]()
             ours_accuracy = model.score(split.X_test, split.y_test)
-            workspace = tasks[f"vw {passes}"]()
-            predicted = np.array([workspace.predict(line) for line in test_lines])
-            workspace.finish()
-            vw_accuracy = float(np.mean(predicted == codes_test))
+            vw_accuracy = _vw_accuracy(tasks[f"vw {passes}"](), test_lines, codes_test)
             name = "one pass" if passes == 1 else f"{passes} passes"
             epochs = "one epoch" if passes == 1 else f"{passes} epochs"
             rows += [
@@ -79,6 +88,8 @@ def bench_vowpal_wabbit(ctx: Context) -> list[Row]:
                     times[f"ours {passes}"],
                     f"VW, {name}",
                     times[f"vw {passes}"],
+                    # The bar of one pass: VW's accuracy in 1.5x its time.
+                    target=1.5 if passes == 1 else None,
                 ),
                 Row(
                     "Vowpal Wabbit",
@@ -103,3 +114,85 @@ def bench_vowpal_wabbit(ctx: Context) -> list[Row]:
         "Accuracy is on the held-out 20%; higher is better."
     )
     return rows
+
+
+def bench_vowpal_raw_text(ctx: Context) -> list[Row]:
+    """One pass end to end from the raw documents of the text set (c), its
+    training part: Vowpal Wabbit's parser on their words with ``--ngram 2``
+    against our pipeline (the suite's tf-idf vectoriser, fitted on them, then
+    one epoch); time and held-out accuracy. No rows unless ``vowpalwabbit``
+    is installed."""
+    if not vowpal.available():
+        return []
+    # The documents of (c) and its split, as rows of the same order.
+    params = datasets.SIZES[ctx.size]["text"]
+    texts, labels = corpus.load_text_corpus(**params, text_corpus=ctx.text_corpus)
+    train, test, y_train, y_test = datasets.split(np.arange(len(texts)), labels)
+    train_texts = [texts[i] for i in train]
+    test_texts = [texts[i] for i in test]
+    classes = np.unique(y_train)
+    codes_train = np.searchsorted(classes, y_train) + 1
+    codes_test = np.searchsorted(classes, y_test) + 1
+    label = ctx.data("text").label
+
+    def ours():
+        pipeline = make_pipeline(
+            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
+            our_classifier(max_iter=1),
+        )
+        return fit_quietly(pipeline, train_texts, y_train)
+
+    with tempfile.TemporaryDirectory() as directory:
+        train_file = Path(directory) / "train.vw"
+        lines = map(vowpal.text_line, train_texts, codes_train)
+        train_file.write_text("\n".join(lines) + "\n")
+        tasks = {
+            "ours": ours,
+            "vw": vw_task(train_file, len(classes), 1, "--ngram 2"),
+        }
+        times = time_interleaved(tasks, ctx.repeats)
+        ours_accuracy = tasks["ours"]().score(test_texts, y_test)
+        test_lines = [vowpal.text_line(text) for text in test_texts]
+        vw_accuracy = _vw_accuracy(tasks["vw"](), test_lines, codes_test)
+    time_row = Row(
+        "Vowpal Wabbit",
+        "one pass from raw text: time",
+        label,
+        "ours, vectoriser + one epoch",
+        times["ours"],
+        "VW --ngram 2, one pass",
+        times["vw"],
+        target=1.5,
+    )
+    time_row.detail = (
+        "End to end from the raw documents of (c)'s training part. Vowpal "
+        "Wabbit reads a text file of their words (lowercased, its reserved "
+        "`|` and `:` blanked, written before the clock starts) with "
+        "`--oaa K --ngram 2` and its defaults otherwise: its parser hashes "
+        "the words and their pairs into its 2^18 weights per class. Ours "
+        "fits a pipeline of the suite's vectoriser "
+        "(`TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, "
+        "min_df=2)`, fitted on the same documents, its time included) and "
+        "`AdagradClassifier(max_iter=1)`. Accuracy on (c)'s held-out 20%."
+    )
+    return [
+        time_row,
+        Row(
+            "Vowpal Wabbit",
+            "one pass from raw text: test accuracy",
+            label,
+            "ours, vectoriser + one epoch",
+            np.array([ours_accuracy]),
+            "VW --ngram 2, one pass",
+            np.array([vw_accuracy]),
+            unit="",
+        ),
+    ]
+
+
+def _vw_accuracy(workspace, test_lines: list[str], codes: np.ndarray) -> float:
+    """The share of ``test_lines`` whose class ``workspace`` predicts right
+    (``codes``, VW's labels 1..K); the workspace is finished."""
+    predicted = np.array([workspace.predict(line) for line in test_lines])
+    workspace.finish()
+    return float(np.mean(predicted == codes))

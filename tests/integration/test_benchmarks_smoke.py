@@ -278,6 +278,12 @@ def test_vowpal_wabbit_lines_hold_each_stored_entry():
     assert vowpal.as_lines(X, [1, 2]) == ["1 | 1:1.5", "2 | 0:2 2:0.25"]
 
 
+def test_vowpal_wabbit_text_lines_keep_the_words_and_blank_the_reserved():
+    text = "Return a|b:\n  the Mean "
+    assert vowpal.text_line(text, 3) == "3 | return a b the mean"
+    assert vowpal.text_line(text) == " | return a b the mean"
+
+
 def test_partial_fit_overhead_prints_the_split(capsys):
     from benchmarks import partial_fit_overhead
 
