@@ -10,6 +10,7 @@ from benchmarks import (
     corpus,
     datasets,
     entry_updates,
+    feature_head,
     harness,
     machine,
     pages,
@@ -466,6 +467,27 @@ def test_entry_sketch_catches_up_what_eager_steps_apply():
     np.testing.assert_allclose(sketch.coef(), W, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(sketch.b, b, rtol=1e-12)
     assert np.count_nonzero(W) > 10
+
+
+def test_feature_head_counts_match_a_count_by_hand():
+    # Rows 0-3 hold feature 0, rows 0-1 feature 1, row 2 feature 2.
+    X = sp.csr_matrix(
+        np.array([[1, 1, 0], [1, 1, 0], [1, 0, 1], [1, 0, 0]], dtype=float)
+    )
+    active, shares = feature_head.head_counts(X, 2, probabilities=(0.9, 0.7))
+    # Batches of 2 rows hold feature 0 surely, feature 1 with probability
+    # 1 - 0.5 ** 2 = 0.75 and feature 2 with 1 - 0.75 ** 2 = 0.44.
+    assert shares[0.9][0] == 1 and shares[0.7][0] == 2
+    # The head of one feature is in every batch and holds 1 of its features.
+    n_active = []
+    order = np.random.default_rng(0).permutation(4)
+    for batch in (order[:2], order[2:]):
+        n_active.append(len(np.unique(X[batch].indices)))
+    assert active == np.mean(n_active)
+    assert shares[0.9][1] == 1.0
+    assert shares[0.9][2] == pytest.approx(np.mean([1 / n for n in n_active]))
+    lines = feature_head.table({"toy": X}, batch_sizes=(2,))
+    assert len(lines) == len(feature_head.PROBABILITIES)
 
 
 def test_entry_updates_measures_every_row_on_a_small_split():
