@@ -213,85 +213,19 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
             for params in grid
             for fold in range(len(splits))
         ]
-        results = _SplitResults(len(grid), len(splits))
-
-        def evaluate(finished):
-            """The held-out score of a group's model and the seconds it took."""
-            fold = finished.group % len(splits)
-            model = models[finished.group]
-            self._set_weights(model, X, finished)
-            test = splits[fold][1]
-            start = time.perf_counter()
-            # Weighted when weights are given: a weight of k counts as k
-            # copies of the row, in the scores as in training.
-            weighted = (
-                {} if given_weight is None else {"sample_weight": sample_weight[test]}
-            )
-            try:
-                value = scorer(model, X[test], y[test], **weighted)
-            finally:
-                # Its score is all the search keeps of a fold's model: its
-                # weights go, and the next model's take their memory instead
-                # of the system mapping more.
-                del model.optimizer_
-            return value, time.perf_counter() - start
-
-        def score(finished):
-            results.record(finished, *evaluate(finished))
-
-        # With the default scoring, halving judges a model by the plain
-        # estimator's own score (accuracy or R^2, as its early stopping
-        # computes it, equal to ``score``) from the margins of its columns on
-        # the fold's held-out rows: no model is built and no scorer called
-        # (which cost about a tenth of the benchmark's 55-class search).
-        held_out = None
-        if self.halving and self.scoring is None:
-            held_out = [
-                (
-                    X[test],
-                    targets[test],
-                    None if given_weight is None else sample_weight[test],
-                )
-                for _, test in splits
-            ]
-        # The scores of every model at the last checkpoint (``_halving``).
-        checkpoint_scores = np.full(results.scores.shape, np.nan)
-
-        def judged_score(model):
-            if held_out is None:
-                return evaluate(model)[0]
-            X_test, y_test, weight = held_out[model.group % len(splits)]
-            margins = np.asarray(X_test @ model.coef) + model.intercept
-            return template._score_validation(margins, y_test, weight)
-
-        def drop_behind(epoch, running):
-            """Score the models still in the stack; record (through the
-            scorer, as stopped models) and return those of the candidates
-            clearly behind and no longer improving."""
-            now = results.scores.copy()
-            for model in running:
-                now[divmod(model.group, len(splits))] = judged_score(model)
-            is_running = np.zeros(len(grid), dtype=bool)
-            is_running[[model.group // len(splits) for model in running]] = True
-            dropped = results.dropped_at >= 0
-            behind = self._halving_rule(now, checkpoint_scores, is_running, dropped)
-            checkpoint_scores[...] = now
-            results.dropped_at[behind] = epoch
-            behind = set(behind)
-            leaving = [m for m in running if m.group // len(splits) in behind]
-            for model in leaving:
-                score(model)
-            return [model.group for model in leaving]
-
+        scoring = _FoldScoring(
+            self, X, y, targets, sample_weight, given_weight, scorer, splits, models
+        )
         self._train_stack(
             X,
             targets,
             fold_weights,
             models,
             len(splits),
-            score,
-            drop_behind if self.halving else None,
+            scoring.score,
+            scoring.drop_behind if self.halving else None,
         )
+        results = scoring.results
         cv_results = results.cv_results(grid)
         if np.isnan(cv_results["mean_test_score"]).all():
             raise ValueError(
@@ -470,6 +404,111 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+class _FoldScoring:
+    """What a search does with its fold models as they leave the stack: their
+    held-out scores (``results``, a :class:`_SplitResults`), and with
+    ``halving`` the candidates each checkpoint drops.
+
+    Parameters
+    ----------
+    search : BaseAdagradCV
+        The search being fitted (its ``scoring``, ``halving`` and halving
+        rule).
+    X, y, targets, sample_weight
+        The validated data, the targets as the models read them and the
+        sample weights (ones when none were given).
+    given_weight : array-like or None
+        The weights as given: without them the scores are unweighted.
+    scorer : callable
+        The scorer of a fold model on its held-out rows.
+    splits : list of (train, test)
+        The folds.
+    models : list
+        The fold models, candidate-major.
+    """
+
+    def __init__(
+        self, search, X, y, targets, sample_weight, given_weight, scorer, splits, models
+    ):
+        self.search, self.scorer = search, scorer
+        self.X, self.y = X, y
+        self.splits, self.models = splits, models
+        self.sample_weight = sample_weight
+        self.weighted = given_weight is not None
+        self.results = _SplitResults(len(models) // len(splits), len(splits))
+        # With the default scoring, halving judges a model by the plain
+        # estimator's own score (accuracy or R^2, as its early stopping
+        # computes it, equal to ``score``) from the margins of its columns on
+        # the fold's held-out rows: no model is built and no scorer called
+        # (which cost about a tenth of the benchmark's 55-class search).
+        self.held_out = None
+        if search.halving and search.scoring is None:
+            self.held_out = [
+                (
+                    X[test],
+                    targets[test],
+                    sample_weight[test] if self.weighted else None,
+                )
+                for _, test in splits
+            ]
+        # The scores of every model at the last checkpoint (``_halving``).
+        self.checkpoint_scores = np.full(self.results.scores.shape, np.nan)
+
+    def evaluate(self, finished):
+        """The held-out score of a group's model and the seconds it took."""
+        fold = finished.group % len(self.splits)
+        model = self.models[finished.group]
+        self.search._set_weights(model, self.X, finished)
+        test = self.splits[fold][1]
+        start = time.perf_counter()
+        # Weighted when weights are given: a weight of k counts as k copies
+        # of the row, in the scores as in training.
+        weighted = {"sample_weight": self.sample_weight[test]} if self.weighted else {}
+        try:
+            value = self.scorer(model, self.X[test], self.y[test], **weighted)
+        finally:
+            # Its score is all the search keeps of a fold's model: its
+            # weights go, and the next model's take their memory instead of
+            # the system mapping more.
+            del model.optimizer_
+        return value, time.perf_counter() - start
+
+    def score(self, finished):
+        """Score a stopped group's model and record it."""
+        self.results.record(finished, *self.evaluate(finished))
+
+    def judged_score(self, model):
+        """The held-out score halving judges a running model by."""
+        if self.held_out is None:
+            return self.evaluate(model)[0]
+        X_test, y_test, weight = self.held_out[model.group % len(self.splits)]
+        margins = np.asarray(X_test @ model.coef) + model.intercept
+        plain = self.models[model.group]
+        return plain._score_validation(margins, y_test, weight)
+
+    def drop_behind(self, epoch, running):
+        """Score the models still in the stack; record (through the scorer,
+        as stopped models) and return those of the candidates clearly behind
+        and no longer improving."""
+        results, n_folds = self.results, len(self.splits)
+        now = results.scores.copy()
+        for model in running:
+            now[divmod(model.group, n_folds)] = self.judged_score(model)
+        is_running = np.zeros(len(now), dtype=bool)
+        is_running[[model.group // n_folds for model in running]] = True
+        dropped = results.dropped_at >= 0
+        behind = self.search._halving_rule(
+            now, self.checkpoint_scores, is_running, dropped
+        )
+        self.checkpoint_scores[...] = now
+        results.dropped_at[behind] = epoch
+        behind = set(behind)
+        leaving = [m for m in running if m.group // n_folds in behind]
+        for model in leaving:
+            self.score(model)
+        return [model.group for model in leaving]
 
 
 class _SplitResults:
