@@ -549,6 +549,14 @@ class SparseAdagrad(Transactions):
         other.catch_up_rows(W, stored["coef_accumulator"], stored["last_step"], t)
         return W
 
+    def narrowed(self):
+        """An engine on this one's state, narrowed to fewer outputs by the
+        caller, that takes over this engine's step buffers: their memory is
+        flat and sized for more outputs, so the system maps none anew."""
+        engine = copy.copy(self)
+        engine._buffers = self._buffers
+        return engine
+
     def __copy__(self):
         """An engine on the same state, with scratch space of its own and the
         same step policy."""

@@ -20,7 +20,6 @@ caller may drop groups the same way after some epochs (successive halving,
 ``_halving``).
 """
 
-import copy
 import time
 import warnings
 from dataclasses import dataclass, replace
@@ -125,12 +124,7 @@ def keep_groups(engine, keep):
     state.schedule = Schedule(state.schedule.lr[columns], state.schedule.lr_decay)
     state.penalty = ElasticNet(state.penalty.l1[columns], state.penalty.l2[columns])
     state.eps = state.eps[columns]
-    # A copy rebuilds the engine's scratch space, but for the step buffers,
-    # whose memory (sized for more outputs) it takes over from the engine
-    # dropped: the system maps no new memory for them.
-    kept = copy.copy(engine)
-    kept._buffers = engine._buffers
-    return kept
+    return engine.narrowed()
 
 
 def _keep_columns(array, columns, policy):
