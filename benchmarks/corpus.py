@@ -38,6 +38,18 @@ def first_lines(texts) -> list[str]:
     return [text.strip().split("\n")[0] for text in texts]
 
 
+def every_line(texts, labels, min_words=3) -> tuple[list[str], np.ndarray]:
+    """Each line of at least ``min_words`` words of each text, with its text's
+    label: many short texts (about eight words) from fewer long ones."""
+    lines, line_labels = [], []
+    for text, label in zip(texts, labels, strict=True):
+        for line in text.split("\n"):
+            if len(line.split()) >= min_words:
+                lines.append(line.strip())
+                line_labels.append(label)
+    return lines, np.asarray(line_labels)
+
+
 def load_text_corpus(
     max_documents: int | None = None,
     random_state: int = 0,

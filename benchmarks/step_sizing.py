@@ -12,10 +12,16 @@ step updates), keeping at least ``min_steps`` steps an epoch. The default
 (``sk_adagrad._defaults.auto_batch_size``) counts the nonzeros of sparse rows
 only: dense rows keep the rows-only rule.
 
+The default also gives a step at least ``MIN_STEP_WORK`` nonzeros times the
+model's outputs, keeping ``STEPS_PER_EPOCH`` steps an epoch: larger steps
+for large sets of short rows and few outputs only.
+
 Every case of the size study (``benchmarks/size_study.py``; ``SKIPPED`` left
-out for time) and short texts (the first line of each docstring paragraph,
+out for time), short texts (the first line of each docstring paragraph,
 about six words: whether it comes from the standard library or from
-numpy/scipy/scikit-learn, and its 55 classes) are fitted with each distinct
+numpy/scipy/scikit-learn, and its 55 classes) and many short texts (every
+line of the paragraphs, about eight words: the same binary label, and
+whether it comes from scipy) are fitted with each distinct
 rows per step the rules give, with ``SEEDS`` random states, and with
 ``SGDClassifier``/``SGDRegressor``'s defaults in the same run. A case on
 which no candidate changes the rows per step is listed without fits: every
@@ -24,7 +30,7 @@ rule fits it as the rows-only rule does. Times are CPU seconds of this process
 score over the seeds, and its spread over the seeds (max - min, rows-only
 rule) tells noise from change.
 
-    python -m benchmarks.step_sizing [--quick]
+    python -m benchmarks.step_sizing [--quick] [--only TEXT]
 """
 
 from __future__ import annotations
@@ -49,6 +55,9 @@ DOCS = DOCS_DIR / "defaults.md"
 TITLE = "## Step sizing"
 SEEDS = (0, 1, 2)
 SHORT_TEXT_SIZES = (1_000, 10_000, None)
+LINE_TEXT_SIZES = (60_000, None)
+# The cases of short rows, whose CPU time the summary gives apart.
+SHORT_TEXT_LABELS = ("short texts", "docstring lines")
 # Left out for time (a fit of ours takes 10 to 15 s there, and a candidate
 # changes their steps little: their rows hold 34 and 80 nonzeros and the
 # rows-only rule already gives them 1024-row steps).
@@ -60,19 +69,27 @@ class Rule:
     """At least ``min_entries`` entries a step (times the outputs when
     ``per_output``; dense rows count all their entries when ``counts_dense``,
     else keep the rows-only rule) and at least ``min_steps`` steps an epoch;
-    0 entries is the rows-only rule."""
+    0 entries is the rows-only rule. ``min_work``, the default's second
+    term: at least this many nonzeros times outputs, keeping
+    ``STEPS_PER_EPOCH`` steps an epoch."""
 
     min_entries: int
     min_steps: int = defaults.MIN_STEPS_PER_EPOCH
     per_output: bool = False
     counts_dense: bool = True
+    min_work: int = 0
 
     @property
     def name(self) -> str:
         if not self.min_entries:
             return "rows only (former)"
+        if self.min_work:
+            return (
+                f"{self.min_entries:,} nonzeros and {self.min_work:,} x outputs, "
+                "sparse only (default)"
+            )
         if not self.counts_dense:
-            return f"{self.min_entries:,} nonzeros, sparse only (default)"
+            return f"{self.min_entries:,} nonzeros, sparse only (former default)"
         outputs = " x outputs" if self.per_output else ""
         return f"{self.min_entries:,} entries{outputs}, {self.min_steps}+ steps"
 
@@ -83,15 +100,23 @@ class Rule:
         if entries is not None and self.per_output:
             entries *= outputs
         return defaults.auto_batch_size(
-            X.shape[0], entries, self.min_entries, self.min_steps
+            X.shape[0],
+            entries,
+            self.min_entries,
+            self.min_steps,
+            n_outputs=outputs,
+            min_step_work=self.min_work,
         )
 
 
 ROWS_ONLY = Rule(0)
-DEFAULT = Rule(defaults.MIN_STEP_NONZEROS, counts_dense=False)
+DEFAULT = Rule(
+    defaults.MIN_STEP_NONZEROS, counts_dense=False, min_work=defaults.MIN_STEP_WORK
+)
 RULES = (
     ROWS_ONLY,
     DEFAULT,
+    Rule(defaults.MIN_STEP_NONZEROS, counts_dense=False),
     Rule(1_024),
     Rule(2_048),
     Rule(4_096),
@@ -119,11 +144,31 @@ def short_text_cases(sizes=SHORT_TEXT_SIZES) -> Iterator[size_study.Case]:
         )
 
 
+def line_text_cases(sizes=LINE_TEXT_SIZES) -> Iterator[size_study.Case]:
+    """Every line of three words or more of each docstring paragraph, binary:
+    whether it comes from the scientific stack, and whether from scipy."""
+    texts, labels = corpus.full_text_corpus()
+    lines, line_labels = corpus.every_line(texts, labels)
+    line_labels = line_labels.astype(str)
+    for label, prefixes in (
+        ("docstring lines, binary", ("numpy", "scipy", "sklearn")),
+        ("docstring lines, scipy or not", ("scipy",)),
+    ):
+        target = np.char.startswith(line_labels, prefixes[0])
+        for prefix in prefixes[1:]:
+            target |= np.char.startswith(line_labels, prefix)
+        yield from size_study._text_cases(
+            label, Bunch(data=lines, target=target.astype(np.int64)), sizes
+        )
+
+
 def cases(quick: bool) -> Iterator[size_study.Case]:
     for case in size_study.cases(quick):
         if case.name not in SKIPPED:
             yield case
     yield from short_text_cases(SHORT_TEXT_SIZES[:2] if quick else SHORT_TEXT_SIZES)
+    if not quick:
+        yield from line_text_cases()
 
 
 @dataclass
@@ -270,7 +315,7 @@ def summary(rows: list[dict], noise: float) -> list[str]:
             beyond_noise += change < -noise
             beyond_spread += change < -max(rows_only.spread, noise)
             ratios.append(new.cpu / rows_only.cpu)
-            if r["case"].startswith("short texts"):
+            if r["case"].startswith(SHORT_TEXT_LABELS):
                 short.append(ratios[-1])
         lines.append(
             f"| {rule.name} | {len(changed)} of {len(fitted)} | {beyond_noise} "
@@ -292,11 +337,14 @@ def _geometric_mean(ratios: list[float]) -> str:
 NOISE = 0.003
 
 
-def study(quick: bool, seeds=SEEDS, on_row=print) -> list[dict]:
+def study(quick: bool, seeds=SEEDS, on_row=print, only=None) -> list[dict]:
+    """Run every case (those whose name holds ``only``, when given)."""
     for line in header():
         on_row(line)
     rows = []
     for case in cases(quick):
+        if only is not None and only not in case.name:
+            continue
         for row in run_case(case, seeds):
             rows.append(row)
             on_row(format_row(row))
@@ -306,10 +354,11 @@ def study(quick: bool, seeds=SEEDS, on_row=print) -> list[dict]:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small cases, one seed")
+    parser.add_argument("--only", help="the cases whose name holds this text")
     args = parser.parse_args(argv)
     print(machine_description())
     print(f"load average at start: {load_average()}")
-    rows = study(args.quick, SEEDS[:1] if args.quick else SEEDS)
+    rows = study(args.quick, SEEDS[:1] if args.quick else SEEDS, only=args.only)
     print(f"load average at end: {load_average()}")
     print("\n".join(summary(rows, NOISE)))
 

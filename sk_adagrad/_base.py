@@ -311,13 +311,18 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
 
     def _batch_size_for(self, X=None, rows=None):
         """Rows per step of a fit on the rows ``rows`` of ``X`` (all when
-        None), or of a stream of ``partial_fit`` calls when ``X`` is None."""
+        None), or of a stream of ``partial_fit`` calls when ``X`` is None;
+        for a fit, the model's outputs are known (:meth:`_prepare_y`)."""
         if self.batch_size != "auto":
             return int(self.batch_size)
         if X is None:
             return defaults.STREAM_BATCH_SIZE
         n_rows = X.shape[0] if rows is None else len(rows)
-        return defaults.auto_batch_size(n_rows, defaults.mean_nonzeros_per_row(X, rows))
+        return defaults.auto_batch_size(
+            n_rows,
+            defaults.mean_nonzeros_per_row(X, rows),
+            n_outputs=self._n_outputs(),
+        )
 
     def _new_optimizer(self, n_features, n_outputs, dtype=np.float64, average=True):
         """A new engine of this estimator's settings; ``average=False`` makes

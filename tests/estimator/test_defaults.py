@@ -2,6 +2,7 @@
 intercept's start at the best constant, and the warning of a fit that ends
 worse than a constant model."""
 
+import math
 import warnings
 
 import numpy as np
@@ -104,24 +105,58 @@ def test_auto_batch_size_gives_small_data_enough_steps_and_large_data_cheap_ones
 
 @pytest.mark.parametrize("n_samples", [10, 100, 1_000, 6_400, 50_000, 10**7])
 @pytest.mark.parametrize("nonzeros_per_row", [0.0, 1.0, 6.5, 30.0, 2_000.0])
+@pytest.mark.parametrize("n_outputs", [1, 55])
 def test_auto_batch_size_gives_short_sparse_rows_steps_of_enough_work(
-    n_samples, nonzeros_per_row
+    n_samples, nonzeros_per_row, n_outputs
 ):
     by_rows = defaults.auto_batch_size(n_samples)
-    rows = defaults.auto_batch_size(n_samples, nonzeros_per_row)
+    rows = defaults.auto_batch_size(n_samples, nonzeros_per_row, n_outputs=n_outputs)
+    nonzeros = max(nonzeros_per_row, 1.0)
     assert rows >= by_rows
     if rows > by_rows:
         # Larger steps only up to the work wanted, and never fewer steps an
-        # epoch than the minimum.
-        assert (rows - 1) * max(nonzeros_per_row, 1.0) < defaults.MIN_STEP_NONZEROS
+        # epoch than the minimum of the rule that asked for them.
+        wants_nonzeros = (rows - 1) * nonzeros < defaults.MIN_STEP_NONZEROS
+        wants_work = (rows - 1) * nonzeros * n_outputs < defaults.MIN_STEP_WORK
+        assert wants_nonzeros or wants_work
         assert rows <= n_samples // defaults.MIN_STEPS_PER_EPOCH
+        if not wants_nonzeros:
+            assert rows <= n_samples // defaults.STEPS_PER_EPOCH
     else:
         assert (
-            rows * max(nonzeros_per_row, 1.0) >= defaults.MIN_STEP_NONZEROS
+            rows * nonzeros >= defaults.MIN_STEP_NONZEROS
             or rows * defaults.MIN_STEPS_PER_EPOCH >= n_samples - 3
         )
+    if n_samples <= defaults.STEPS_PER_EPOCH * defaults.MAX_BATCH_SIZE:
+        # Data small enough for the rows-only rule's full count of steps of
+        # at most MAX_BATCH_SIZE rows: the work per output changes nothing.
+        assert rows == defaults.auto_batch_size(n_samples, nonzeros_per_row)
     if n_samples <= defaults.MIN_STEPS_PER_EPOCH * defaults.MIN_BATCH_SIZE:
         assert rows == defaults.MIN_BATCH_SIZE  # small data: as before
+
+
+def test_auto_batch_size_gives_large_short_text_sets_of_few_outputs_larger_steps():
+    # One-line docstrings (112,080 rows of 11.3 nonzeros): a binary model
+    # steps 3,502 rows at a time (32 steps an epoch), a 55-class one 1,024.
+    assert defaults.auto_batch_size(112_080, 11.3) == 112_080 // 32
+    assert defaults.auto_batch_size(112_080, 11.3, n_outputs=55) == 1024
+    # A million such rows: 2**16 nonzeros a step.
+    assert defaults.auto_batch_size(10**6, 11.3) == math.ceil(2**16 / 11.3)
+    # Rows of 80 nonzeros already hold that work in 1,024-row steps.
+    assert defaults.auto_batch_size(100_000, 80.0) == 1024
+
+
+def test_fit_sizes_the_steps_by_the_work_of_its_outputs():
+    rng = np.random.default_rng(0)
+    n = 40_000
+    X = sp.random(n, 2_000, density=4 / 2_000, random_state=0, format="csr")
+    one_epoch = dict(max_iter=1, tol=None, random_state=0)
+    binary = AdagradClassifier(**one_epoch).fit(X, rng.integers(0, 2, size=n))
+    # 2**16 nonzeros would take 16,384 rows: an epoch keeps 32 steps.
+    assert binary.t_ == 32
+    many = AdagradClassifier(**one_epoch).fit(X, rng.integers(0, 20, size=n))
+    # 1,024 rows of 4 nonzeros x 20 outputs hold enough work.
+    assert many.t_ == math.ceil(n / 1024)
 
 
 def test_auto_batch_size_counts_the_nonzeros_of_the_sparse_rows_fitted():

@@ -260,6 +260,37 @@ def test_step_sizing_fits_each_distinct_step_of_the_rules_once_per_loss():
     assert len(summary) == 2 + len(step_sizing.RULES) - 1
 
 
+def test_step_sizing_default_rule_is_the_estimators():
+    n = 40_000
+    X = sp.random(n, 2_000, density=4 / 2_000, random_state=0, format="csr")
+    binary = step_sizing.DEFAULT.rows_per_step(X, 1)
+    assert (
+        binary
+        == n // 32
+        == AdagradClassifier()._batch_size_for.__func__(_with_outputs(1), X)
+    )
+    # The former default, and a model of many outputs: 1,024-row steps.
+    former = step_sizing.RULES[2]
+    assert "former default" in former.name
+    assert former.rows_per_step(X, 1) == step_sizing.DEFAULT.rows_per_step(X, 20)
+    assert former.rows_per_step(X, 1) == 1024
+
+
+def _with_outputs(n_outputs):
+    """An estimator whose model has ``n_outputs`` outputs, for
+    ``_batch_size_for``."""
+    model = AdagradClassifier()
+    model._n_outputs = lambda: n_outputs
+    return model
+
+
+def test_every_line_keeps_the_lines_of_enough_words_with_their_label():
+    texts = ["a b c\nd e\n  f g h i  ", "x y z"]
+    lines, labels = corpus.every_line(texts, ["p", "q"])
+    assert lines == ["a b c", "f g h i", "x y z"]
+    assert labels.tolist() == ["p", "p", "q"]
+
+
 def test_size_study_verdict_names_what_is_not_met():
     result = size_study.Result
     row = {"ours": result(0.9, 2.0), "sgd": result(0.8, 3.0)}
