@@ -256,10 +256,19 @@ def warn_if_worse_than_constant(engine, data, rows, settings, lr):
             f"{len(rows)} training rows); best constant model's {constant:.6g}."
         )
     if not model <= constant:
+        # Within a percent of the constant, the features may hold too little
+        # to beat it by more than a stochastic fit's noise: no setting helps.
+        close = model <= 1.01 * constant
+        hint = (
+            f" It is within {model / constant - 1:.1%} of it: the features may "
+            "carry little information about the targets."
+            if close
+            else ""
+        )
         warnings.warn(
             f"The fitted model's training objective ({model:.4g}) is worse than "
             "that of the best constant model, an intercept alone "
-            f"({constant:.4g}). Standardise the features (StandardScaler), "
+            f"({constant:.4g}).{hint} Standardise the features (StandardScaler), "
             f"lower lr (now {lr:.3g}) or raise max_iter (now "
             f"{settings.max_iter}) and n_iter_no_change (now "
             f"{settings.n_iter_no_change}).",

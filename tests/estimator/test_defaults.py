@@ -21,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 from sk_adagrad import AdagradClassifier, AdagradRegressor
 from sk_adagrad import _defaults as defaults
 from sk_adagrad._losses import make_loss
+from sk_adagrad._training import TrainingRows, warn_if_worse_than_constant
 
 CLASSIFICATION = ["hinge", "perceptron", "squared_hinge", "modified_huber", "log_loss"]
 REGRESSION = ["squared_error", "huber", "epsilon_insensitive"]
@@ -322,6 +323,34 @@ def test_a_fit_worse_than_a_constant_warns_and_says_so_in_verbose(capsys):
     assert "StandardScaler" in str(record[0].message)
     out = capsys.readouterr().out
     assert "Stopped after epoch 1" in out and "best constant model" in out
+
+
+@pytest.mark.parametrize("penalty_share, says_little", [(0.003, True), (0.2, False)])
+def test_a_fit_just_worse_than_a_constant_says_the_features_may_hold_little(
+    penalty_share, says_little
+):
+    X, y = datasets.make_classification(n_samples=300, random_state=0)
+    model = AdagradClassifier(loss="log_loss", max_iter=2, tol=None).fit(X, y)
+    rows = np.arange(len(y))
+    weights = np.ones(len(y))
+    data = TrainingRows(
+        X, np.searchsorted(model.classes_, y), weights, model._encode_targets
+    )
+    Y = data.encode(data.targets, np.float64)
+    engine = model.optimizer_
+    constant_margins = np.broadcast_to(engine.loss.best_constant(Y, weights), Y.shape)
+    constant = np.average(engine.loss.value(Y, constant_margins), weights=weights)
+    # The constant model's margins, and a penalty that puts the objective
+    # this share above the constant's (the engine's own, on the instance).
+    engine.margins = lambda X_rows: constant_margins
+    engine.penalty_bound = lambda: None
+    engine.penalty_value = lambda: penalty_share * constant
+    settings = model._epoch_settings(X, rows)
+    with pytest.warns(ConvergenceWarning, match="best constant model") as record:
+        warn_if_worse_than_constant(engine, data, rows, settings, model.lr_)
+    message = str(record[0].message)
+    assert ("within 0.3% of it" in message) == says_little
+    assert ("carry little information" in message) == says_little
 
 
 @pytest.mark.parametrize(
