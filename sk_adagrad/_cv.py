@@ -163,6 +163,14 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
         self : object
             Fitted estimator.
         """
+        if isinstance(self.scoring, (list, tuple, set, dict)):
+            # Before the parameter check, whose message lists every scorer.
+            raise ValueError(
+                f"{type(self).__name__} scores with one metric: scoring takes "
+                "a scorer's name or a callable, not a "
+                f"{type(self.scoring).__name__} of several. For several "
+                "metrics, use GridSearchCV over the plain estimator."
+            )
         validate_own_params(self)
         self._check_targets(y)
         X, y = validate_data(
@@ -249,7 +257,18 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
         if self.refit:
             start = time.perf_counter()
             best = template.set_params(**fitted["best_params_"])
-            fitted["best_estimator_"] = best.fit(X, y, sample_weight=given_weight)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                fitted["best_estimator_"] = best.fit(X, y, sample_weight=given_weight)
+            for refit_warning in caught:
+                # Said again at the user's call of fit, and named as the
+                # refit's: the fold models' warnings read the same.
+                warnings.warn(
+                    f"Refitting the best candidate on all the data: "
+                    f"{refit_warning.message}",
+                    refit_warning.category,
+                    stacklevel=2,
+                )
             fitted["refit_time_"] = time.perf_counter() - start
         # Set at once, when nothing can fail any more; a previous fit's
         # refitted model goes when this one has none.

@@ -312,5 +312,6 @@ def train(
             f"Maximum number of epochs ({max_iter}) reached before convergence by "
             f"{unconverged} of the {len(groups)} models; consider raising max_iter.",
             ConvergenceWarning,
-            stacklevel=3,
+            # The user's call of the search's fit: fit, _train_stack, train.
+            stacklevel=4,
         )

@@ -2,12 +2,14 @@
 as columns of one model must be the plain estimator's fit of that candidate
 with the fold's held-out rows weighted zero, on the same batches."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import make_classification
-from sklearn.exceptions import FitFailedWarning
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
 from sklearn.pipeline import make_pipeline
@@ -326,3 +328,24 @@ def test_a_scoring_the_loss_cannot_serve_is_refused_before_training(monkeypatch)
         AdagradClassifierCV(scoring="roc_auc", cv=2).fit(X, y)
     with pytest.raises(AssertionError, match="was trained"):
         AdagradClassifierCV(loss="log_loss", scoring="neg_log_loss", cv=2).fit(X, y)
+
+
+def test_the_searchs_warnings_point_at_the_users_call_of_fit():
+    X, y = make_regression(600, 20, noise=10, random_state=0)
+    search = AdagradRegressorCV(lr=[1.0], cv=3, max_iter=2, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search.fit(X, y)
+    convergence = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    # The fold models' and the refit's, both at this line, told apart.
+    assert {w.filename for w in convergence} == {__file__}
+    refit = [w for w in convergence if "Refitting the best candidate" in str(w.message)]
+    assert len(refit) == 1 and len(convergence) == 2
+
+
+@pytest.mark.parametrize("scoring", [["accuracy", "f1"], {"a": "accuracy"}])
+def test_several_metrics_are_refused_in_a_short_message(scoring):
+    X, y = make_classification(60, random_state=0)
+    with pytest.raises(ValueError, match="scores with one metric") as error:
+        AdagradClassifierCV(scoring=scoring).fit(X, y)
+    assert len(str(error.value)) < 300
