@@ -9,20 +9,28 @@ back: at worst (a step in place, or a change of hyperparameters) a copy of all
 the row fields. Without a check, NumPy's allocator finds the shortfall out, or
 the operating system, which maps zero-filled arrays lazily, much later.
 
-The memory available is the least of ``MemAvailable`` in ``/proc/meminfo``
-and what the control group's limit leaves (cgroup v2 ``memory.max`` minus
+The memory available is the least of ``MemAvailable`` in ``/proc/meminfo``,
+what the control group's limit leaves (cgroup v2 ``memory.max`` minus
 ``memory.current``, or v1 ``memory.limit_in_bytes`` minus
-``memory.usage_in_bytes``); where none of these can be read, nothing is
-checked.
+``memory.usage_in_bytes``) and what the process's address-space limit
+(``ulimit -v``) leaves of its virtual memory (``/proc/self/statm``); where
+none of these can be read, nothing is checked.
 """
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+try:
+    import resource
+except ImportError:  # not a Unix system: no address-space limit to read
+    resource = None
+
 _MEMINFO = Path("/proc/meminfo")
 _CGROUP = Path("/sys/fs/cgroup")
+_STATM = Path("/proc/self/statm")
 # (limit, usage) files of cgroup v2 and v1.
 _CGROUP_FILES = (
     ("memory.max", "memory.current"),
@@ -46,10 +54,20 @@ def model_bytes(
     return 2 * row_fields + stamps
 
 
-def available_bytes(meminfo: Path = _MEMINFO, cgroup: Path = _CGROUP) -> int | None:
+def available_bytes(
+    meminfo: Path = _MEMINFO,
+    cgroup: Path = _CGROUP,
+    address_space: Callable[[], int | None] | None = None,
+) -> int | None:
     """Bytes of memory this process can still take, or None when unknown, read
-    from the ``meminfo`` file and the control group directory ``cgroup``."""
-    candidates = [_meminfo_available(meminfo), _cgroup_headroom(cgroup)]
+    from the ``meminfo`` file, the control group directory ``cgroup`` and
+    ``address_space()`` (by default :func:`address_space_headroom`)."""
+    headroom = address_space_headroom if address_space is None else address_space
+    candidates = [
+        _meminfo_available(meminfo),
+        _cgroup_headroom(cgroup),
+        headroom(),
+    ]
     known = [value for value in candidates if value is not None]
     return min(known) if known else None
 
@@ -122,3 +140,22 @@ def _cgroup_headroom(cgroup):
             return None
         return max(limit - usage, 0)
     return None
+
+
+def address_space_headroom(
+    statm: Path = _STATM, limit: int | None = None
+) -> int | None:
+    """Bytes of virtual memory the process may still map under its
+    address-space limit (``limit``, by default its soft ``RLIMIT_AS``), read
+    against its size in ``statm``; None without a limit or when unknown."""
+    if limit is None:
+        if resource is None:
+            return None
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if resource is not None and limit == resource.RLIM_INFINITY:
+        return None
+    try:
+        pages = int(statm.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(limit - pages * os.sysconf("SC_PAGE_SIZE"), 0)

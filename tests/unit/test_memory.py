@@ -2,7 +2,11 @@
 allocated, with a message that names its size, its shape and what to change,
 and the estimator is left as it was."""
 
+import os
 import pickle
+import resource
+import subprocess
+import sys
 import tracemalloc
 
 import numpy as np
@@ -179,6 +183,49 @@ def test_the_memory_available_is_the_least_of_the_system_and_the_cgroup(tmp_path
     assert available_bytes() == 4000 * 1024
     write(tmp_path / "cgroup/memory.max", "1000000\n")
     assert available_bytes() == 1000000 - 5
+
+
+def test_an_address_space_limit_leaves_what_the_process_has_not_mapped(tmp_path):
+    page = os.sysconf("SC_PAGE_SIZE")
+    write(tmp_path / "statm", "1000 200 50 1 0 300 0\n")
+    headroom = _memory.address_space_headroom(tmp_path / "statm", limit=5000 * page)
+    assert headroom == 4000 * page
+    no_limit = resource.RLIM_INFINITY
+    assert _memory.address_space_headroom(tmp_path / "statm", no_limit) is None
+    assert _memory.address_space_headroom(tmp_path / "absent", 5000 * page) is None
+    write(tmp_path / "meminfo", "MemAvailable:    4000 kB\n")
+    assert (
+        _memory.available_bytes(
+            tmp_path / "meminfo", tmp_path / "cgroup", address_space=lambda: 10
+        )
+        == 10
+    )
+
+
+def test_a_search_under_ulimit_v_is_refused_before_it_maps_anything():
+    # A child process whose address space is limited to what it has mapped
+    # and 1 GiB more, asked for a stack of about 11 GiB.
+    child = """
+import resource
+import numpy as np
+import scipy.sparse as sp
+from sk_adagrad import AdagradClassifierCV
+from sk_adagrad._memory import address_space_headroom
+_, hard = resource.getrlimit(resource.RLIMIT_AS)
+limit = (1 << 40) - address_space_headroom(limit=1 << 40) + (1 << 30)
+resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+X = sp.csr_matrix((np.ones(90), (np.arange(90), np.arange(90) * 99)), (90, 2**20))
+try:
+    AdagradClassifierCV(lr=[0.1, 0.3, 1.0], cv=3).fit(X, np.arange(90) % 10)
+except MemoryError as error:
+    print(error)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", child], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "The stacked search needs about" in result.stdout
+    assert "fewer candidates" in result.stdout
 
 
 def test_float32_model_memory_is_half():
