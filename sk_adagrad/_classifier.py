@@ -103,9 +103,10 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
         32 rows is one exact step per epoch) and at most 1024 (reached at about
         32,000 rows), or more for sparse rows of few nonzeros: enough rows
         for a step to hold 2,048 nonzeros, while an epoch keeps at least four
-        steps, so that short texts do not pay a step's fixed cost for little
-        work; 1024 in ``partial_fit``, whose chunk is a piece of a larger
-        stream.
+        steps, and from about 32,000 rows on 65,536 nonzeros times the
+        model's outputs, while an epoch keeps 32 steps, so that short texts
+        do not pay a step's fixed cost for little work; 1024 in
+        ``partial_fit``, whose chunk is a piece of a larger stream.
     max_iter : int, default=100
         Maximum number of epochs (passes over the training data) in ``fit``.
     tol : float or None, default=1e-3

@@ -62,8 +62,9 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
         Rows per mini-batch. ``'auto'`` is ``n_samples / 32`` rows in ``fit``,
         at least 32 and at most 1024, or more for sparse rows of few
         nonzeros: enough rows for a step to hold 2,048 nonzeros, while an
-        epoch keeps at least four steps; 1024 in ``partial_fit``, whose chunk
-        is a piece of a larger stream.
+        epoch keeps at least four steps, and from about 32,000 rows on 65,536
+        nonzeros, while an epoch keeps 32 steps; 1024 in ``partial_fit``,
+        whose chunk is a piece of a larger stream.
     max_iter : int, default=100
         Maximum number of epochs in ``fit``.
     tol : float or None, default=1e-3
