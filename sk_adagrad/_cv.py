@@ -208,6 +208,7 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
             self.average,
             f"{len(grid)} candidates x {len(splits)} folds x {n_outputs} outputs",
             template._memory_available,
+            n_outputs,
         )
         fold_weights = np.zeros((len(targets), len(splits)))
         for fold, (train_rows, _) in enumerate(splits):

@@ -36,6 +36,11 @@ _CGROUP_FILES = (
     ("memory.max", "memory.current"),
     ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes"),
 )
+# What the memory available is the least of, as the refusals say.
+AVAILABLE_FROM = (
+    "the least of the free memory, the control group's limit and the "
+    "address-space limit, ulimit -v"
+)
 # cgroup v1 reports "no limit" as a number near 2**63.
 _NO_LIMIT = 2**62
 
@@ -104,7 +109,8 @@ def check_model_fits(
         f"This model needs about {format_bytes(needed)}: the {arrays} of "
         f"{n_features:,} features x {n_outputs:,} outputs in {dtype.name}, and "
         f"as much again to roll back a failed call; {format_bytes(available)} of "
-        f"memory is available. Use {', '.join(fixes[:-1])}, or {fixes[-1]}."
+        f"memory is available ({AVAILABLE_FROM}). Use {', '.join(fixes[:-1])}, "
+        f"or {fixes[-1]}."
     )
 
 

@@ -67,8 +67,9 @@ _MEMORY_DOC = """
     accumulators, the weights read when models stop, and one copy while
     stopped models' columns are dropped), five with ``average``: about
     ``4 x 8 x n_features x n_columns`` bytes for float64 input, half that for
-    float32 input, which keeps the models float32. 9 candidates x 3 folds x
-    55 classes over 100,000 features is 4.8 GB in float64. A stack that would
+    float32 input, which keeps the models float32; and, one at a time, a
+    plain model to score each stopped one. 9 candidates x 3 folds x 55
+    classes over 100,000 features is 4.8 GB in float64. A stack that would
     not fit in the memory available is refused before anything is allocated,
     with a ``MemoryError`` saying how to shrink it.
 

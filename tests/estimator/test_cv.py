@@ -173,10 +173,23 @@ def test_a_stack_too_large_is_refused_before_allocation(monkeypatch):
     monkeypatch.setattr(BaseAdagrad, "_memory_available", staticmethod(lambda: 10_000))
     X, y = make_classification(n_samples=60, random_state=0)
     search = AdagradClassifierCV(lr=[0.1, 1.0], cv=3)
-    expected = r"needs about 15 KiB \(8 candidates x 3 folds x 1 outputs = 24 col"
-    with pytest.raises(MemoryError, match=expected):
+    expected = r"needs about 16 KiB \(8 candidates x 3 folds x 1 outputs = 24 col"
+    with pytest.raises(MemoryError, match=expected) as raised:
         search.fit(X, y)
+    assert "ulimit -v" in str(raised.value)
     assert not hasattr(search, "cv_results_")
+
+
+def test_the_stack_counts_the_model_that_scores_each_stopped_one(monkeypatch):
+    # The stack's four arrays of 24 columns over 20 features fit, but not
+    # the plain model beside them that scores each stopped model.
+    stack_alone = 4 * 20 * 24 * 8
+    monkeypatch.setattr(
+        BaseAdagrad, "_memory_available", staticmethod(lambda: stack_alone + 100)
+    )
+    X, y = make_classification(n_samples=60, random_state=0)
+    with pytest.raises(MemoryError, match="and a model to score each"):
+        AdagradClassifierCV(lr=[0.1, 1.0], cv=3).fit(X, y)
 
 
 def test_a_diverging_candidate_scores_nan_and_the_others_are_exact():
