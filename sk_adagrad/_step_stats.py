@@ -24,7 +24,14 @@ class StepStats:
         self.steps += 1
         for shard in shards:
             G, block = planned.path.stepped_accumulators(shard), shard.block
-            sizes = step_sizes(G, eps, rate)
+            # A coordinate that has had no gradient yet takes steps of 0,
+            # whatever its step size (rate / eps): not counted in the mean.
+            had_gradient = G > 0
+            sizes = step_sizes(
+                G[had_gradient],
+                _at(eps, G.shape, had_gradient),
+                _at(rate, G.shape, had_gradient),
+            )
             self.active_features += G.shape[0]
             self.nonzeros += (
                 block.nnz if sp.issparse(block) else np.count_nonzero(block)
@@ -38,5 +45,13 @@ class StepStats:
         return (
             f"{self.steps} steps, {self.nonzeros / steps:.0f} nonzeros and "
             f"{self.active_features / steps:.0f} active features per step, "
-            f"mean step size {mean_step:.3g}"
+            f"mean step size {mean_step:.3g} (of the coordinates that have had "
+            "a gradient)"
         )
+
+
+def _at(value, shape, where):
+    """A number as it is; one per output (a stacked search's), at ``where``."""
+    if isinstance(value, np.ndarray):
+        return np.broadcast_to(value, shape)[where]
+    return value

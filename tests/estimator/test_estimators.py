@@ -2,16 +2,20 @@
 
 import copy
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from scipy.special import softmax
 from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
 
 from sk_adagrad import AdagradClassifier, AdagradRegressor
 from sk_adagrad._step_policy import StepPolicy
+from sk_adagrad.datasets import load_docstrings
 
 from helpers.float32 import float32_state
 
@@ -169,6 +173,21 @@ def test_verbose_prints_one_line_per_epoch_and_step_statistics(three_classes, ca
     AdagradClassifier(max_iter=2, tol=None, verbose=2).fit(X, y)
     out = capsys.readouterr().out
     assert out.count("mean step size") == 2 and "active features per step" in out
+
+
+def test_verbose_step_size_is_that_of_coordinates_that_have_had_a_gradient(capsys):
+    # One-vs-rest hinge on text: from the constant start, many (feature,
+    # class) entries of a step have no gradient yet; their lr / eps (3e9)
+    # would swamp the mean of the others (lr / sqrt(G), about a hundred).
+    docs = load_docstrings(max_docs_per_class=5)
+    X = TfidfVectorizer().fit_transform(docs.data)
+    model = AdagradClassifier(max_iter=1, tol=None, verbose=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, docs.target)
+    out = capsys.readouterr().out
+    size = float(out.split("mean step size ")[1].split()[0])
+    assert 0 < size < 1e4
 
 
 def test_sparsify_keeps_predictions(three_classes):
