@@ -15,6 +15,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
@@ -256,22 +257,25 @@ def warn_if_worse_than_constant(engine, data, rows, settings, lr):
             f"{len(rows)} training rows); best constant model's {constant:.6g}."
         )
     if not model <= constant:
-        # Within a percent of the constant, the features may hold too little
-        # to beat it by more than a stochastic fit's noise: no setting helps.
-        close = model <= 1.01 * constant
-        hint = (
-            f" It is within {model / constant - 1:.1%} of it: the features may "
-            "carry little information about the targets."
-            if close
-            else ""
-        )
+        hint = ""
+        if model <= 1.01 * constant:
+            hint = (
+                f" It is within {model / constant - 1:.1%} of it: the features "
+                "may carry little information about the targets."
+            )
+        fixes = [
+            f"lower lr (now {lr:.3g})",
+            f"raise max_iter (now {settings.max_iter}) and n_iter_no_change "
+            f"(now {settings.n_iter_no_change})",
+        ]
+        if not sp.issparse(data.X):
+            # Sparse rows (counts, tf-idf) are not centred: that densifies them.
+            fixes.insert(0, "standardise the features (StandardScaler)")
         warnings.warn(
             f"The fitted model's training objective ({model:.4g}) is worse than "
             "that of the best constant model, an intercept alone "
-            f"({constant:.4g}).{hint} Standardise the features (StandardScaler), "
-            f"lower lr (now {lr:.3g}) or raise max_iter (now "
-            f"{settings.max_iter}) and n_iter_no_change (now "
-            f"{settings.n_iter_no_change}).",
+            f"({constant:.4g}).{hint} Try to {', '.join(fixes[:-1])} or "
+            f"{fixes[-1]}.",
             ConvergenceWarning,
             # The user's call of fit: fit, _fit, run_epochs, then this function.
             stacklevel=5,

@@ -13,6 +13,7 @@ from scipy.optimize import minimize_scalar
 from sklearn import datasets
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import SGDRegressor
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -22,6 +23,7 @@ from sk_adagrad import AdagradClassifier, AdagradRegressor
 from sk_adagrad import _defaults as defaults
 from sk_adagrad._losses import make_loss
 from sk_adagrad._training import TrainingRows, warn_if_worse_than_constant
+from sk_adagrad.datasets import load_docstrings
 
 CLASSIFICATION = ["hinge", "perceptron", "squared_hinge", "modified_huber", "log_loss"]
 REGRESSION = ["squared_error", "huber", "epsilon_insensitive"]
@@ -323,6 +325,18 @@ def test_a_fit_worse_than_a_constant_warns_and_says_so_in_verbose(capsys):
     assert "StandardScaler" in str(record[0].message)
     out = capsys.readouterr().out
     assert "Stopped after epoch 1" in out and "best constant model" in out
+
+
+def test_a_sparse_fit_worse_than_a_constant_is_not_told_to_standardise():
+    # Tf-idf of a few paragraphs of 55 classes, two epochs: worse than the
+    # constant model; a scaler would densify the rows.
+    docs = load_docstrings(max_docs_per_class=5)
+    X = TfidfVectorizer().fit_transform(docs.data)
+    model = AdagradClassifier(max_iter=2, tol=None, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="best constant model") as record:
+        model.fit(X, docs.target)
+    message = next(str(w.message) for w in record if "constant" in str(w.message))
+    assert "StandardScaler" not in message and "lower lr (now 0.3)" in message
 
 
 @pytest.mark.parametrize("penalty_share, says_little", [(0.003, True), (0.2, False)])
