@@ -79,7 +79,7 @@ MIN_STEPS_PER_EPOCH = 4
 # rows of few nonzeros and models of few outputs get larger steps; a data
 # set small enough for STEPS_PER_EPOCH steps of at most MAX_BATCH_SIZE rows
 # keeps them (docs/defaults.md, "Step sizing": 112,080 one-line docstrings,
-# binary, in half the time, the test score within 0.002).
+# binary, in half the time, the test score within a few tenths of a point).
 MIN_STEP_WORK = 2**16
 
 
