@@ -56,10 +56,8 @@ class _Recording:
     """Mixin: after each epoch, record an :class:`Epoch` (the running loss the
     stopping rule sees, the score on ``self.watched`` and on ``self.test``)."""
 
-    def _epoch_settings(self, X, rows):
-        return dataclasses.replace(
-            super()._epoch_settings(X, rows), after_epoch=self._record
-        )
+    def _epoch_settings(self):
+        return dataclasses.replace(super()._epoch_settings(), after_epoch=self._record)
 
     def _record(self, engine, loss):
         fitted = self.__dict__.get("optimizer_")

@@ -286,11 +286,12 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
         )
 
     def _resolve_auto(self, X, rows, targets, sample_weight, stream=False):
-        """Set ``lr_`` and ``alpha_``, the values ``'auto'`` stands for on this
-        data (or the values given): the training rows ``rows`` of ``X`` (all
-        when None), whose targets and weights are ``targets`` and
-        ``sample_weight``. In a stream (``partial_fit``), whose length is
-        unknown, a fitted model keeps the values its first call resolved."""
+        """Set ``lr_``, ``alpha_`` and ``batch_size_``, the values ``'auto'``
+        stands for on this data (or the values given): the training rows
+        ``rows`` of ``X`` (all when None), whose targets and weights are
+        ``targets`` and ``sample_weight``, the model's outputs known. In a
+        stream (``partial_fit``), whose length is unknown, a fitted model
+        keeps the values its first call resolved."""
         keep = stream and self.__sklearn_is_fitted__()
         loss = make_loss(self.loss)
         if not (keep and self.lr == "auto" and hasattr(self, "lr_")):
@@ -308,6 +309,7 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
                 loss.alpha_per_sample,
                 None if stream else sample_weight,
             )
+        self.batch_size_ = self._batch_size_for(None if stream else X, rows)
 
     def _batch_size_for(self, X=None, rows=None):
         """Rows per step of a fit on the rows ``rows`` of ``X`` (all when
@@ -473,7 +475,7 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
             intercept_init,
         )
         data = TrainingRows(X, targets, sample_weight, self._encode_targets)
-        settings = self._epoch_settings(X, train_rows)
+        settings = self._epoch_settings()
         n_iter = run_epochs(
             engine,
             data,
@@ -488,15 +490,15 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
         self.n_iter_ = n_iter
         return self
 
-    def _epoch_settings(self, X, rows):
-        """How ``fit`` runs its epochs on the training rows ``rows`` of ``X``."""
+    def _epoch_settings(self):
+        """How ``fit`` runs its epochs (``'auto'`` values resolved)."""
         return EpochSettings(
             max_iter=self.max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             shuffle=self.shuffle,
             verbose=self.verbose,
-            batch_size=self._batch_size_for(X, rows),
+            batch_size=self.batch_size_,
             n_threads=self.n_threads,
         )
 
@@ -527,7 +529,7 @@ class BaseAdagrad(VersionedPickle, BaseEstimator):
             engine,
             TrainingRows(X, targets, sample_weight, self._encode_targets),
             self._partial_fit_order(engine.t, len(y)),
-            self._batch_size_for(),
+            self.batch_size_,
             self.n_threads,
             with_loss=False,
         )

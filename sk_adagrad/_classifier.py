@@ -170,6 +170,9 @@ class AdagradClassifier(ClassifierMixin, BaseAdagrad):
     lr_, alpha_ : float
         The learning rate and penalty strength used (what ``'auto'`` stands
         for on the training data).
+    batch_size_ : int
+        The rows per step used (what ``'auto'`` stands for on the training
+        data and the model's outputs).
     n_iter_ : int
         Epochs run by the last call (1 for ``partial_fit``).
     classes_ : ndarray of shape (n_classes,)

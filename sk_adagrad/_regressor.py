@@ -122,6 +122,9 @@ class AdagradRegressor(RegressorMixin, BaseAdagrad):
     lr_, alpha_ : float
         The learning rate and penalty strength used (what ``'auto'`` stands
         for on the training data).
+    batch_size_ : int
+        The rows per step used (what ``'auto'`` stands for on the training
+        data and the model's outputs).
     n_iter_ : int
         Epochs run by the last call (1 for ``partial_fit``).
     n_features_in_ : int

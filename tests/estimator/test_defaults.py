@@ -156,10 +156,12 @@ def test_fit_sizes_the_steps_by_the_work_of_its_outputs():
     one_epoch = dict(max_iter=1, tol=None, random_state=0)
     binary = AdagradClassifier(**one_epoch).fit(X, rng.integers(0, 2, size=n))
     # 2**16 nonzeros would take 16,384 rows: an epoch keeps 32 steps.
-    assert binary.t_ == 32
+    assert binary.t_ == 32 and binary.batch_size_ == n // 32
     many = AdagradClassifier(**one_epoch).fit(X, rng.integers(0, 20, size=n))
     # 1,024 rows of 4 nonzeros x 20 outputs hold enough work.
-    assert many.t_ == math.ceil(n / 1024)
+    assert many.t_ == math.ceil(n / 1024) and many.batch_size_ == 1024
+    # A stream steps 1,024 rows at a time, whatever the chunk.
+    assert binary.partial_fit(X[:100], rng.integers(0, 2, size=100)).batch_size_ == 1024
 
 
 def test_auto_batch_size_counts_the_nonzeros_of_the_sparse_rows_fitted():
@@ -359,7 +361,7 @@ def test_a_fit_just_worse_than_a_constant_says_the_features_may_hold_little(
     engine.margins = lambda X_rows: constant_margins
     engine.penalty_bound = lambda: None
     engine.penalty_value = lambda: penalty_share * constant
-    settings = model._epoch_settings(X, rows)
+    settings = model._epoch_settings()
     with pytest.warns(ConvergenceWarning, match="best constant model") as record:
         warn_if_worse_than_constant(engine, data, rows, settings, model.lr_)
     message = str(record[0].message)

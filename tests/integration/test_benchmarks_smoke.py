@@ -264,24 +264,14 @@ def test_step_sizing_default_rule_is_the_estimators():
     n = 40_000
     X = sp.random(n, 2_000, density=4 / 2_000, random_state=0, format="csr")
     binary = step_sizing.DEFAULT.rows_per_step(X, 1)
-    assert (
-        binary
-        == n // 32
-        == AdagradClassifier()._batch_size_for.__func__(_with_outputs(1), X)
-    )
+    rng = np.random.default_rng(0)
+    fitted = AdagradClassifier(max_iter=1, tol=None, random_state=0)
+    assert binary == n // 32 == fitted.fit(X, rng.integers(0, 2, n)).batch_size_
     # The former default, and a model of many outputs: 1,024-row steps.
     former = step_sizing.RULES[2]
     assert "former default" in former.name
     assert former.rows_per_step(X, 1) == step_sizing.DEFAULT.rows_per_step(X, 20)
     assert former.rows_per_step(X, 1) == 1024
-
-
-def _with_outputs(n_outputs):
-    """An estimator whose model has ``n_outputs`` outputs, for
-    ``_batch_size_for``."""
-    model = AdagradClassifier()
-    model._n_outputs = lambda: n_outputs
-    return model
 
 
 def test_every_line_keeps_the_lines_of_enough_words_with_their_label():
