@@ -167,9 +167,9 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
             # Before the parameter check, whose message lists every scorer.
             raise ValueError(
                 f"{type(self).__name__} scores with one metric: scoring takes "
-                "a scorer's name or a callable, not a "
-                f"{type(self.scoring).__name__} of several. For several "
-                "metrics, use GridSearchCV over the plain estimator."
+                f"a scorer's name or a callable, not a {type(self.scoring).__name__}"
+                " (the form of several metrics). For several metrics, use "
+                "GridSearchCV over the plain estimator."
             )
         validate_own_params(self)
         self._check_targets(y)
