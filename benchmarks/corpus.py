@@ -32,6 +32,12 @@ def full_text_corpus() -> tuple[list[str], np.ndarray]:
 TextCorpus = Callable[[], tuple[list[str], np.ndarray]]
 
 
+def text_vectorizer() -> TfidfVectorizer:
+    """The studies' vectoriser of text: sublinear tf-idf of unigrams and
+    bigrams seen in at least two documents."""
+    return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+
+
 def first_lines(texts) -> list[str]:
     """The first line of each text: short texts (about six words from a
     docstring paragraph) from a corpus of longer ones."""
@@ -105,7 +111,7 @@ def make_tfidf_corpus(
     y : ndarray of shape (n_documents,)
     """
     texts, labels = load_text_corpus(max_documents, random_state, text_corpus)
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    vectorizer = text_vectorizer()
     return vectorizer.fit_transform(texts), labels
 
 
@@ -122,7 +128,7 @@ def docstring_split(max_docs_per_class: int | None = None):
         stratify=corpus.target,
         random_state=0,
     )
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    vectorizer = text_vectorizer()
     X_train = vectorizer.fit_transform(train_docs)
     return X_train, vectorizer.transform(test_docs), y_train, y_test
 

@@ -23,7 +23,6 @@ import argparse
 import datetime
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from benchmarks import DOCS_DIR, corpus
 from benchmarks.machine import machine_description
@@ -78,7 +77,7 @@ def head_counts(X, batch_size, probabilities=PROBABILITIES, seed=0):
 def corpora(text_corpus=corpus.full_text_corpus):
     """``name -> X``: the docstring paragraphs and their first lines, tf-idf."""
     texts, _ = corpus.load_text_corpus(text_corpus=text_corpus)
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    vectorizer = corpus.text_vectorizer()
     return {
         "docstring paragraphs": vectorizer.fit_transform(texts).tocsr(),
         "their first lines (short texts)": vectorizer.fit_transform(

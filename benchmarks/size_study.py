@@ -17,7 +17,6 @@ import numpy as np
 from sklearn import datasets as sk_datasets
 from sklearn.base import clone
 from sklearn.dummy import DummyClassifier, DummyRegressor
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import (
     LogisticRegression,
     Ridge,
@@ -28,6 +27,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from benchmarks import datasets, vowpal
+from benchmarks.corpus import text_vectorizer
 from benchmarks.harness import fit_quietly, timed
 from sk_adagrad import AdagradClassifier, AdagradRegressor
 from sk_adagrad.datasets import load_docstrings
@@ -55,7 +55,7 @@ class Case:
 
 
 def _vectorised(texts, labels, train, test):
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    vectorizer = text_vectorizer()
     X_train = vectorizer.fit_transform(texts[train])
     return X_train, vectorizer.transform(texts[test]), labels[train], labels[test]
 

@@ -17,7 +17,6 @@ import argparse
 import datetime
 from collections import Counter
 
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
 
 from benchmarks import DOCS_DIR, corpus, datasets
@@ -40,7 +39,7 @@ def short_texts():
     texts, labels = corpus.load_text_corpus()
     first_lines = [text.strip().split("\n")[0] for text in texts]
     most_frequent = Counter(labels.tolist()).most_common(1)[0][0]
-    vectorizer = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2)
+    vectorizer = corpus.text_vectorizer()
     return vectorizer.fit_transform(first_lines), labels == most_frequent
 
 

@@ -297,7 +297,8 @@ class BaseAdagradCV(VersionedPickle, BaseEstimator):
         it."""
         template = models[0]
         n_outputs = template._n_outputs()
-        batch_size = template._batch_size_for(X)
+        # Every model resolved the same rows per step (batch_size is shared).
+        batch_size = template.batch_size_
         encoded = template._encode_targets(targets)
         groups = []
         for index, model in enumerate(models):

@@ -23,7 +23,7 @@ scanned for them. The engine's step policy says when a step goes by entries
 import numpy as np
 import scipy.sparse as sp
 
-from ._step_terms import all_finite, step_sizes
+from ._step_terms import all_finite, per_entry, step_sizes
 
 
 def steps_by_entries(engine, sparse_gradient) -> bool:
@@ -75,8 +75,7 @@ def update_entries(W, G, entries, gradient, rate, eps):
     if isinstance(rate, np.ndarray) or isinstance(eps, np.ndarray):
         # One per output (a stacked search): each entry's own.
         outputs = entries % W.shape[1]
-        rate = rate[outputs] if isinstance(rate, np.ndarray) else rate
-        eps = eps[outputs] if isinstance(eps, np.ndarray) else eps
+        rate, eps = per_entry(rate, outputs), per_entry(eps, outputs)
     accumulators = G.reshape(-1)[entries]
     step_size = np.square(gradient)
     accumulators += step_size

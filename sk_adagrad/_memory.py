@@ -59,19 +59,37 @@ def model_bytes(
     return 2 * row_fields + stamps
 
 
+def address_space_headroom(
+    statm: Path = _STATM, limit: int | None = None
+) -> int | None:
+    """Bytes of virtual memory the process may still map under its
+    address-space limit (``limit``, by default its soft ``RLIMIT_AS``), read
+    against its size in ``statm``; None without a limit or when unknown."""
+    if limit is None:
+        if resource is None:
+            return None
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if resource is not None and limit == resource.RLIM_INFINITY:
+        return None
+    try:
+        pages = int(statm.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(limit - pages * os.sysconf("SC_PAGE_SIZE"), 0)
+
+
 def available_bytes(
     meminfo: Path = _MEMINFO,
     cgroup: Path = _CGROUP,
-    address_space: Callable[[], int | None] | None = None,
+    address_space: Callable[[], int | None] = address_space_headroom,
 ) -> int | None:
     """Bytes of memory this process can still take, or None when unknown, read
     from the ``meminfo`` file, the control group directory ``cgroup`` and
-    ``address_space()`` (by default :func:`address_space_headroom`)."""
-    headroom = address_space_headroom if address_space is None else address_space
+    ``address_space()``."""
     candidates = [
         _meminfo_available(meminfo),
         _cgroup_headroom(cgroup),
-        headroom(),
+        address_space(),
     ]
     known = [value for value in candidates if value is not None]
     return min(known) if known else None
@@ -146,22 +164,3 @@ def _cgroup_headroom(cgroup):
             return None
         return max(limit - usage, 0)
     return None
-
-
-def address_space_headroom(
-    statm: Path = _STATM, limit: int | None = None
-) -> int | None:
-    """Bytes of virtual memory the process may still map under its
-    address-space limit (``limit``, by default its soft ``RLIMIT_AS``), read
-    against its size in ``statm``; None without a limit or when unknown."""
-    if limit is None:
-        if resource is None:
-            return None
-        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
-    if resource is not None and limit == resource.RLIM_INFINITY:
-        return None
-    try:
-        pages = int(statm.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-    return max(limit - pages * os.sysconf("SC_PAGE_SIZE"), 0)

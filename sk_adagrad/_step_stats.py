@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ._step_terms import step_sizes
+from ._step_terms import per_entry, step_sizes
 
 
 @dataclass
@@ -26,11 +26,12 @@ class StepStats:
             G, block = planned.path.stepped_accumulators(shard), shard.block
             # A coordinate that has had no gradient yet takes steps of 0,
             # whatever its step size (rate / eps): not counted in the mean.
-            had_gradient = G > 0
+            entries = np.flatnonzero(G > 0)
+            outputs = entries % G.shape[1]
             sizes = step_sizes(
-                G[had_gradient],
-                _at(eps, G.shape, had_gradient),
-                _at(rate, G.shape, had_gradient),
+                G.reshape(-1)[entries],
+                per_entry(eps, outputs),
+                per_entry(rate, outputs),
             )
             self.active_features += G.shape[0]
             self.nonzeros += (
@@ -48,10 +49,3 @@ class StepStats:
             f"mean step size {mean_step:.3g} (of the coordinates that have had "
             "a gradient)"
         )
-
-
-def _at(value, shape, where):
-    """A number as it is; one per output (a stacked search's), at ``where``."""
-    if isinstance(value, np.ndarray):
-        return np.broadcast_to(value, shape)[where]
-    return value

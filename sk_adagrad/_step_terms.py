@@ -35,6 +35,13 @@ def step_sizes(G, eps, rate, out=None):
     return np.divide(rate, H, out=H)
 
 
+def per_entry(value, outputs):
+    """``value`` as it is when a number; when one per output (a stacked
+    search's ``rate`` or ``eps``), its values at the outputs ``outputs`` of
+    some entries."""
+    return value[outputs] if isinstance(value, np.ndarray) else value
+
+
 def weighted_loss_sum(sample_weight, values):
     """The batch's loss sum: a number for per-row weights; one per group for
     per-(row, group) weights and values."""

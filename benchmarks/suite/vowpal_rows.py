@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 
 from benchmarks import corpus, datasets, vowpal
@@ -137,7 +136,7 @@ def bench_vowpal_raw_text(ctx: Context) -> list[Row]:
 
     def ours():
         pipeline = make_pipeline(
-            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
+            corpus.text_vectorizer(),
             our_classifier(max_iter=1),
         )
         return fit_quietly(pipeline, train_texts, y_train)
